@@ -1,0 +1,68 @@
+"""aicmo-gateway: one typed API for marketing-automation side effects.
+
+Each capability (sending email, fetching replies, CRM sync, lead enrichment,
+address verification, social posting, webhooks) is served by an ordered chain
+of interchangeable providers shipped as plugins.
+"""
+
+from loguru import logger
+
+from aicmo_gateway.errors import (
+    Ambiguous,
+    AuthError,
+    ConfigError,
+    GatewayError,
+    InvalidInput,
+    NotConfigured,
+    PluginError,
+    ProviderError,
+    QuotaExhausted,
+    RateLimited,
+    Unavailable,
+    UnknownProviderType,
+)
+from aicmo_gateway.gateway import CheckResult, Gateway, SyncGateway
+from aicmo_gateway.hookspecs import hookimpl
+from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, OutcomeError, Status
+from aicmo_gateway.provider_type import Idempotency, ProviderType, Quota, RateLimit
+from aicmo_gateway.secret import Secret
+
+logger.disable("aicmo_gateway")
+
+try:
+    from importlib.metadata import version as _version
+
+    __version__ = _version("aicmo-gateway")
+except Exception:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Action",
+    "Ambiguous",
+    "Attempt",
+    "AuthError",
+    "CallRecord",
+    "CheckResult",
+    "ConfigError",
+    "Gateway",
+    "GatewayError",
+    "Idempotency",
+    "InvalidInput",
+    "NotConfigured",
+    "Outcome",
+    "OutcomeError",
+    "PluginError",
+    "ProviderError",
+    "ProviderType",
+    "Quota",
+    "QuotaExhausted",
+    "RateLimit",
+    "RateLimited",
+    "Secret",
+    "Status",
+    "SyncGateway",
+    "Unavailable",
+    "UnknownProviderType",
+    "__version__",
+    "hookimpl",
+]

@@ -1,0 +1,289 @@
+"""An email sender and a reply fetcher on a local Maildir (``tmp/``, ``new/``, ``cur/``).
+
+:class:`MaildirSender` delivers each message as a real RFC 5322 file with the
+standard library's :mod:`mailbox` (written to ``tmp/``, then moved atomically
+to ``new/``), so any mail client can open it. :class:`MaildirReplyFetcher`
+reads the messages in ``new/`` and ``cur/`` without moving or flagging them: a
+person's mail client keeps its own state there.
+
+The fetcher's cursor is opaque to callers. Inside it is a watermark (the
+newest delivery time returned, in nanoseconds) and the keys already returned
+within ``grace_seconds`` below it, so messages delivered in the same instant,
+or moved into ``new/`` slightly out of order, are neither lost nor returned
+twice. A message whose file time is older than the watermark by more than the
+grace window when it appears is not returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import mailbox
+import os
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+import attrs
+from loguru import logger
+
+from aicmo_gateway.errors import InvalidInput, Unavailable
+from aicmo_gateway.mime import build_message, parse_reply
+from aicmo_gateway.ports import EmailMessage, Reply, ReplyBatch, SendReceipt
+
+__all__ = ["MaildirReplyFetcher", "MaildirSender"]
+
+_SUBDIRS = ("tmp", "new", "cur")
+#: the sender's record of Message-IDs it delivered (``<id>\t<key>`` lines); mail clients
+#: ignore plain files at the top of a Maildir
+INDEX_FILE = "aicmo-message-ids"
+_CURSOR_PREFIX = "md1."
+
+
+def _open(path: Path, create: bool) -> mailbox.Maildir:
+    """Open (and with ``create``, make) the Maildir at ``path``; raise ``Unavailable``."""
+    try:
+        if create:
+            for sub in _SUBDIRS:
+                os.makedirs(path / sub, mode=0o700, exist_ok=True)
+        elif not path.is_dir():
+            raise Unavailable(
+                f"maildir {str(path)!r} does not exist; create it or set create = true"
+            )
+        missing = [sub for sub in _SUBDIRS if not (path / sub).is_dir()]
+        if missing:
+            raise Unavailable(
+                f"maildir {str(path)!r} is not a Maildir: it has no {', '.join(missing)} "
+                "folder; point path at a Maildir or set create = true"
+            )
+        return mailbox.Maildir(path, factory=None, create=False)
+    except OSError as exc:
+        raise Unavailable(
+            f"maildir {str(path)!r} cannot be created or opened: {exc.strerror or exc}; "
+            "choose a path in a writable directory"
+        ) from exc
+
+
+@attrs.frozen
+class MaildirSender:
+    """Delivers messages as files into a Maildir.
+
+    A message that already has a Message-ID this sender delivered is not
+    delivered again: the receipt of the first delivery is returned.
+    """
+
+    path: Path = attrs.field(converter=Path)
+    #: the domain of generated Message-IDs
+    domain: str = "localhost"
+    #: the From address for messages without a sender (default ``aicmo-gateway@<domain>``)
+    default_sender: str | None = None
+    #: create the Maildir (and its parents) when missing
+    create: bool = True
+
+    def check(self) -> None:
+        """Raise ``Unavailable`` unless the Maildir exists (or can be made) and is writable."""
+        _open(self.path, self.create)
+        try:
+            with open(self.path / "tmp" / f".aicmo-check-{os.getpid()}", "wb") as probe:
+                probe.write(b"")
+            os.remove(probe.name)
+        except OSError as exc:
+            raise Unavailable(
+                f"maildir {str(self.path)!r} is not writable: {exc.strerror or exc}"
+            ) from exc
+
+    def send(self, message: EmailMessage) -> SendReceipt:
+        box = _open(self.path, self.create)
+        mime = build_message(
+            message,
+            default_sender=self.default_sender or f"aicmo-gateway@{self.domain}",
+            domain=self.domain,
+        )
+        message_id = str(mime["Message-ID"])
+        with self._index() as index:
+            if message.message_id and (key := _find(index, message_id)) is not None:
+                return self._receipt(message, message_id, self._locate(key))
+            try:
+                key = box.add(mime.as_bytes())
+            except (OSError, mailbox.Error) as exc:
+                raise Unavailable(
+                    f"maildir {str(self.path)!r}: the message could not be written: {exc}"
+                ) from exc
+            try:
+                index.write(f"{message_id}\t{key}\n")
+                index.flush()
+            except OSError as exc:  # delivered all the same; only de-duplication is lost
+                logger.bind(provider_type="maildir").warning(
+                    "could not record {} in {}: {}", message_id, index.name, exc
+                )
+        logger.bind(provider_type="maildir").debug("delivered {} as {}", message_id, key)
+        return self._receipt(message, message_id, self.path / "new" / key)
+
+    def _receipt(self, message: EmailMessage, message_id: str, where: Path | None) -> SendReceipt:
+        location = str(where) if where is not None else None
+        return SendReceipt(message_id=message_id, accepted=message.recipients, location=location)
+
+    def _locate(self, key: str) -> Path | None:
+        for sub in ("new", "cur"):
+            for name in _names(self.path / sub):
+                if name.split(":")[0] == key:
+                    return self.path / sub / name
+        return None
+
+    @contextlib.contextmanager
+    def _index(self) -> Iterator[IO[str]]:
+        """The Message-ID index, open for appending under an exclusive lock."""
+        try:
+            handle = open(self.path / INDEX_FILE, "a+", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise Unavailable(
+                f"maildir {str(self.path)!r} is not writable: {exc.strerror or exc}"
+            ) from exc
+        with handle:
+            try:
+                import fcntl
+            except ImportError:  # not on POSIX: concurrent senders may duplicate a retry
+                yield handle
+                return
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield handle
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _find(index: IO[str], message_id: str) -> str | None:
+    index.seek(0)
+    for line in index:
+        known, _, key = line.rstrip("\n").partition("\t")
+        if known == message_id and key:
+            return key
+    return None
+
+
+def _names(folder: Path) -> list[str]:
+    try:
+        return [name for name in os.listdir(folder) if not name.startswith(".")]
+    except FileNotFoundError:
+        return []
+
+
+# -- fetching ------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Cursor:
+    #: the newest delivery time returned so far (ns), None before the first reply
+    watermark: int | None = None
+    #: keys returned within the grace window below the watermark -> their delivery time
+    seen: dict[str, int] = attrs.field(factory=dict)
+
+    def encode(self) -> str:
+        data = {"w": self.watermark, "s": sorted(self.seen.items())}
+        packed = zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"))
+        return _CURSOR_PREFIX + base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str | None) -> _Cursor:
+        if cursor is None:
+            return cls()
+        try:
+            if not isinstance(cursor, str) or not cursor.startswith(_CURSOR_PREFIX):
+                raise ValueError("wrong prefix")
+            body = cursor[len(_CURSOR_PREFIX) :]
+            raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            data = json.loads(raw)
+            watermark = data["w"]
+            seen = {str(key): int(when) for key, when in data["s"]}
+            if watermark is not None and not isinstance(watermark, int):
+                raise ValueError("bad watermark")
+        except (ValueError, TypeError, KeyError, zlib.error, binascii.Error) as exc:
+            shown = cursor if len(str(cursor)) <= 40 else str(cursor)[:40] + "..."
+            raise InvalidInput(
+                f"cursor: {shown!r} is not a cursor issued by the maildir reply fetcher "
+                f"({exc}); pass the cursor of the previous ReplyBatch, or None to start over",
+                field="cursor",
+            ) from None
+        return cls(watermark, seen)
+
+    def advance(self, returned: list[tuple[int, str]], grace_ns: int) -> _Cursor:
+        watermark = max([when for when, _ in returned] + [self.watermark or 0])
+        seen = dict(self.seen)
+        seen.update((key, when) for when, key in returned)
+        return _Cursor(watermark, {k: t for k, t in seen.items() if t > watermark - grace_ns})
+
+
+@attrs.frozen
+class MaildirReplyFetcher:
+    """Returns the messages delivered to a Maildir since the cursor, oldest first."""
+
+    path: Path = attrs.field(converter=Path)
+    #: at most this many replies per call; ``has_more`` says when more are waiting
+    batch_size: int = attrs.field(default=100, validator=attrs.validators.ge(1))
+    #: create an empty Maildir when missing
+    create: bool = False
+    #: how late (in file time) a delivery may appear and still be returned
+    grace_seconds: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
+
+    def check(self) -> None:
+        """Raise ``Unavailable`` unless the Maildir exists (or is created) and is readable."""
+        _open(self.path, self.create)
+        for sub in ("new", "cur"):
+            if not os.access(self.path / sub, os.R_OK | os.X_OK):
+                raise Unavailable(f"maildir {str(self.path / sub)!r} is not readable")
+
+    def fetch_replies(self, cursor: str | None) -> ReplyBatch:
+        state = _Cursor.decode(cursor)
+        _open(self.path, self.create)
+        grace_ns = int(self.grace_seconds * 1e9)
+        floor = None if state.watermark is None else state.watermark - grace_ns
+        pending = sorted(
+            (when, key, path)
+            for key, (when, path) in self._scan().items()
+            if key not in state.seen and (floor is None or when > floor)
+        )
+        batch = pending[: self.batch_size]
+        replies = [r for when, key, path in batch if (r := self._read(key, when, path)) is not None]
+        if not batch:
+            return ReplyBatch(replies=(), cursor=cursor, has_more=False)
+        return ReplyBatch(
+            replies=replies,  # type: ignore[arg-type]  # mypy reads converter=tuple badly
+            cursor=state.advance([(when, key) for when, key, _ in batch], grace_ns).encode(),
+            has_more=len(pending) > len(batch),
+        )
+
+    def _scan(self) -> dict[str, tuple[int, Path]]:
+        """Every message key with its delivery time (ns) and file; ``new/`` first, then ``cur/``."""
+        found: dict[str, tuple[int, Path]] = {}
+        for sub in ("new", "cur"):  # a message moves new -> cur, so this order misses none
+            for name in _names(self.path / sub):
+                path = self.path / sub / name
+                try:
+                    when = path.stat().st_mtime_ns
+                except FileNotFoundError:  # moved to cur/ meanwhile: found there
+                    continue
+                found.setdefault(name.split(":")[0], (when, path))
+        return found
+
+    def _read(self, key: str, when: int, path: Path) -> Reply | None:
+        received = datetime.fromtimestamp(when / 1e9, UTC)
+        candidates = [path]
+        for _ in range(3):  # the file may have moved from new/ to cur/ (flags in its name)
+            for candidate in candidates:
+                try:
+                    raw = candidate.read_bytes()
+                except FileNotFoundError:
+                    continue
+                return parse_reply(raw, source_id=key, received_at=received)
+            candidates = [
+                self.path / sub / name
+                for sub in ("new", "cur")
+                for name in _names(self.path / sub)
+                if name.split(":")[0] == key
+            ]
+        logger.bind(provider_type="maildir").debug("message {} vanished before reading", key)
+        return None

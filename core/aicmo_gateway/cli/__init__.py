@@ -1,0 +1,56 @@
+"""The ``aicmo-gateway`` command line.
+
+Exit codes: 0 when all is well, 1 when problems were found, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from loguru import logger
+
+from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
+from aicmo_gateway.cli.demo import demo
+from aicmo_gateway.plugins import CORE_DISTRIBUTION, Registry, core_version
+
+__all__ = ["main"]
+
+
+def _print_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"{CORE_DISTRIBUTION} {core_version()}")
+    registry = Registry.discover()
+    for info in registry.plugins:
+        if not info.builtin:
+            click.echo(f"  {info.distribution} {info.version} ({info.status.value})")
+    ctx.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the core's and every plugin's version.")
+@click.option("-v", "--verbose", count=True,
+              help="Log warnings (-v) or everything (-vv) to standard error.")
+def cli(verbose: int) -> None:
+    """aicmo-gateway: one API for email, replies, CRM, enrichment, verification,
+    social posting and webhooks, each served by a failover chain of plugins.
+
+    Configuration comes from --config, $AICMO_GATEWAY_CONFIG or ./aicmo-gateway.toml.
+    """
+    logger.remove()
+    if verbose:
+        logger.enable("aicmo_gateway")
+        logger.add(sys.stderr, level="DEBUG" if verbose > 1 else "WARNING")
+
+
+cli.add_command(plugins)
+cli.add_command(providers)
+cli.add_command(config_group)
+cli.add_command(doctor)
+cli.add_command(demo)
+
+
+def main() -> None:
+    cli(prog_name="aicmo-gateway")

@@ -1,0 +1,96 @@
+"""``demo``: the main job on the built-in providers, with a broken first provider."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aicmo_gateway.cli._output import table
+from aicmo_gateway.outcome import Outcome, Status
+from aicmo_gateway.ports import Contact, EmailMessage, Engagement
+
+_LEADS = [
+    ("Ada Lovelace", "ada@example.com", "Analytical Engines"),
+    ("Grace Hopper", "grace@example.org", "COBOL Consulting"),
+    ("Søren Kierkegaard", "soren@example.net", "Enten-Eller ApS"),
+]
+
+
+def demo_config(directory: Path) -> dict[str, Any]:
+    """A chain whose first email provider is broken (a maildir below a regular file)."""
+    return {
+        "capabilities": {
+            "email_sending": {"providers": ["broken_relay", "outbox_maildir"]},
+            "reply_fetching": {"providers": ["outbox_maildir"]},
+            "crm_sync": {"providers": ["crm"]},
+        },
+        "providers": {
+            "broken_relay": {"type": "maildir", "path": "/dev/null/unreachable"},
+            "outbox_maildir": {"type": "maildir", "path": str(directory / "Maildir")},
+            "crm": {"type": "sqlite", "path": str(directory / "crm.db")},
+        },
+    }
+
+
+def _describe(outcome: Outcome) -> str:
+    steps = []
+    for a in outcome.attempts:
+        steps.append(f"{a.provider}: {a.action.value}" + (f" ({a.error})" if a.error else ""))
+    return " -> ".join(steps)
+
+
+async def _run(directory: Path) -> list[Outcome]:
+    from aicmo_gateway.gateway import Gateway
+
+    outcomes: list[Outcome] = []
+    async with Gateway.from_config(demo_config(directory)) as gateway:
+        for name, address, company in _LEADS:
+            message = EmailMessage(
+                to=f"{name} <{address}>", sender="Demo Sales <sales@demo.example>",
+                subject=f"Quick question for {company}",
+                text=f"Hi {name.split()[0]},\n\nWould {company} like to try aicmo-gateway?\n",
+            )
+            sent = await gateway.email_sending.send(message)
+            outcomes.append(sent)
+            first, _, last = name.partition(" ")
+            outcomes.append(await gateway.crm_sync.upsert_contact(
+                Contact(email=address, first_name=first, last_name=last, company=company)))
+            if sent.ok:
+                outcomes.append(await gateway.crm_sync.log_engagement(Engagement(
+                    contact_email=address, kind="email_sent", subject=message.subject,
+                    external_id=sent.value.message_id)))
+        outcomes.append(await gateway.reply_fetching.fetch_replies(None))
+    return outcomes
+
+
+@click.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("demo-maildir"), show_default=True,
+              help="Where the demo writes its Maildir and CRM database.")
+def demo(directory: Path) -> None:
+    """Send a few messages through a chain whose first provider is broken.
+
+    The first email provider points at an impossible path, so every send falls
+    back to a local Maildir (open it with any mail client, e.g. `mutt -f DIR/Maildir`).
+    Contacts and engagements go to a SQLite mini-CRM. No account is needed.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    outcomes = asyncio.run(_run(directory.resolve()))
+    rows = []
+    for o in outcomes:
+        value = o.value
+        if o.operation == "fetch_replies" and value is not None:
+            shown = f"{len(value.replies)} messages read back from the Maildir"
+        elif o.operation == "send" and value is not None:
+            shown = value.message_id
+        else:
+            shown = getattr(value, "id", "") if value is not None else o.reason
+        rows.append([f"{o.capability}.{o.operation}", o.status.value, o.provider or "-",
+                     _describe(o), shown])
+    click.echo(table(["call", "status", "served by", "attempts", "result"], rows))
+    click.echo(f"\nMessages: {directory / 'Maildir'}   CRM: {directory / 'crm.db'}")
+    if any(o.status is not Status.OK for o in outcomes):
+        raise SystemExit(1)

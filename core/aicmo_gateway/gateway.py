@@ -1,0 +1,314 @@
+"""The facade users hold: build chains from a config, call capabilities, sync or async."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import re
+import threading
+from collections.abc import Callable, Coroutine, Mapping
+from email.utils import parseaddr
+from typing import Any, TypeVar
+
+import attrs
+
+from aicmo_gateway.chain import Chain, ProviderSlot
+from aicmo_gateway.config import GatewayConfig, ProviderConfig, find_config, load_config
+from aicmo_gateway.errors import ConfigError, ConfigProblem
+from aicmo_gateway.facade import (
+    CLIENTS,
+    CrmSync,
+    EmailSending,
+    EmailVerification,
+    LeadEnrichment,
+    ReplyFetching,
+    SocialPosting,
+    WebhookDispatch,
+)
+from aicmo_gateway.plugins import Registry
+from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
+from aicmo_gateway.secret import Secret
+from aicmo_gateway.settings import check_settings, is_secret_key
+
+__all__ = ["CheckResult", "Gateway", "SyncGateway"]
+
+T = TypeVar("T")
+_UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
+_MISSING = re.compile(r"missing \d+ required (?:keyword-only |positional )?arguments?: (.+)")
+
+
+@attrs.frozen
+class CheckResult:
+    """The result of one provider's live ``check()``."""
+
+    capability: str
+    provider: str
+    provider_type: str
+    ok: bool
+    detail: str = ""
+    duration: float = 0.0
+
+
+def _prepare(operation: str, payload: Any, key: str | None) -> Any:
+    """Carry the idempotency key into the payload where the protocol has a place for it."""
+    if key is None:
+        return payload
+    if isinstance(payload, EmailMessage) and payload.message_id is None:
+        from aicmo_gateway.mime import message_id_for_key
+
+        domain = parseaddr(payload.sender or "")[1].partition("@")[2] or "aicmo-gateway.local"
+        return attrs.evolve(payload, message_id=message_id_for_key(key, domain))
+    if isinstance(payload, WebhookEvent) and payload.id is None:
+        return attrs.evolve(payload, id=key)
+    return payload
+
+
+class Gateway:
+    """One attribute per capability, e.g. ``await gateway.email_sending.send(message)``."""
+
+    email_sending: EmailSending
+    reply_fetching: ReplyFetching
+    crm_sync: CrmSync
+    lead_enrichment: LeadEnrichment
+    email_verification: EmailVerification
+    social_posting: SocialPosting
+    webhook_dispatch: WebhookDispatch
+
+    def __init__(self, config: GatewayConfig, registry: Registry,
+                 chains: Mapping[str, Chain]) -> None:
+        self.config = config
+        self.registry = registry
+        self.chains = dict(chains)
+        for capability, client_cls in CLIENTS.items():
+            types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
+            hint = f"installed {capability} provider types: {types}"
+            setattr(self, capability,
+                    client_cls(self.chains.get(capability), hint, config.dry_run))
+
+    # -- construction -------------------------------------------------------------
+
+    @classmethod
+    def from_config(
+        cls,
+        source: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        *,
+        registry: Registry | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Gateway:
+        """Build a gateway from a TOML file path or a mapping of the same shape.
+
+        With no source, the file named by ``AICMO_GATEWAY_CONFIG`` or
+        ``./aicmo-gateway.toml`` is used. Raises :class:`ConfigError` listing every
+        problem, including settings a provider's factory refused.
+        """
+        env = os.environ if env is None else env
+        registry = registry if registry is not None else Registry.discover(env=env)
+        if source is None:
+            found = find_config(env=env)
+            if found is None:
+                raise ConfigError([ConfigProblem(
+                    "aicmo-gateway.toml", "", "no configuration file found",
+                    "create ./aicmo-gateway.toml, pass a path, or set AICMO_GATEWAY_CONFIG",
+                )])
+            source = found
+        config = load_config(source, env=env, registry=registry)
+        return cls(config, registry, _build_chains(config, registry))
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def check(self, timeout: float = 10.0) -> list[CheckResult]:
+        """Run every configured provider's ``check()`` concurrently, each within ``timeout``."""
+        jobs = [(cap, slot) for cap, chain in self.chains.items() for slot in chain.slots]
+        results = await asyncio.gather(*(_check(cap, slot, timeout) for cap, slot in jobs))
+        return list(results)
+
+    async def aclose(self) -> None:
+        """Close every provider that has ``aclose()`` (or ``close()``)."""
+        for chain in self.chains.values():
+            for slot in chain.slots:
+                closer = getattr(slot.provider, "aclose", None) or getattr(
+                    slot.provider, "close", None
+                )
+                if callable(closer):
+                    result = closer()
+                    if inspect.isawaitable(result):
+                        await result
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def sync(self) -> SyncGateway:
+        """The same API without ``await``, safe to call from several threads."""
+        return SyncGateway(self)
+
+
+def _secrets_of(inst: ProviderConfig, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    found = []
+    for key, value in settings.items():
+        if isinstance(value, Secret):
+            found.append(value.reveal())
+        elif isinstance(value, str) and (key in inst.from_env or is_secret_key(key)):
+            found.append(value)
+    return tuple(v for v in found if len(v) >= 4)
+
+
+def _build_chains(config: GatewayConfig, registry: Registry) -> dict[str, Chain]:
+    problems: list[ConfigProblem] = []
+    chains: dict[str, Chain] = {}
+    for capability, cap in config.capabilities.items():
+        spec = PORTS[capability]
+        slots = []
+        for name in cap.providers:
+            inst = config.providers[name]
+            key = f"providers.{name}"
+            pt = registry.get(capability, inst.type)
+            settings, _ = check_settings(pt.settings, dict(inst.settings))
+            try:
+                provider = pt.factory(**settings)
+            except TypeError as exc:
+                problems.append(_factory_problem(config.source, key, inst, exc))
+                continue
+            except (ValueError, OSError) as exc:
+                problems.append(ConfigProblem(
+                    config.source, key, f"type {inst.type!r} refused its settings: {exc}",
+                    f"correct the settings in [{key}]",
+                ))
+                continue
+            missing = [op.name for op in spec.single_operations
+                       if not callable(getattr(provider, op.name, None))]
+            if missing:
+                problems.append(ConfigProblem(
+                    config.source, key,
+                    f"type {inst.type!r} from {pt.distribution} built an object without "
+                    f"{', '.join(missing)}(), so it cannot serve {capability}",
+                    f"report this to the maintainers of {pt.distribution}",
+                ))
+                continue
+            slots.append(ProviderSlot(name, pt, provider, _secrets_of(inst, settings)))
+        chains[capability] = Chain(
+            spec, slots, deadline=cap.deadline, attempt_timeout=cap.attempt_timeout,
+            notify=registry.notify, prepare=_prepare,
+        )
+    if problems:
+        raise ConfigError(problems)
+    return chains
+
+
+def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError) -> ConfigProblem:
+    text = str(exc)
+    unexpected = _UNEXPECTED.search(text)
+    if unexpected:
+        return ConfigProblem(source, f"{key}.{unexpected.group(1)}",
+                             f"is not a setting of type {inst.type!r}",
+                             "remove it (see the plugin's README for its settings)")
+    missing = _MISSING.search(text)
+    if missing:
+        names = missing.group(1).replace("'", "").replace(" and ", ", ")
+        return ConfigProblem(source, f"{key}", f"type {inst.type!r} requires {names}",
+                             f"add {names} to [{key}]")
+    return ConfigProblem(source, key, f"type {inst.type!r} refused its settings: {text}",
+                         f"correct the settings in [{key}]")
+
+
+async def _check(capability: str, slot: ProviderSlot, timeout: float) -> CheckResult:
+    import time
+
+    check = getattr(slot.provider, "check", None)
+    t0 = time.monotonic()
+    if not callable(check):
+        return CheckResult(capability, slot.name, slot.type.name, True, "no live check", 0.0)
+    try:
+        async with asyncio.timeout(timeout):
+            if inspect.iscoroutinefunction(check):
+                await check()
+            else:
+                result = await asyncio.to_thread(check)
+                if inspect.isawaitable(result):
+                    await result
+    except TimeoutError:
+        return CheckResult(capability, slot.name, slot.type.name, False,
+                           f"check did not finish within {timeout:g}s", time.monotonic() - t0)
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        for secret in slot.secrets:
+            detail = detail.replace(secret, "********")
+        return CheckResult(capability, slot.name, slot.type.name, False, detail,
+                           time.monotonic() - t0)
+    return CheckResult(capability, slot.name, slot.type.name, True, "ok", time.monotonic() - t0)
+
+
+class _LoopThread:
+    """An event loop running in a daemon thread, for the synchronous facade."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="aicmo-gateway-sync", daemon=True)
+        self.thread.start()
+        self._ready.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.call_soon(self._ready.set)
+        self.loop.run_forever()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("the synchronous gateway cannot be called from its own loop")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
+
+
+class _SyncClient:
+    def __init__(self, client: Any, runner: _LoopThread) -> None:
+        self._client = client
+        self._runner = runner
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._client, name)
+        if not inspect.iscoroutinefunction(method):
+            return method  # type: ignore[no-any-return]
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._runner.run(method(*args, **kwargs))
+
+        call.__doc__ = method.__doc__
+        return call
+
+
+class SyncGateway:
+    """``Gateway`` without ``await``: ``gateway.sync().email_sending.send(message)``.
+
+    Calls run on a private event loop thread, so any number of threads may call
+    at once. Use it as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._runner = _LoopThread()
+        for capability in CLIENTS:
+            setattr(self, capability, _SyncClient(getattr(gateway, capability), self._runner))
+
+    def __getattr__(self, name: str) -> Any:  # capability attributes are set in __init__
+        raise AttributeError(name)
+
+    def check(self, timeout: float = 10.0) -> list[CheckResult]:
+        return self._runner.run(self.gateway.check(timeout))
+
+    def close(self) -> None:
+        self._runner.run(self.gateway.aclose())
+        self._runner.stop()
+
+    def __enter__(self) -> SyncGateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,104 @@
+"""``Outcome`` and ``Attempt``: the records every gateway call returns.
+
+This module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+__all__ = ["Action", "Attempt", "CallRecord", "Outcome", "OutcomeError", "Status"]
+
+
+class Status(enum.StrEnum):
+    """How a call ended."""
+
+    OK = "ok"  # a provider performed the operation
+    REJECTED = "rejected"  # the input is wrong; no provider would take it
+    DEFERRED = "deferred"  # stored durably, will be replayed
+    SIMULATED = "simulated"  # nothing was performed (dry run, or a no-op provider)
+    UNCERTAIN = "uncertain"  # a provider may have performed it; not retried elsewhere
+    FAILED = "failed"  # no provider performed it
+
+
+class Action(enum.StrEnum):
+    """What the chain did after an attempt."""
+
+    DONE = "done"  # the attempt answered the call
+    FALLBACK = "fallback"  # moved on to the next provider
+    STOP = "stop"  # ended the call without trying further providers
+    SKIP = "skip"  # the provider was not tried (the reason says why)
+
+
+@attrs.frozen
+class Attempt:
+    """One provider tried (or skipped) during a call."""
+
+    provider: str  # the provider instance name from the config
+    provider_type: str
+    started_at: datetime
+    duration: float  # seconds
+    action: Action = attrs.field(converter=Action)
+    #: the exception class name, when the attempt failed
+    error: str | None = None
+    #: the error text, with known secrets removed
+    detail: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.action is Action.DONE
+
+
+@attrs.frozen
+class Outcome:
+    """The result of one gateway call: status, value, the serving provider, every attempt."""
+
+    status: Status = attrs.field(converter=Status)
+    value: Any
+    provider: str | None
+    attempts: tuple[Attempt, ...] = attrs.field(converter=tuple)
+    call_id: str
+    capability: str
+    operation: str
+    idempotency_key: str | None = None
+    #: why the call did not end ``OK``, in words
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+    def unwrap(self) -> Any:
+        """Return the value when the call is ``OK``; raise :class:`OutcomeError` otherwise."""
+        if self.status is not Status.OK:
+            raise OutcomeError(self)
+        return self.value
+
+
+class OutcomeError(Exception):
+    """Raised by :meth:`Outcome.unwrap` when the call did not succeed."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        super().__init__(
+            f"{outcome.capability}.{outcome.operation} ended {outcome.status.value}: "
+            f"{outcome.reason or 'no reason given'} (call {outcome.call_id})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from the outcome (the default would pass the message as the outcome)
+        return (type(self), (self.outcome,))
+
+
+@attrs.frozen
+class CallRecord:
+    """What observers receive after each call."""
+
+    outcome: Outcome
+    started_at: datetime
+    duration: float
+    dry_run: bool = False

@@ -1,0 +1,482 @@
+"""Plugin discovery: entry points, isolation of broken plugins, switches, the type registry.
+
+Every distribution with an entry point in the ``aicmo_gateway`` group is a
+plugin, the core included (its built-in providers come through its own entry
+point). Each entry point is loaded on its own; a plugin that fails to import,
+raises in a hook, returns something that is not a ``ProviderType``, claims a
+``(port, name)`` another plugin has, or requires an incompatible core is
+quarantined with a reason, and everything else keeps working.
+
+Environment switches (read by :meth:`Registry.discover`):
+
+``AICMO_GATEWAY_LOAD_PLUGINS``
+    unset: all; empty: none but the core's own; ``a,b``: only those.
+``AICMO_GATEWAY_DISABLE_PLUGINS``
+    ``a,b``: skip those.
+``AICMO_GATEWAY_STRICT_PLUGINS=1``
+    raise :class:`~aicmo_gateway.errors.PluginError` instead of quarantining.
+``AICMO_GATEWAY_TRACE_PLUGINS=1``
+    log every hook call.
+
+Names in the lists match a distribution name or an entry-point name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import importlib_metadata
+import pluggy
+from loguru import logger
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from aicmo_gateway import hookspecs
+from aicmo_gateway.errors import PluginError, UnknownProviderType
+from aicmo_gateway.known_plugins import install_hint
+from aicmo_gateway.ports import HOOK_PORTS, PORTS
+from aicmo_gateway.provider_type import ProviderType
+
+__all__ = ["CORE_DISTRIBUTION", "PluginInfo", "PluginStatus", "Registry"]
+
+GROUP = hookspecs.PROJECT
+CORE_DISTRIBUTION = "aicmo-gateway"
+BUILTIN_MODULE = "aicmo_gateway.builtin.plugin"
+ENV_LOAD = "AICMO_GATEWAY_LOAD_PLUGINS"
+ENV_DISABLE = "AICMO_GATEWAY_DISABLE_PLUGINS"
+ENV_STRICT = "AICMO_GATEWAY_STRICT_PLUGINS"
+ENV_TRACE = "AICMO_GATEWAY_TRACE_PLUGINS"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+class PluginStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    QUARANTINED = "quarantined"
+
+
+@attrs.frozen
+class PluginInfo:
+    """One plugin (an entry point of a distribution) and what became of it."""
+
+    name: str
+    distribution: str
+    version: str
+    status: PluginStatus
+    module: str
+    reason: str | None = None
+    provider_types: tuple[ProviderType, ...] = ()
+    #: problems that did not stop the plugin (e.g. a misspelt hook name)
+    warnings: tuple[str, ...] = ()
+    builtin: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        ports: dict[str, list[str]] = {}
+        for pt in self.provider_types:
+            ports.setdefault(pt.port or "?", []).append(pt.name)
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "status": self.status.value,
+            "reason": self.reason,
+            "module": self.module,
+            "builtin": self.builtin,
+            "provider_types": ports,
+            "warnings": list(self.warnings),
+        }
+
+
+def core_version() -> str:
+    try:
+        return importlib_metadata.version(CORE_DISTRIBUTION)
+    except importlib_metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _env_list(env: Mapping[str, str], key: str) -> set[str] | None:
+    raw = env.get(key)
+    if raw is None:
+        return None
+    return {canonicalize_name(p.strip()) for p in raw.split(",") if p.strip()}
+
+
+@attrs.frozen
+class _Candidate:
+    name: str
+    distribution: str
+    version: str
+    module: str
+    entry_point: Any  # importlib_metadata.EntryPoint, or a loaded module/object
+    requires: tuple[str, ...] = ()
+    builtin: bool = False
+
+    def matches(self, names: set[str]) -> bool:
+        return canonicalize_name(self.distribution) in names or canonicalize_name(
+            self.name
+        ) in names
+
+
+class _Quarantine(Exception):
+    def __init__(self, reason: str, cause: BaseException | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+
+
+def _candidates(path: Sequence[str] | None) -> list[_Candidate]:
+    found: list[_Candidate] = []
+    seen: set[str] = set()
+    dists = list(
+        importlib_metadata.distributions(path=list(path))
+        if path is not None
+        else importlib_metadata.distributions()
+    )
+    core_found = False
+    if path is not None:  # the core always comes from the running installation
+        try:
+            dists.insert(0, importlib_metadata.distribution(CORE_DISTRIBUTION))
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    for dist in dists:
+        dist_name = dist.metadata["Name"] or ""
+        key = canonicalize_name(dist_name)
+        if not dist_name or key in seen:
+            continue
+        seen.add(key)
+        is_core = key == CORE_DISTRIBUTION
+        for ep in dist.entry_points.select(group=GROUP):
+            core_found = core_found or is_core
+            found.append(
+                _Candidate(
+                    name=ep.name,
+                    distribution=dist_name,
+                    version=dist.version,
+                    module=ep.value,
+                    entry_point=ep,
+                    requires=tuple(dist.requires or ()),
+                    builtin=is_core,
+                )
+            )
+    if not core_found:  # running from a source tree without an installed distribution
+        found.append(
+            _Candidate(
+                name="builtin",
+                distribution=CORE_DISTRIBUTION,
+                version=core_version(),
+                module=BUILTIN_MODULE,
+                entry_point=None,
+                builtin=True,
+            )
+        )
+    found.sort(key=lambda c: (not c.builtin, canonicalize_name(c.distribution), c.name))
+    return found
+
+
+def _as_list(result: Any, hook: str) -> list[ProviderType]:
+    if result is None:
+        return []
+    if isinstance(result, ProviderType):
+        return [result]
+    if isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
+        raise _Quarantine(
+            f"{hook} returned {type(result).__name__}, not ProviderType records; "
+            "return a list of ProviderType(...)"
+        )
+    items = list(result)
+    for item in items:
+        if not isinstance(item, ProviderType):
+            raise _Quarantine(
+                f"{hook} returned a {type(item).__name__} ({item!r:.60}), not a ProviderType; "
+                "wrap each provider in ProviderType(name=..., factory=...)"
+            )
+    return items
+
+
+class Registry:
+    """The discovered plugins and the provider types they offer, per port."""
+
+    def __init__(self, *, strict: bool = False, trace: bool = False) -> None:
+        self.strict = strict
+        self.trace = trace
+        self.pm = pluggy.PluginManager(GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: list[PluginInfo] = []
+        #: problems with the switches themselves (e.g. a name that matches no plugin)
+        self.problems: list[str] = []
+        self._types: dict[tuple[str, str], ProviderType] = {}
+        if trace:
+            self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
+
+    # -- construction ---------------------------------------------------------
+
+    @classmethod
+    def discover(
+        cls,
+        *,
+        path: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Registry:
+        """Find and load every plugin installed on ``path`` (default: ``sys.path``)."""
+        env = os.environ if env is None else env
+        registry = cls(
+            strict=env.get(ENV_STRICT, "").strip().lower() in _TRUE,
+            trace=env.get(ENV_TRACE, "").strip().lower() in _TRUE,
+        )
+        load = _env_list(env, ENV_LOAD)
+        disable = _env_list(env, ENV_DISABLE) or set()
+        candidates = _candidates(path)
+        for wanted, variable in ((load or set(), ENV_LOAD), (disable, ENV_DISABLE)):
+            for name in sorted(wanted):
+                if not any(c.matches({name}) for c in candidates):
+                    known = ", ".join(sorted({c.distribution for c in candidates}))
+                    registry.problems.append(
+                        f"{variable} names {name!r}, which matches no installed plugin "
+                        f"(installed: {known})"
+                    )
+        for cand in candidates:
+            if not cand.builtin and load is not None and not cand.matches(load):
+                registry._add_disabled(cand, f"not listed in {ENV_LOAD}")
+            elif not cand.builtin and cand.matches(disable):
+                registry._add_disabled(cand, f"disabled by {ENV_DISABLE}")
+            else:
+                registry._load(cand)
+        return registry
+
+    @classmethod
+    def from_plugins(
+        cls,
+        plugins: Mapping[str, Any],
+        *,
+        include_builtin: bool = True,
+        strict: bool = False,
+    ) -> Registry:
+        """A registry of given plugin objects (modules or namespaces), for tests and embedding."""
+        registry = cls(strict=strict)
+        cands = []
+        if include_builtin:
+            cands.append(
+                _Candidate("builtin", CORE_DISTRIBUTION, core_version(), BUILTIN_MODULE, None, (),
+                           builtin=True)
+            )
+        for name, obj in plugins.items():
+            module = getattr(obj, "__name__", name)
+            cands.append(_Candidate(name, name, "0", module, obj))
+        for cand in cands:
+            registry._load(cand)
+        return registry
+
+    # -- loading ----------------------------------------------------------------
+
+    def _add_disabled(self, cand: _Candidate, reason: str) -> None:
+        self.plugins.append(
+            PluginInfo(cand.name, cand.distribution, cand.version, PluginStatus.DISABLED,
+                       cand.module, reason, builtin=cand.builtin)
+        )
+
+    def _load(self, cand: _Candidate) -> None:
+        plugin_id = f"{cand.distribution}:{cand.name}"
+        obj: Any = None
+        try:
+            self._check_core_requirement(cand)
+            obj = self._import(cand)
+            try:
+                self.pm.register(obj, name=plugin_id)
+            except Exception as exc:
+                raise _Quarantine(f"its hooks do not match the contract: {exc}", exc) from exc
+            warnings = self._hook_warnings(obj, plugin_id)
+            provided = self._collect(cand, obj)
+        except _Quarantine as q:
+            if obj is not None and self.pm.is_registered(obj):
+                self.pm.unregister(obj)
+            self._quarantine(cand, q)
+            return
+        if self.strict and warnings:
+            self.pm.unregister(obj)
+            raise PluginError(f"plugin {cand.name} ({cand.distribution}): " + "; ".join(warnings))
+        for pt in provided:
+            self._types[(pt.port or "", pt.name)] = pt
+        self.plugins.append(
+            PluginInfo(cand.name, cand.distribution, cand.version, PluginStatus.ACTIVE,
+                       cand.module, None, tuple(provided), tuple(warnings), cand.builtin)
+        )
+        for warning in warnings:
+            logger.warning("plugin {} ({}): {}", cand.name, cand.distribution, warning)
+
+    def _check_core_requirement(self, cand: _Candidate) -> None:
+        if cand.builtin:
+            return
+        current = core_version()
+        for line in cand.requires:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(req.name) != CORE_DISTRIBUTION:
+                continue
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            if not req.specifier.contains(Version(current), prereleases=True):
+                raise _Quarantine(
+                    f"it requires {CORE_DISTRIBUTION}{req.specifier}, but {current} is "
+                    f"installed; install a release of {cand.distribution} made for "
+                    f"{CORE_DISTRIBUTION} {current}, or a matching core"
+                )
+
+    def _import(self, cand: _Candidate) -> Any:
+        try:
+            if cand.entry_point is None:
+                import importlib
+
+                return importlib.import_module(cand.module)
+            if isinstance(cand.entry_point, importlib_metadata.EntryPoint):
+                return cand.entry_point.load()
+            return cand.entry_point
+        except Exception as exc:
+            raise _Quarantine(
+                f"importing {cand.module} failed: {type(exc).__name__}: {exc}", exc
+            ) from exc
+
+    def _hook_warnings(self, obj: Any, plugin_id: str) -> list[str]:
+        known = [name for name in dir(hookspecs) if name.startswith("aicmo_")]
+        warnings = []
+        for caller in self.pm.get_hookcallers(obj) or []:
+            if not caller.has_spec():
+                guess = difflib.get_close_matches(caller.name, known, n=1)
+                hint = f"; did you mean {guess[0]!r}?" if guess else ""
+                warnings.append(f"{caller.name!r} is not an aicmo-gateway hook{hint}")
+        registered = {c.name for c in self.pm.get_hookcallers(obj) or []}
+        for attr in dir(obj):
+            if attr in known and attr not in registered and callable(getattr(obj, attr)):
+                warnings.append(f"{attr!r} is defined without @hookimpl, so it is never called")
+        return warnings
+
+    def _collect(self, cand: _Candidate, obj: Any) -> list[ProviderType]:
+        provided: list[ProviderType] = []
+        for hook, port in HOOK_PORTS.items():
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                if impl.plugin is not obj:
+                    continue
+                if self.trace:
+                    logger.debug("hook {} of {}: calling", hook, cand.name)
+                try:
+                    result = impl.function()
+                except Exception as exc:
+                    raise _Quarantine(f"{hook} raised {type(exc).__name__}: {exc}", exc) from exc
+                items = _as_list(result, hook)
+                if self.trace:
+                    logger.debug("hook {} of {}: {}", hook, cand.name, [i.name for i in items])
+                for item in items:
+                    if item.port is not None and item.port != port:
+                        raise _Quarantine(
+                            f"{hook} returned {item.name!r} declared for port {item.port!r}; "
+                            f"return it from {PORTS[item.port].hook if item.port in PORTS else 'its own hook'}"
+                        )
+                    provided.append(
+                        attrs.evolve(
+                            item, port=port, plugin=cand.name,
+                            distribution=cand.distribution, version=cand.version,
+                        )
+                    )
+        seen: dict[tuple[str, str], ProviderType] = {}
+        for pt in provided:
+            key = (pt.port or "", pt.name)
+            owner = self._types.get(key) or seen.get(key)
+            if owner is not None:
+                raise _Quarantine(
+                    f"it provides {pt.port} type {pt.name!r}, which {owner.distribution} "
+                    f"{owner.version} already provides; uninstall one of them or set "
+                    f"{ENV_DISABLE}={cand.distribution}"
+                )
+            seen[key] = pt
+        return provided
+
+    def _quarantine(self, cand: _Candidate, q: _Quarantine) -> None:
+        reason = q.reason
+        logger.warning(
+            "plugin {} ({} {}) quarantined: {}", cand.name, cand.distribution, cand.version,
+            reason,
+        )
+        if self.strict:
+            raise PluginError(
+                f"plugin {cand.name} ({cand.distribution} {cand.version}, core "
+                f"{core_version()}): {reason}"
+            ) from q.cause
+        self.plugins.append(
+            PluginInfo(cand.name, cand.distribution, cand.version, PluginStatus.QUARANTINED,
+                       cand.module, reason, builtin=cand.builtin)
+        )
+
+    # -- tracing ---------------------------------------------------------------
+
+    def _trace_before(self, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        logger.debug("hook {} -> {}", hook_name, [i.plugin_name for i in impls])
+
+    def _trace_after(self, outcome: Any, hook_name: str, impls: Any, kwargs: Any) -> None:
+        logger.debug("hook {} done", hook_name)
+
+    # -- queries -------------------------------------------------------------------
+
+    def provider_types(self, port: str | None = None) -> list[ProviderType]:
+        """Every active provider type, optionally for one port, sorted by port then name."""
+        return sorted(
+            (pt for (p, _), pt in self._types.items() if port is None or p == port),
+            key=lambda pt: (pt.port or "", -pt.priority, pt.name),
+        )
+
+    def get(self, port: str, name: str) -> ProviderType:
+        """The provider type ``name`` for ``port``; an actionable error when there is none."""
+        found = self._types.get((port, name))
+        if found is not None:
+            return found
+        raise UnknownProviderType(self.explain_unknown(port, name))
+
+    def explain_unknown(self, port: str, name: str) -> str:
+        installed = [pt.name for pt in self.provider_types(port)]
+        parts = [
+            f"no installed plugin provides a {port} provider of type {name!r}; "
+            f"installed {port} types: {', '.join(installed) or 'none'}"
+        ]
+        elsewhere = sorted(p for (p, n) in self._types if n == name)
+        if elsewhere:
+            parts.append(f"{name!r} is a {' and '.join(elsewhere)} type, not {port}")
+        for info in self.plugins:
+            if info.status is not PluginStatus.ACTIVE and (
+                canonicalize_name(info.distribution).endswith(canonicalize_name(name))
+                or info.name == name
+            ):
+                parts.append(f"plugin {info.name} ({info.distribution}) is {info.status}: "
+                             f"{info.reason}")
+        hint = install_hint(name, port)
+        if hint:
+            parts.append(f"install it with: {hint}")
+        else:
+            close = difflib.get_close_matches(name, installed, n=1)
+            if close:
+                parts.append(f"did you mean {close[0]!r}?")
+        return "; ".join(parts)
+
+    def notify(self, hook: str, **kwargs: Any) -> None:
+        """Call an observer hook on every plugin; an observer that raises is logged, not raised."""
+        caller = getattr(self.pm.hook, hook)
+        for impl in caller.get_hookimpls():
+            try:
+                impl.function(*(kwargs[name] for name in impl.argnames))
+            except Exception:
+                logger.opt(exception=True).warning(
+                    "observer {} of plugin {} raised; ignored", hook, impl.plugin_name
+                )
+
+    @property
+    def active(self) -> list[PluginInfo]:
+        return [p for p in self.plugins if p.status is PluginStatus.ACTIVE]
+
+    @property
+    def quarantined(self) -> list[PluginInfo]:
+        return [p for p in self.plugins if p.status is PluginStatus.QUARANTINED]

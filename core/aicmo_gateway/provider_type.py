@@ -1,0 +1,167 @@
+"""``ProviderType``: the record a plugin hook returns for each provider it offers."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import attrs
+
+__all__ = ["Idempotency", "ProviderType", "Quota", "RateLimit"]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+
+
+class Idempotency(enum.StrEnum):
+    """How a provider de-duplicates a retried write, if at all."""
+
+    NONE = "none"
+    MESSAGE_ID = "message_id"  # the Message-ID header (mail servers and mailboxes)
+    KEY_HEADER = "key_header"  # an Idempotency-Key / webhook-id header the service honours
+
+
+def _positive_number(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    where = f"{type(instance).__name__}.{attribute.name}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{where}: expected a number, got {type(value).__name__}")
+    if not value > 0:  # also refuses NaN
+        raise ValueError(f"{where}: {value!r} must be greater than 0")
+
+
+def _whole_number(minimum: int) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        where = f"{type(instance).__name__}.{attribute.name}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{where}: expected a whole number, got {type(value).__name__}")
+        if value < minimum:
+            raise ValueError(f"{where}: {value!r} must be at least {minimum}")
+
+    return check
+
+
+def _period(_: Any, __: Any, value: Any) -> None:
+    if value not in PERIODS:
+        raise ValueError(
+            f"Quota.period: {value!r} is not a period; use one of {', '.join(PERIODS)}"
+        )
+
+
+@attrs.frozen
+class RateLimit:
+    """A sustained rate (operations per second) with a burst allowance."""
+
+    per_second: float = attrs.field(validator=_positive_number)
+    burst: int = attrs.field(default=1, validator=_whole_number(1))
+
+
+@attrs.frozen
+class Quota:
+    """At most ``limit`` operations per ``period`` (second, minute, hour or day)."""
+
+    limit: int = attrs.field(validator=_whole_number(0))
+    period: str = attrs.field(validator=_period)
+
+
+def _check_name(_: Any, __: Any, value: str) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise ValueError(
+            f"ProviderType.name: {value!r} is not a valid provider type name; use lower-case "
+            "letters, digits, '_' or '-', starting with a letter (e.g. 'smtp', 'acme-mail')"
+        )
+
+
+def _check_factory(_: Any, __: Any, value: Any) -> None:
+    if not callable(value):
+        raise TypeError(
+            f"ProviderType.factory: {value!r} is not callable; pass the provider class "
+            "(or a function) that takes the settings as keyword arguments"
+        )
+
+
+def _idempotency(value: Idempotency | str) -> Idempotency:
+    try:
+        return Idempotency(value)
+    except ValueError:
+        raise ValueError(
+            f"ProviderType.idempotency: {value!r} is not an idempotency kind; use one of "
+            f"{', '.join(repr(item.value) for item in Idempotency)}"
+        ) from None
+
+
+def _check_rate_limit(_: Any, __: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, RateLimit):
+        raise TypeError(
+            f"ProviderType.rate_limit: expected a RateLimit, got {type(value).__name__}; "
+            "pass e.g. RateLimit(per_second=10)"
+        )
+
+
+def _quotas(value: Quota | Iterable[Quota]) -> tuple[Quota, ...]:
+    items = (value,) if isinstance(value, Quota) else tuple(value)
+    for item in items:
+        if not isinstance(item, Quota):
+            raise TypeError(
+                f"ProviderType.quotas: expected Quota records, got {type(item).__name__}; "
+                "pass e.g. [Quota(limit=500, period='day')]"
+            )
+    return items
+
+
+def _check_batch_size(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _whole_number(1)(instance, attribute, value)
+
+
+@attrs.frozen
+class ProviderType:
+    """A kind of provider a plugin offers for one port.
+
+    ``factory`` is called with the provider instance's config table as keyword
+    arguments and returns the provider. When ``settings`` is not given and the
+    factory is an attrs class, its fields are the settings.
+
+    The port, plugin, distribution and version are filled in by discovery.
+    """
+
+    name: str = attrs.field(validator=_check_name)
+    factory: Callable[..., Any] = attrs.field(validator=_check_factory)
+    summary: str = ""
+    settings: type | None = attrs.field(default=None, kw_only=True)
+    #: how many items one native batch call takes, if the service has batches
+    batch_size: int | None = attrs.field(default=None, validator=_check_batch_size, kw_only=True)
+    idempotency: Idempotency = attrs.field(
+        default=Idempotency.NONE, converter=_idempotency, kw_only=True
+    )
+    rate_limit: RateLimit | None = attrs.field(
+        default=None, validator=_check_rate_limit, kw_only=True
+    )
+    quotas: tuple[Quota, ...] = attrs.field(default=(), converter=_quotas, kw_only=True)
+    #: whether providers of this type have a live ``check()``; derived from the factory if None
+    has_check: bool | None = attrs.field(default=None, kw_only=True)
+    #: breaks ties in ordering when config does not decide (higher first)
+    priority: int = attrs.field(default=0, kw_only=True)
+    port: str | None = attrs.field(default=None, kw_only=True)
+    plugin: str | None = attrs.field(default=None, kw_only=True)
+    distribution: str | None = attrs.field(default=None, kw_only=True)
+    version: str | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.settings is None and attrs.has(self.factory):  # type: ignore[arg-type]
+            object.__setattr__(self, "settings", self.factory)
+        if self.has_check is None:
+            object.__setattr__(self, "has_check", callable(getattr(self.factory, "check", None)))
+
+    @property
+    def traits(self) -> dict[str, Any]:
+        """The declared traits, as plain data (for ``providers --json``)."""
+        return {
+            "batch_size": self.batch_size,
+            "idempotency": self.idempotency.value,
+            "rate_limit": attrs.asdict(self.rate_limit) if self.rate_limit else None,
+            "quotas": [attrs.asdict(q) for q in self.quotas],
+            "has_check": bool(self.has_check),
+            "priority": self.priority,
+        }

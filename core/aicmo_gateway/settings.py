@@ -1,0 +1,131 @@
+"""Checking a provider instance's settings against its type's settings class."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from aicmo_gateway.secret import Secret
+
+__all__ = ["SettingsProblem", "check_settings", "is_secret_key"]
+
+_SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "credential", "private")
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a setting's name suggests a credential (used to mask it when displayed)."""
+    lowered = key.lower()
+    return any(word in lowered for word in _SECRET_WORDS)
+
+
+@attrs.frozen
+class SettingsProblem:
+    key: str
+    message: str
+    fix: str
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    try:
+        return dict(typing.get_type_hints(cls))
+    except Exception:  # unresolvable annotations: skip type checks, keep key checks
+        return {}
+
+
+def _alternatives(tp: Any) -> tuple[Any, ...]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return typing.get_args(tp)
+    return (tp,)
+
+
+def _describe(tp: Any) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+             Path: "a path (string)", Secret: "a string (a secret: use ${ENV_VAR})"}
+    parts = [names.get(t, getattr(t, "__name__", str(t))) for t in _alternatives(tp)
+             if t is not type(None)]
+    return " or ".join(parts)
+
+
+def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
+    """Return (ok, converted) for the simple types config files can express."""
+    alts = _alternatives(tp)
+    for alt in alts:
+        if alt is Any or alt is object:
+            return True, value
+        if alt is type(None) and value is None:
+            return True, None
+        if alt is Secret and isinstance(value, str | Secret):
+            return True, Secret(value) if isinstance(value, str) else value
+        if alt is bool and isinstance(value, bool):
+            return True, value
+        if alt is int and isinstance(value, int) and not isinstance(value, bool):
+            return True, value
+        if alt is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return True, float(value)
+        if alt is str and isinstance(value, str):
+            return True, value
+        if alt is str and isinstance(value, Secret):
+            return True, value.reveal()
+        if alt is Path and isinstance(value, str | Path):
+            return True, Path(value)
+        origin = typing.get_origin(alt)
+        if origin in (list, tuple, typing.Sequence) and isinstance(value, list):
+            return True, tuple(value) if origin is tuple else value
+        if origin is dict and isinstance(value, dict):
+            return True, value
+        if not isinstance(alt, type) and origin is None:
+            return True, value  # a type we cannot check (a TypeVar, a Literal): let it pass
+    return False, value
+
+
+def check_settings(
+    settings_cls: type | None, values: dict[str, Any]
+) -> tuple[dict[str, Any], list[SettingsProblem]]:
+    """Validate ``values`` against an attrs settings class; return converted values and problems.
+
+    Unknown keys, missing required keys and values of the wrong simple type are
+    reported. A class that is not an attrs class is not checked (its factory's
+    own ``TypeError`` is reported when the provider is built).
+    """
+    if settings_cls is None or not attrs.has(settings_cls):
+        return dict(values), []
+    fields = {f.alias or f.name: f for f in attrs.fields(settings_cls) if f.init}
+    hints = _field_types(settings_cls)
+    out: dict[str, Any] = {}
+    problems: list[SettingsProblem] = []
+    valid = ", ".join(sorted(fields)) or "none"
+    for key, value in values.items():
+        field = fields.get(key)
+        if field is None:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            fix = f"did you mean {close[0]!r}? " if close else ""
+            problems.append(SettingsProblem(
+                key, "is not a setting of this provider type",
+                f"{fix}remove it, or use one of: {valid}",
+            ))
+            continue
+        tp = hints.get(field.name)
+        if tp is None:
+            out[key] = value
+            continue
+        ok, converted = _coerce(value, tp)
+        if not ok:
+            shown = "********" if is_secret_key(key) else repr(value)
+            problems.append(SettingsProblem(
+                key, f"expected {_describe(tp)}, got {type(value).__name__} {shown}",
+                f"write {key} as {_describe(tp)}",
+            ))
+            continue
+        out[key] = converted
+    for name, field in fields.items():
+        if field.default is attrs.NOTHING and name not in values:
+            problems.append(SettingsProblem(
+                name, "is required but missing", f"add '{name} = ...' to this provider's table"
+            ))
+    return out, problems

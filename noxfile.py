@@ -1,0 +1,63 @@
+"""Every check runs through nox: ``nox`` runs the default set, ``nox -l`` lists sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.sessions = ["tests", "plugin_tests", "lint", "typing", "docs"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("*/pyproject.toml"))
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The core's tests and the cross-package integration tests."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def plugin_tests(session: nox.Session) -> None:
+    """Each plugin's own tests, in its own install (one distribution at a time)."""
+    if not PLUGINS:
+        session.log("no plugin packages under plugins/ yet")
+        return
+    for name in PLUGINS:
+        session.install("-e", ".", "-e", f"plugins/{name}[test]")
+        session.run("pytest", f"plugins/{name}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHONS[0])
+def typing(session: nox.Session) -> None:
+    """mypy, strict, over the core package."""
+    session.install("-e", ".", "mypy>=1.10")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHONS[0])
+def docs(session: nox.Session) -> None:
+    """Build the documentation; warnings are errors."""
+    session.install("-e", ".", "mkdocs>=1.6")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp() + "/site"))
+
+
+@nox.session(python=PYTHONS[0])
+def demo(session: nox.Session) -> None:
+    """Run the demo on the built-in providers."""
+    session.install(".")
+    session.run("aicmo-gateway", "demo", "--dir", session.create_tmp() + "/demo")
