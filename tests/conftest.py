@@ -42,7 +42,7 @@ def make_dist(site: Path) -> MakeDist:
         (site / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
         dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
         dist_info.mkdir()
-        metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+        metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
         metadata += [f"Requires-Dist: {req}" for req in requires]
         (dist_info / "METADATA").write_text("\n".join(metadata) + "\n", encoding="utf-8")
         (dist_info / "entry_points.txt").write_text(
@@ -58,8 +58,9 @@ def log_lines() -> Iterator[list[str]]:
     """Messages loguru emits from aicmo_gateway during the test."""
     lines: list[str] = []
     logger.enable("aicmo_gateway")
-    handler = logger.add(lambda m: lines.append(str(m).rstrip()), level="DEBUG",
-                         format="{level} {message}")
+    handler = logger.add(
+        lambda m: lines.append(str(m).rstrip()), level="DEBUG", format="{level} {message}"
+    )
     yield lines
     logger.remove(handler)
     logger.disable("aicmo_gateway")

@@ -66,13 +66,16 @@ def test_a_plugin_that_fails_to_import_is_quarantined_and_others_keep_working(si
 
 
 def test_a_plugin_whose_hook_raises_is_quarantined_with_the_hook_and_error(site, make_dist):
-    make_dist("raiser", """
+    make_dist(
+        "raiser",
+        """
 from aicmo_gateway import hookimpl
 
 @hookimpl
 def aicmo_crm_syncers():
     raise RuntimeError("boom in hook")
-""")
+""",
+    )
     info = _plugin(_discover(site), "raiser")
     assert info.status is PluginStatus.QUARANTINED
     assert "aicmo_crm_syncers raised RuntimeError: boom in hook" in info.reason
@@ -82,20 +85,25 @@ def aicmo_crm_syncers():
 def test_a_hook_returning_something_else_than_provider_types_is_quarantined(
     site, make_dist, returned
 ):
-    make_dist("wrong-return", f"""
+    make_dist(
+        "wrong-return",
+        f"""
 from aicmo_gateway import hookimpl
 
 @hookimpl
 def aicmo_email_verifiers():
     return {returned}
-""")
+""",
+    )
     info = _plugin(_discover(site), "wrong-return")
     assert info.status is PluginStatus.QUARANTINED
     assert "not" in info.reason and "ProviderType" in info.reason
 
 
 def test_a_single_record_or_a_generator_is_accepted_from_a_hook(site, make_dist):
-    make_dist("shapes", """
+    make_dist(
+        "shapes",
+        """
 from aicmo_gateway import ProviderType, hookimpl
 
 class P:
@@ -109,15 +117,14 @@ def aicmo_email_verifiers():
 @hookimpl
 def aicmo_social_posters():
     yield ProviderType(name="generated", factory=P)
-""")
+""",
+    )
     registry = _discover(site)
     assert registry.get("email_verification", "single").name == "single"
     assert registry.get("social_posting", "generated").name == "generated"
 
 
-def test_a_duplicate_port_and_name_quarantines_the_later_plugin_naming_the_owner(
-    site, make_dist
-):
+def test_a_duplicate_port_and_name_quarantines_the_later_plugin_naming_the_owner(site, make_dist):
     make_dist("aicmo-gateway-alpha", GOOD.format(name="dup"), version="1.1", entry_name="alpha")
     make_dist("aicmo-gateway-beta", GOOD.format(name="dup"), version="2.2", entry_name="beta")
     registry = _discover(site)
@@ -147,36 +154,45 @@ def test_a_plugin_requiring_an_incompatible_core_is_quarantined(site, make_dist)
 
 
 def test_hook_arguments_outside_the_spec_quarantine_the_plugin(site, make_dist):
-    make_dist("badargs", """
+    make_dist(
+        "badargs",
+        """
 from aicmo_gateway import hookimpl
 
 @hookimpl
 def aicmo_call_finished(call, extra_argument):
     pass
-""")
+""",
+    )
     info = _plugin(_discover(site), "badargs")
     assert info.status is PluginStatus.QUARANTINED
     assert "extra_argument" in info.reason
 
 
 def test_a_misspelt_hook_name_is_reported_with_a_suggestion(site, make_dist):
-    make_dist("typo", """
+    make_dist(
+        "typo",
+        """
 from aicmo_gateway import hookimpl
 
 @hookimpl
 def aicmo_email_sender():
     return []
-""")
+""",
+    )
     info = _plugin(_discover(site), "typo")
     assert info.status is PluginStatus.ACTIVE
     assert any("did you mean 'aicmo_email_senders'" in w for w in info.warnings)
 
 
 def test_a_hook_function_without_the_decorator_is_reported(site, make_dist):
-    make_dist("undecorated", """
+    make_dist(
+        "undecorated",
+        """
 def aicmo_email_senders():
     return []
-""")
+""",
+    )
     info = _plugin(_discover(site), "undecorated")
     assert any("without @hookimpl" in w for w in info.warnings)
 
@@ -217,8 +233,10 @@ def test_disable_plugins_disables_by_distribution_or_entry_point_name(site, make
 
 def test_a_switch_naming_no_installed_plugin_is_reported(site):
     registry = _discover(site, AICMO_GATEWAY_DISABLE_PLUGINS="aicmo-gateway-nothere")
-    assert any("aicmo-gateway-nothere" in p and "matches no installed plugin" in p
-               for p in registry.problems)
+    assert any(
+        "aicmo-gateway-nothere" in p and "matches no installed plugin" in p
+        for p in registry.problems
+    )
 
 
 def test_strict_mode_raises_instead_of_quarantining(site, make_dist):
@@ -229,8 +247,11 @@ def test_strict_mode_raises_instead_of_quarantining(site, make_dist):
 
 
 def test_strict_mode_raises_on_a_misspelt_hook(site, make_dist):
-    make_dist("typo", "from aicmo_gateway import hookimpl\n@hookimpl\ndef aicmo_lead_enricher():\n"
-              "    return []\n")
+    make_dist(
+        "typo",
+        "from aicmo_gateway import hookimpl\n@hookimpl\ndef aicmo_lead_enricher():\n"
+        "    return []\n",
+    )
     with pytest.raises(PluginError, match="aicmo_lead_enrichers"):
         _discover(site, AICMO_GATEWAY_STRICT_PLUGINS="1")
 
@@ -242,8 +263,10 @@ def test_trace_switch_logs_each_port_hook_call(site, make_dist, log_lines):
 
 
 def test_observer_hooks_are_traced_when_called_through_pluggy(site, make_dist, log_lines):
-    make_dist("observer", "from aicmo_gateway import hookimpl\n@hookimpl\n"
-              "def aicmo_call_finished(call):\n    pass\n")
+    make_dist(
+        "observer",
+        "from aicmo_gateway import hookimpl\n@hookimpl\ndef aicmo_call_finished(call):\n    pass\n",
+    )
     registry = _discover(site, AICMO_GATEWAY_TRACE_PLUGINS="1")
     registry.pm.hook.aicmo_call_finished(call=None)
     assert any("hook aicmo_call_finished" in line for line in log_lines)
@@ -265,10 +288,16 @@ def test_an_unknown_type_that_exists_for_another_port_says_so(site):
 
 
 def test_an_observer_that_raises_is_logged_and_ignored(site, make_dist, log_lines):
-    make_dist("bad-observer", "from aicmo_gateway import hookimpl\n@hookimpl\n"
-              "def aicmo_call_finished(call):\n    raise ValueError('observer broke')\n")
-    make_dist("good-observer", "from aicmo_gateway import hookimpl\nSEEN = []\n@hookimpl\n"
-              "def aicmo_call_finished(call):\n    SEEN.append(call)\n")
+    make_dist(
+        "bad-observer",
+        "from aicmo_gateway import hookimpl\n@hookimpl\n"
+        "def aicmo_call_finished(call):\n    raise ValueError('observer broke')\n",
+    )
+    make_dist(
+        "good-observer",
+        "from aicmo_gateway import hookimpl\nSEEN = []\n@hookimpl\n"
+        "def aicmo_call_finished(call):\n    SEEN.append(call)\n",
+    )
     registry = _discover(site)
     registry.notify("aicmo_call_finished", call="the-call")
     good = _plugin(registry, "good-observer")
@@ -281,6 +310,9 @@ def test_an_observer_that_raises_is_logged_and_ignored(site, make_dist, log_line
 def test_provider_type_order_does_not_depend_on_registration_order(site, make_dist):
     make_dist("zzz", GOOD.format(name="aaa-from-zzz"))
     make_dist("aaa", GOOD.format(name="zzz-from-aaa"))
-    names = [pt.name for pt in _discover(site).provider_types("email_sending")
-             if pt.distribution in ("zzz", "aaa")]
+    names = [
+        pt.name
+        for pt in _discover(site).provider_types("email_sending")
+        if pt.distribution in ("zzz", "aaa")
+    ]
     assert names == ["aaa-from-zzz", "zzz-from-aaa"]

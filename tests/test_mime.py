@@ -175,7 +175,8 @@ def test_a_built_message_parses_back_into_a_reply() -> None:
     reply = parse_reply(build_message(sent).as_bytes(), source_id="k1")
     assert reply.subject == "Grüße"
     assert reply.text.strip() == "Schöne Grüße"
-    assert reply.html is not None and "<b>Grüße</b>" in reply.html
+    assert reply.html is not None
+    assert "<b>Grüße</b>" in reply.html
     assert reply.sender == "sales@example.com"
     assert reply.to == ("ann@example.com",)
     assert reply.cc == ("cat@example.com",)

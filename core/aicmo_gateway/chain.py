@@ -53,8 +53,11 @@ class ProviderSlot:
 
 def _canonical(value: Any) -> Any:
     if attrs.has(type(value)):
-        return {type(value).__name__: {k: _canonical(v) for k, v in
-                                        attrs.asdict(value, recurse=False).items()}}
+        return {
+            type(value).__name__: {
+                k: _canonical(v) for k, v in attrs.asdict(value, recurse=False).items()
+            }
+        }
     if isinstance(value, bytes):
         return "sha256:" + hashlib.sha256(value).hexdigest()
     if isinstance(value, dict) or hasattr(value, "items"):
@@ -68,8 +71,9 @@ def _canonical(value: Any) -> Any:
 
 def derive_idempotency_key(capability: str, operation: str, payload: Any) -> str:
     """A stable key for a write: the same payload always gives the same key."""
-    text = json.dumps([capability, operation, _canonical(payload)], sort_keys=True,
-                      separators=(",", ":"))
+    text = json.dumps(
+        [capability, operation, _canonical(payload)], sort_keys=True, separators=(",", ":")
+    )
     return "auto-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -125,7 +129,13 @@ class Chain:
             idempotency_key = derive_idempotency_key(self.capability, operation, payload)
         if dry_run:
             outcome = self._outcome(
-                Status.SIMULATED, self.plan(), None, [], call_id, op, idempotency_key,
+                Status.SIMULATED,
+                self.plan(),
+                None,
+                [],
+                call_id,
+                op,
+                idempotency_key,
                 "dry run: would try " + ", then ".join(self.plan()) + "; nothing was performed",
             )
         else:
@@ -138,22 +148,47 @@ class Chain:
         )
         return outcome
 
-    def _outcome(self, status: Status, value: Any, provider: str | None,
-                 attempts: list[Attempt], call_id: str, op: Operation,
-                 key: str | None, reason: str | None) -> Outcome:
-        return Outcome(status, value, provider, tuple(attempts), call_id, self.capability,
-                       op.name, key, reason)
+    def _outcome(
+        self,
+        status: Status,
+        value: Any,
+        provider: str | None,
+        attempts: list[Attempt],
+        call_id: str,
+        op: Operation,
+        key: str | None,
+        reason: str | None,
+    ) -> Outcome:
+        return Outcome(
+            status, value, provider, attempts, call_id, self.capability, op.name, key, reason
+        )
 
-    async def _run(self, op: Operation, payload: Any, call_id: str, key: str | None,
-                   t0: float, budget: float | None) -> Outcome:
+    async def _run(
+        self,
+        op: Operation,
+        payload: Any,
+        call_id: str,
+        key: str | None,
+        t0: float,
+        budget: float | None,
+    ) -> Outcome:
         attempts: list[Attempt] = []
         reasons: list[str] = []
         for index, slot in enumerate(self.slots):
             remaining = None if budget is None else budget - (time.monotonic() - t0)
             if remaining is not None and remaining <= 0:
                 for skipped in self.slots[index:]:
-                    attempts.append(Attempt(skipped.name, skipped.type.name, datetime.now(UTC),
-                                            0.0, Action.SKIP, None, "the call's deadline passed"))
+                    attempts.append(
+                        Attempt(
+                            skipped.name,
+                            skipped.type.name,
+                            datetime.now(UTC),
+                            0.0,
+                            Action.SKIP,
+                            None,
+                            "the call's deadline passed",
+                        )
+                    )
                 reasons.append("the call's deadline passed")
                 break
             timeout = _min(self.attempt_timeout, remaining)
@@ -164,29 +199,60 @@ class Chain:
             except Exception as exc:
                 action, status = self._classify(exc, op)
                 detail = self._detail(slot, exc)
-                attempt = Attempt(slot.name, slot.type.name, started, time.monotonic() - a0,
-                                  action, _error_name(exc), detail)
+                attempt = Attempt(
+                    slot.name,
+                    slot.type.name,
+                    started,
+                    time.monotonic() - a0,
+                    action,
+                    _error_name(exc),
+                    detail,
+                )
                 attempts.append(attempt)
-                self._notify("aicmo_attempt_finished", capability=self.capability,
-                             operation=op.name, attempt=attempt)
+                self._notify(
+                    "aicmo_attempt_finished",
+                    capability=self.capability,
+                    operation=op.name,
+                    attempt=attempt,
+                )
                 reasons.append(f"{slot.name}: {attempt.error}: {detail}")
                 if action is Action.STOP:
-                    return self._outcome(status, None, slot.name, attempts, call_id, op, key,
-                                         reasons[-1])
+                    return self._outcome(
+                        status, None, slot.name, attempts, call_id, op, key, reasons[-1]
+                    )
                 continue
-            attempt = Attempt(slot.name, slot.type.name, started, time.monotonic() - a0,
-                              Action.DONE)
+            attempt = Attempt(
+                slot.name, slot.type.name, started, time.monotonic() - a0, Action.DONE
+            )
             attempts.append(attempt)
-            self._notify("aicmo_attempt_finished", capability=self.capability,
-                         operation=op.name, attempt=attempt)
+            self._notify(
+                "aicmo_attempt_finished",
+                capability=self.capability,
+                operation=op.name,
+                attempt=attempt,
+            )
             if not _performed(value):
                 return self._outcome(
-                    Status.SIMULATED, value, slot.name, attempts, call_id, op, key,
+                    Status.SIMULATED,
+                    value,
+                    slot.name,
+                    attempts,
+                    call_id,
+                    op,
+                    key,
                     f"{slot.name} ({slot.type.name}) did not perform the operation",
                 )
             return self._outcome(Status.OK, value, slot.name, attempts, call_id, op, key, None)
-        return self._outcome(Status.FAILED, None, None, attempts, call_id, op, key,
-                             "; ".join(reasons) or "no provider was tried")
+        return self._outcome(
+            Status.FAILED,
+            None,
+            None,
+            attempts,
+            call_id,
+            op,
+            key,
+            "; ".join(reasons) or "no provider was tried",
+        )
 
     def _classify(self, exc: BaseException, op: Operation) -> tuple[Action, Status]:
         if isinstance(exc, InvalidInput):
@@ -207,8 +273,9 @@ class Chain:
                 text = text.replace(secret, "********")
         return text[:_MAX_DETAIL]
 
-    async def _invoke(self, slot: ProviderSlot, op: Operation, payload: Any,
-                      timeout: float | None) -> Any:
+    async def _invoke(
+        self, slot: ProviderSlot, op: Operation, payload: Any, timeout: float | None
+    ) -> Any:
         async with asyncio.timeout(timeout):
             if op.batch_of is None:
                 return await _call(getattr(slot.provider, op.name), payload)
@@ -218,7 +285,7 @@ class Chain:
                 size = slot.type.batch_size or len(items) or 1
                 results: list[Any] = []
                 for i in range(0, len(items), size):
-                    results.extend(await _call(native, items[i:i + size]))
+                    results.extend(await _call(native, items[i : i + size]))
                 return tuple(results)
             single = getattr(slot.provider, op.batch_of)
             return tuple([await _call(single, item) for item in items])

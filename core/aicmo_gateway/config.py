@@ -64,8 +64,9 @@ class ProviderConfig:
     def display_settings(self) -> dict[str, Any]:
         """The settings with secrets and environment values masked, for showing to people."""
         return {
-            key: "********" if key in self.from_env or is_secret_key(key)
-            or isinstance(value, Secret) else value
+            key: "********"
+            if key in self.from_env or is_secret_key(key) or isinstance(value, Secret)
+            else value
             for key, value in self.settings.items()
         }
 
@@ -109,9 +110,13 @@ def parse_duration(value: Any) -> float:
     raise ValueError(value)
 
 
-def find_config(explicit: str | os.PathLike[str] | None = None,
-                env: Mapping[str, str] | None = None) -> Path | None:
-    """The config file to use: ``explicit``, then ``$AICMO_GATEWAY_CONFIG``, then ``./aicmo-gateway.toml``."""
+def find_config(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Path | None:
+    """The config file to use.
+
+    ``explicit`` first, then ``$AICMO_GATEWAY_CONFIG``, then ``./aicmo-gateway.toml``.
+    """
     env = os.environ if env is None else env
     if explicit:
         return Path(explicit)
@@ -145,14 +150,15 @@ class _Loader:
 
         def sub(match: re.Match[str]) -> str:
             nonlocal used
-            token = match.group(0)
-            if token == "$$":
+            found = match.group(0)
+            if found == "$$":
                 return "$"
             inner = match.group(1)
             var = _VAR.match(inner or "") if inner is not None else None
             if var is None:
                 self.problem(
-                    key, f"malformed environment reference {token!r}",
+                    key,
+                    f"malformed environment reference {found!r}",
                     "write ${NAME} with NAME made of letters, digits and '_' "
                     "(or $$ for a literal '$')",
                 )
@@ -164,7 +170,8 @@ class _Loader:
             if default is not None:
                 return default
             self.problem(
-                key, f"environment variable {name} is not set",
+                key,
+                f"environment variable {name} is not set",
                 f"export {name}=... before running, or write ${{{name}:-default}}",
             )
             return ""
@@ -179,7 +186,8 @@ class _Loader:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 self.problem(
-                    key, "is not a known table",
+                    key,
+                    "is not a known table",
                     (f"did you mean [{close[0]}]? " if close else "")
                     + "the tables are [gateway], [capabilities.<name>] and [providers.<name>]",
                 )
@@ -195,14 +203,18 @@ class _Loader:
                 )
         if self.problems:
             raise ConfigError(self.problems)
-        return GatewayConfig(self.source, capabilities, providers, store, dry_run,
-                             tuple(self.warnings))
+        return GatewayConfig(
+            self.source, capabilities, providers, store, dry_run, tuple(self.warnings)
+        )
 
     def table(self, data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
         value = data.get(key, {})
         if not isinstance(value, Mapping):
-            self.problem(f"{prefix}{key}", f"must be a table, got {type(value).__name__}",
-                         f"write it as [{prefix}{key}] followed by key = value lines")
+            self.problem(
+                f"{prefix}{key}",
+                f"must be a table, got {type(value).__name__}",
+                f"write it as [{prefix}{key}] followed by key = value lines",
+            )
             return {}
         return value
 
@@ -210,17 +222,26 @@ class _Loader:
         for key in table:
             if key not in GATEWAY_KEYS:
                 close = difflib.get_close_matches(key, list(GATEWAY_KEYS), n=1)
-                self.problem(f"gateway.{key}", "is not a gateway setting",
-                             (f"did you mean {close[0]!r}? " if close else "")
-                             + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}")
+                self.problem(
+                    f"gateway.{key}",
+                    "is not a gateway setting",
+                    (f"did you mean {close[0]!r}? " if close else "")
+                    + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}",
+                )
         store, _ = self.resolve(table.get("store", "memory"), "gateway.store")
         if store != "memory":
-            self.problem("gateway.store", f"{store!r} is not an available store",
-                         "use store = \"memory\" (shared Redis stores are not in this release)")
+            self.problem(
+                "gateway.store",
+                f"{store!r} is not an available store",
+                'use store = "memory" (shared Redis stores are not in this release)',
+            )
         dry_run = table.get("dry_run", False)
         if not isinstance(dry_run, bool):
-            self.problem("gateway.dry_run", f"expected true or false, got {dry_run!r}",
-                         "write dry_run = true or dry_run = false")
+            self.problem(
+                "gateway.dry_run",
+                f"expected true or false, got {dry_run!r}",
+                "write dry_run = true or dry_run = false",
+            )
             dry_run = False
         return str(store), dry_run
 
@@ -229,20 +250,28 @@ class _Loader:
         for name, body in table.items():
             key = f"providers.{name}"
             if not _INSTANCE.match(name):
-                self.problem(key, f"{name!r} is not a valid provider instance name",
-                             "use letters, digits, '_' or '-', starting with a letter")
+                self.problem(
+                    key,
+                    f"{name!r} is not a valid provider instance name",
+                    "use letters, digits, '_' or '-', starting with a letter",
+                )
                 continue
             if not isinstance(body, Mapping):
-                self.problem(key, f"must be a table, got {type(body).__name__}",
-                             f"write [providers.{name}] with a type = \"...\" line")
+                self.problem(
+                    key,
+                    f"must be a table, got {type(body).__name__}",
+                    f'write [providers.{name}] with a type = "..." line',
+                )
                 continue
             ptype = body.get("type")
             if not isinstance(ptype, str) or not ptype:
                 installed = self.all_type_names()
-                self.problem(f"{key}.type", "is missing" if ptype is None
-                             else f"must be a string, got {ptype!r}",
-                             "add type = \"<provider type>\""
-                             + (f"; installed types: {installed}" if installed else ""))
+                self.problem(
+                    f"{key}.type",
+                    "is missing" if ptype is None else f"must be a string, got {ptype!r}",
+                    'add type = "<provider type>"'
+                    + (f"; installed types: {installed}" if installed else ""),
+                )
                 continue
             settings: dict[str, Any] = {}
             from_env = set()
@@ -269,28 +298,40 @@ class _Loader:
             key = f"capabilities.{cap}"
             if cap not in PORTS:
                 close = difflib.get_close_matches(cap, list(PORTS), n=1)
-                self.problem(key, f"{cap!r} is not a capability",
-                             (f"did you mean {close[0]!r}? " if close else "")
-                             + f"capabilities are: {', '.join(PORTS)}")
+                self.problem(
+                    key,
+                    f"{cap!r} is not a capability",
+                    (f"did you mean {close[0]!r}? " if close else "")
+                    + f"capabilities are: {', '.join(PORTS)}",
+                )
                 continue
             if not isinstance(body, Mapping):
-                self.problem(key, f"must be a table, got {type(body).__name__}",
-                             f"write [capabilities.{cap}] with providers = [\"...\"]")
+                self.problem(
+                    key,
+                    f"must be a table, got {type(body).__name__}",
+                    f'write [capabilities.{cap}] with providers = ["..."]',
+                )
                 continue
             for k in body:
                 if k not in CAPABILITY_KEYS:
                     close = difflib.get_close_matches(k, CAPABILITY_KEYS, n=1)
-                    self.problem(f"{key}.{k}", "is not a capability setting",
-                                 (f"did you mean {close[0]!r}? " if close else "")
-                                 + f"the keys are: {', '.join(CAPABILITY_KEYS)}")
+                    self.problem(
+                        f"{key}.{k}",
+                        "is not a capability setting",
+                        (f"did you mean {close[0]!r}? " if close else "")
+                        + f"the keys are: {', '.join(CAPABILITY_KEYS)}",
+                    )
             names = self.provider_list(body, key, cap, providers)
             strategy = body.get("strategy", "failover")
             if strategy not in STRATEGIES:
                 later = strategy in LATER_STRATEGIES
-                self.problem(f"{key}.strategy",
-                             f"{strategy!r} is not available in this release" if later
-                             else f"{strategy!r} is not a strategy",
-                             f"use one of: {', '.join(STRATEGIES)}")
+                self.problem(
+                    f"{key}.strategy",
+                    f"{strategy!r} is not available in this release"
+                    if later
+                    else f"{strategy!r} is not a strategy",
+                    f"use one of: {', '.join(STRATEGIES)}",
+                )
             durations: dict[str, float | None] = {}
             for dkey in ("deadline", "attempt_timeout"):
                 raw = body.get(dkey)
@@ -300,40 +341,59 @@ class _Loader:
                 try:
                     durations[dkey] = parse_duration(raw)
                 except ValueError:
-                    self.problem(f"{key}.{dkey}", f"{raw!r} is not a duration",
-                                 "write a number of seconds or a string such as "
-                                 "\"500ms\", \"30s\", \"2m\" or \"1h\"")
-            result[cap] = CapabilityConfig(cap, tuple(names), str(strategy),
-                                           durations["deadline"], durations["attempt_timeout"])
+                    self.problem(
+                        f"{key}.{dkey}",
+                        f"{raw!r} is not a duration",
+                        "write a number of seconds or a string such as "
+                        '"500ms", "30s", "2m" or "1h"',
+                    )
+            result[cap] = CapabilityConfig(
+                cap,
+                tuple(names),
+                str(strategy),
+                durations["deadline"],
+                durations["attempt_timeout"],
+            )
         return result
 
-    def provider_list(self, body: Mapping[str, Any], key: str, cap: str,
-                      providers: Mapping[str, ProviderConfig]) -> list[str]:
+    def provider_list(
+        self, body: Mapping[str, Any], key: str, cap: str, providers: Mapping[str, ProviderConfig]
+    ) -> list[str]:
         raw = body.get("providers")
         if raw is None or raw == []:
-            self.problem(f"{key}.providers", "is missing or empty" if raw is None
-                         else "is empty",
-                         f"list the provider instances to use in order, e.g. providers = "
-                         f"[\"{next(iter(providers), 'primary')}\"]")
+            self.problem(
+                f"{key}.providers",
+                "is missing or empty" if raw is None else "is empty",
+                f"list the provider instances to use in order, e.g. providers = "
+                f'["{next(iter(providers), "primary")}"]',
+            )
             return []
         if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
-            self.problem(f"{key}.providers", f"must be a list of names, got {raw!r}",
-                         "write providers = [\"first\", \"second\"]")
+            self.problem(
+                f"{key}.providers",
+                f"must be a list of names, got {raw!r}",
+                'write providers = ["first", "second"]',
+            )
             return []
         names: list[str] = []
         for i, name in enumerate(raw):
             if name in names:
-                self.problem(f"{key}.providers[{i}]", f"{name!r} is listed twice",
-                             "list each provider instance once")
+                self.problem(
+                    f"{key}.providers[{i}]",
+                    f"{name!r} is listed twice",
+                    "list each provider instance once",
+                )
                 continue
             names.append(name)
             inst = providers.get(name)
             if inst is None:
                 close = difflib.get_close_matches(name, list(providers), n=1)
-                self.problem(f"{key}.providers[{i}]",
-                             f"{name!r} is not defined",
-                             (f"did you mean {close[0]!r}? " if close else "")
-                             + f"add a [providers.{name}] table with its type")
+                self.problem(
+                    f"{key}.providers[{i}]",
+                    f"{name!r} is not defined",
+                    (f"did you mean {close[0]!r}? " if close else "")
+                    + f"add a [providers.{name}] table with its type",
+                )
                 continue
             self.check_instance(inst, cap)
         return names
@@ -345,9 +405,12 @@ class _Loader:
         try:
             pt = self.registry.get(cap, inst.type)
         except LookupError:
-            self.problem(f"{pkey}.type", self.registry.explain_unknown(cap, inst.type),
-                         f"set type to one of the installed {cap} types, or install the "
-                         "plugin that provides it")
+            self.problem(
+                f"{pkey}.type",
+                self.registry.explain_unknown(cap, inst.type),
+                f"set type to one of the installed {cap} types, or install the "
+                "plugin that provides it",
+            )
             return
         _, problems = check_settings(pt.settings, dict(inst.settings))
         for p in problems:
@@ -363,9 +426,9 @@ def load_config(
     env: Mapping[str, str] | None = None,
     registry: Registry | None = None,
 ) -> GatewayConfig:
-    """Load and validate a config file path or mapping; raise :class:`ConfigError` listing all problems.
+    """Load and validate a config file path or mapping.
 
-    With a ``registry``, provider types and their settings are checked too.
+    Raises :class:`ConfigError` listing every problem found. With a ``registry``, provider types and their settings are checked too.
     """
     env = os.environ if env is None else env
     if isinstance(source, Mapping):
@@ -373,19 +436,33 @@ def load_config(
     path = Path(source)
     name = str(path)
     if not path.is_file():
-        raise ConfigError([ConfigProblem(
-            name, "", "the configuration file does not exist" if not path.exists()
-            else "is not a file",
-            f"create it (see docs/configuration.md), or pass --config / set {ENV_CONFIG}",
-        )])
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    name,
+                    "",
+                    "the configuration file does not exist"
+                    if not path.exists()
+                    else "is not a file",
+                    f"create it (see docs/configuration.md), or pass --config / set {ENV_CONFIG}",
+                )
+            ]
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([ConfigProblem(
-            name, "", f"is not valid TOML: {exc}",
-            "fix the syntax at that line (strings need quotes, tables are [name])",
-        )]) from None
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    name,
+                    "",
+                    f"is not valid TOML: {exc}",
+                    "fix the syntax at that line (strings need quotes, tables are [name])",
+                )
+            ]
+        ) from None
     except UnicodeDecodeError:
-        raise ConfigError([ConfigProblem(name, "", "is not UTF-8 text",
-                                         "save the file as UTF-8")]) from None
+        raise ConfigError(
+            [ConfigProblem(name, "", "is not UTF-8 text", "save the file as UTF-8")]
+        ) from None
     return _Loader(name, env, registry).load(data)

@@ -48,25 +48,40 @@ class CapabilityClient:
     def configured(self) -> bool:
         return self.chain is not None
 
-    async def _call(self, operation: str, payload: Any, idempotency_key: str | None,
-                    dry_run: bool | None, deadline: float | None) -> Outcome:
+    async def _call(
+        self,
+        operation: str,
+        payload: Any,
+        idempotency_key: str | None,
+        dry_run: bool | None,
+        deadline: float | None,
+    ) -> Outcome:
         if self.chain is None:
             raise NotConfigured(
                 f"{self.capability} has no providers configured; add to your config:\n\n"
-                f"[capabilities.{self.capability}]\nproviders = [\"mine\"]\n\n"
-                f"[providers.mine]\ntype = \"...\"\n\n{self._hint}"
+                f'[capabilities.{self.capability}]\nproviders = ["mine"]\n\n'
+                f'[providers.mine]\ntype = "..."\n\n{self._hint}'
             )
         return await self.chain.call(
-            operation, payload, idempotency_key=idempotency_key,
-            dry_run=self._dry_run if dry_run is None else dry_run, deadline=deadline,
+            operation,
+            payload,
+            idempotency_key=idempotency_key,
+            dry_run=self._dry_run if dry_run is None else dry_run,
+            deadline=deadline,
         )
 
 
 class EmailSending(CapabilityClient):
     capability = "email_sending"
 
-    async def send(self, message: EmailMessage, *, idempotency_key: str | None = None,
-                   dry_run: bool | None = None, deadline: float | None = None) -> Outcome:
+    async def send(
+        self,
+        message: EmailMessage,
+        *,
+        idempotency_key: str | None = None,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         """Send one message; ``outcome.value`` is a ``SendReceipt``."""
         _expect(message, EmailMessage, "message")
         return await self._call("send", message, idempotency_key, dry_run, deadline)
@@ -75,8 +90,13 @@ class EmailSending(CapabilityClient):
 class ReplyFetching(CapabilityClient):
     capability = "reply_fetching"
 
-    async def fetch_replies(self, cursor: str | None = None, *, dry_run: bool | None = None,
-                            deadline: float | None = None) -> Outcome:
+    async def fetch_replies(
+        self,
+        cursor: str | None = None,
+        *,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         """Replies newer than ``cursor``; ``outcome.value`` is a ``ReplyBatch``."""
         return await self._call("fetch_replies", cursor, None, dry_run, deadline)
 
@@ -84,25 +104,40 @@ class ReplyFetching(CapabilityClient):
 class CrmSync(CapabilityClient):
     capability = "crm_sync"
 
-    async def upsert_contact(self, contact: Contact, *, idempotency_key: str | None = None,
-                             dry_run: bool | None = None,
-                             deadline: float | None = None) -> Outcome:
+    async def upsert_contact(
+        self,
+        contact: Contact,
+        *,
+        idempotency_key: str | None = None,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         """Create or update a contact by email; ``outcome.value`` is a ``CrmRecord``."""
         _expect(contact, Contact, "contact")
         return await self._call("upsert_contact", contact, idempotency_key, dry_run, deadline)
 
-    async def upsert_contacts(self, contacts: Sequence[Contact], *,
-                              idempotency_key: str | None = None, dry_run: bool | None = None,
-                              deadline: float | None = None) -> Outcome:
+    async def upsert_contacts(
+        self,
+        contacts: Sequence[Contact],
+        *,
+        idempotency_key: str | None = None,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         """Upsert many contacts (natively batched where the provider can)."""
         items = tuple(contacts)
         for item in items:
             _expect(item, Contact, "contacts[]")
         return await self._call("upsert_contacts", items, idempotency_key, dry_run, deadline)
 
-    async def log_engagement(self, engagement: Engagement, *,
-                             idempotency_key: str | None = None, dry_run: bool | None = None,
-                             deadline: float | None = None) -> Outcome:
+    async def log_engagement(
+        self,
+        engagement: Engagement,
+        *,
+        idempotency_key: str | None = None,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         """Record an engagement on a contact; ``outcome.value`` is a ``CrmRecord``."""
         _expect(engagement, Engagement, "engagement")
         return await self._call("log_engagement", engagement, idempotency_key, dry_run, deadline)
@@ -111,14 +146,16 @@ class CrmSync(CapabilityClient):
 class LeadEnrichment(CapabilityClient):
     capability = "lead_enrichment"
 
-    async def enrich(self, lead: Lead, *, dry_run: bool | None = None,
-                     deadline: float | None = None) -> Outcome:
+    async def enrich(
+        self, lead: Lead, *, dry_run: bool | None = None, deadline: float | None = None
+    ) -> Outcome:
         """Enrich one lead; ``outcome.value`` is an ``Enrichment``."""
         _expect(lead, Lead, "lead")
         return await self._call("enrich", lead, None, dry_run, deadline)
 
-    async def enrich_many(self, leads: Sequence[Lead], *, dry_run: bool | None = None,
-                          deadline: float | None = None) -> Outcome:
+    async def enrich_many(
+        self, leads: Sequence[Lead], *, dry_run: bool | None = None, deadline: float | None = None
+    ) -> Outcome:
         items = tuple(leads)
         for item in items:
             _expect(item, Lead, "leads[]")
@@ -128,14 +165,20 @@ class LeadEnrichment(CapabilityClient):
 class EmailVerification(CapabilityClient):
     capability = "email_verification"
 
-    async def verify(self, address: str, *, dry_run: bool | None = None,
-                     deadline: float | None = None) -> Outcome:
+    async def verify(
+        self, address: str, *, dry_run: bool | None = None, deadline: float | None = None
+    ) -> Outcome:
         """A verdict on one address; ``outcome.value`` is a ``Verification``."""
         _expect(address, str, "address")
         return await self._call("verify", address, None, dry_run, deadline)
 
-    async def verify_many(self, addresses: Sequence[str], *, dry_run: bool | None = None,
-                          deadline: float | None = None) -> Outcome:
+    async def verify_many(
+        self,
+        addresses: Sequence[str],
+        *,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         items = tuple(addresses)
         for item in items:
             _expect(item, str, "addresses[]")
@@ -145,8 +188,14 @@ class EmailVerification(CapabilityClient):
 class SocialPosting(CapabilityClient):
     capability = "social_posting"
 
-    async def post(self, post: SocialPost, *, idempotency_key: str | None = None,
-                   dry_run: bool | None = None, deadline: float | None = None) -> Outcome:
+    async def post(
+        self,
+        post: SocialPost,
+        *,
+        idempotency_key: str | None = None,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         """Publish a post; ``outcome.value`` is a ``PostReceipt``."""
         _expect(post, SocialPost, "post")
         return await self._call("post", post, idempotency_key, dry_run, deadline)
@@ -155,8 +204,14 @@ class SocialPosting(CapabilityClient):
 class WebhookDispatch(CapabilityClient):
     capability = "webhook_dispatch"
 
-    async def dispatch(self, event: WebhookEvent, *, idempotency_key: str | None = None,
-                       dry_run: bool | None = None, deadline: float | None = None) -> Outcome:
+    async def dispatch(
+        self,
+        event: WebhookEvent,
+        *,
+        idempotency_key: str | None = None,
+        dry_run: bool | None = None,
+        deadline: float | None = None,
+    ) -> Outcome:
         """Deliver an event; ``outcome.value`` is a ``DeliveryReceipt``."""
         _expect(event, WebhookEvent, "event")
         return await self._call("dispatch", event, idempotency_key, dry_run, deadline)
@@ -164,8 +219,15 @@ class WebhookDispatch(CapabilityClient):
 
 CLIENTS: dict[str, type[CapabilityClient]] = {
     cls.capability: cls
-    for cls in (EmailSending, ReplyFetching, CrmSync, LeadEnrichment, EmailVerification,
-                SocialPosting, WebhookDispatch)
+    for cls in (
+        EmailSending,
+        ReplyFetching,
+        CrmSync,
+        LeadEnrichment,
+        EmailVerification,
+        SocialPosting,
+        WebhookDispatch,
+    )
 }
 
 
@@ -174,5 +236,6 @@ def _expect(value: Any, cls: type, name: str) -> None:
         raise TypeError(
             f"{name}: expected {cls.__name__}, got {type(value).__name__}; "
             f"build one with aicmo_gateway.ports.{cls.__name__}(...)"
-            if cls is not str else f"{name}: expected a string, got {type(value).__name__}"
+            if cls is not str
+            else f"{name}: expected a string, got {type(value).__name__}"
         )

@@ -75,16 +75,16 @@ class Gateway:
     social_posting: SocialPosting
     webhook_dispatch: WebhookDispatch
 
-    def __init__(self, config: GatewayConfig, registry: Registry,
-                 chains: Mapping[str, Chain]) -> None:
+    def __init__(
+        self, config: GatewayConfig, registry: Registry, chains: Mapping[str, Chain]
+    ) -> None:
         self.config = config
         self.registry = registry
         self.chains = dict(chains)
         for capability, client_cls in CLIENTS.items():
             types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
             hint = f"installed {capability} provider types: {types}"
-            setattr(self, capability,
-                    client_cls(self.chains.get(capability), hint, config.dry_run))
+            setattr(self, capability, client_cls(self.chains.get(capability), hint, config.dry_run))
 
     # -- construction -------------------------------------------------------------
 
@@ -107,10 +107,16 @@ class Gateway:
         if source is None:
             found = find_config(env=env)
             if found is None:
-                raise ConfigError([ConfigProblem(
-                    "aicmo-gateway.toml", "", "no configuration file found",
-                    "create ./aicmo-gateway.toml, pass a path, or set AICMO_GATEWAY_CONFIG",
-                )])
+                raise ConfigError(
+                    [
+                        ConfigProblem(
+                            "aicmo-gateway.toml",
+                            "",
+                            "no configuration file found",
+                            "create ./aicmo-gateway.toml, pass a path, or set AICMO_GATEWAY_CONFIG",
+                        )
+                    ]
+                )
             source = found
         config = load_config(source, env=env, registry=registry)
         return cls(config, registry, _build_chains(config, registry))
@@ -173,25 +179,39 @@ def _build_chains(config: GatewayConfig, registry: Registry) -> dict[str, Chain]
                 problems.append(_factory_problem(config.source, key, inst, exc))
                 continue
             except (ValueError, OSError) as exc:
-                problems.append(ConfigProblem(
-                    config.source, key, f"type {inst.type!r} refused its settings: {exc}",
-                    f"correct the settings in [{key}]",
-                ))
+                problems.append(
+                    ConfigProblem(
+                        config.source,
+                        key,
+                        f"type {inst.type!r} refused its settings: {exc}",
+                        f"correct the settings in [{key}]",
+                    )
+                )
                 continue
-            missing = [op.name for op in spec.single_operations
-                       if not callable(getattr(provider, op.name, None))]
+            missing = [
+                op.name
+                for op in spec.single_operations
+                if not callable(getattr(provider, op.name, None))
+            ]
             if missing:
-                problems.append(ConfigProblem(
-                    config.source, key,
-                    f"type {inst.type!r} from {pt.distribution} built an object without "
-                    f"{', '.join(missing)}(), so it cannot serve {capability}",
-                    f"report this to the maintainers of {pt.distribution}",
-                ))
+                problems.append(
+                    ConfigProblem(
+                        config.source,
+                        key,
+                        f"type {inst.type!r} from {pt.distribution} built an object without "
+                        f"{', '.join(missing)}(), so it cannot serve {capability}",
+                        f"report this to the maintainers of {pt.distribution}",
+                    )
+                )
                 continue
             slots.append(ProviderSlot(name, pt, provider, _secrets_of(inst, settings)))
         chains[capability] = Chain(
-            spec, slots, deadline=cap.deadline, attempt_timeout=cap.attempt_timeout,
-            notify=registry.notify, prepare=_prepare,
+            spec,
+            slots,
+            deadline=cap.deadline,
+            attempt_timeout=cap.attempt_timeout,
+            notify=registry.notify,
+            prepare=_prepare,
         )
     if problems:
         raise ConfigError(problems)
@@ -202,16 +222,24 @@ def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError
     text = str(exc)
     unexpected = _UNEXPECTED.search(text)
     if unexpected:
-        return ConfigProblem(source, f"{key}.{unexpected.group(1)}",
-                             f"is not a setting of type {inst.type!r}",
-                             "remove it (see the plugin's README for its settings)")
+        return ConfigProblem(
+            source,
+            f"{key}.{unexpected.group(1)}",
+            f"is not a setting of type {inst.type!r}",
+            "remove it (see the plugin's README for its settings)",
+        )
     missing = _MISSING.search(text)
     if missing:
         names = missing.group(1).replace("'", "").replace(" and ", ", ")
-        return ConfigProblem(source, f"{key}", f"type {inst.type!r} requires {names}",
-                             f"add {names} to [{key}]")
-    return ConfigProblem(source, key, f"type {inst.type!r} refused its settings: {text}",
-                         f"correct the settings in [{key}]")
+        return ConfigProblem(
+            source, f"{key}", f"type {inst.type!r} requires {names}", f"add {names} to [{key}]"
+        )
+    return ConfigProblem(
+        source,
+        key,
+        f"type {inst.type!r} refused its settings: {text}",
+        f"correct the settings in [{key}]",
+    )
 
 
 async def _check(capability: str, slot: ProviderSlot, timeout: float) -> CheckResult:
@@ -230,14 +258,21 @@ async def _check(capability: str, slot: ProviderSlot, timeout: float) -> CheckRe
                 if inspect.isawaitable(result):
                     await result
     except TimeoutError:
-        return CheckResult(capability, slot.name, slot.type.name, False,
-                           f"check did not finish within {timeout:g}s", time.monotonic() - t0)
+        return CheckResult(
+            capability,
+            slot.name,
+            slot.type.name,
+            False,
+            f"check did not finish within {timeout:g}s",
+            time.monotonic() - t0,
+        )
     except Exception as exc:
         detail = f"{type(exc).__name__}: {exc}"
         for secret in slot.secrets:
             detail = detail.replace(secret, "********")
-        return CheckResult(capability, slot.name, slot.type.name, False, detail,
-                           time.monotonic() - t0)
+        return CheckResult(
+            capability, slot.name, slot.type.name, False, detail, time.monotonic() - t0
+        )
     return CheckResult(capability, slot.name, slot.type.name, True, "ok", time.monotonic() - t0)
 
 

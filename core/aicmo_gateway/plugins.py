@@ -23,6 +23,7 @@ Names in the lists match a distribution name or an entry-point name.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 import os
@@ -118,9 +119,9 @@ class _Candidate:
     builtin: bool = False
 
     def matches(self, names: set[str]) -> bool:
-        return canonicalize_name(self.distribution) in names or canonicalize_name(
-            self.name
-        ) in names
+        return (
+            canonicalize_name(self.distribution) in names or canonicalize_name(self.name) in names
+        )
 
 
 class _Quarantine(Exception):
@@ -140,10 +141,8 @@ def _candidates(path: Sequence[str] | None) -> list[_Candidate]:
     )
     core_found = False
     if path is not None:  # the core always comes from the running installation
-        try:
+        with contextlib.suppress(importlib_metadata.PackageNotFoundError):
             dists.insert(0, importlib_metadata.distribution(CORE_DISTRIBUTION))
-        except importlib_metadata.PackageNotFoundError:
-            pass
     for dist in dists:
         dist_name = dist.metadata["Name"] or ""
         key = canonicalize_name(dist_name)
@@ -262,8 +261,15 @@ class Registry:
         cands = []
         if include_builtin:
             cands.append(
-                _Candidate("builtin", CORE_DISTRIBUTION, core_version(), BUILTIN_MODULE, None, (),
-                           builtin=True)
+                _Candidate(
+                    "builtin",
+                    CORE_DISTRIBUTION,
+                    core_version(),
+                    BUILTIN_MODULE,
+                    None,
+                    (),
+                    builtin=True,
+                )
             )
         for name, obj in plugins.items():
             module = getattr(obj, "__name__", name)
@@ -276,8 +282,15 @@ class Registry:
 
     def _add_disabled(self, cand: _Candidate, reason: str) -> None:
         self.plugins.append(
-            PluginInfo(cand.name, cand.distribution, cand.version, PluginStatus.DISABLED,
-                       cand.module, reason, builtin=cand.builtin)
+            PluginInfo(
+                cand.name,
+                cand.distribution,
+                cand.version,
+                PluginStatus.DISABLED,
+                cand.module,
+                reason,
+                builtin=cand.builtin,
+            )
         )
 
     def _load(self, cand: _Candidate) -> None:
@@ -303,8 +316,17 @@ class Registry:
         for pt in provided:
             self._types[(pt.port or "", pt.name)] = pt
         self.plugins.append(
-            PluginInfo(cand.name, cand.distribution, cand.version, PluginStatus.ACTIVE,
-                       cand.module, None, tuple(provided), tuple(warnings), cand.builtin)
+            PluginInfo(
+                cand.name,
+                cand.distribution,
+                cand.version,
+                PluginStatus.ACTIVE,
+                cand.module,
+                None,
+                tuple(provided),
+                tuple(warnings),
+                cand.builtin,
+            )
         )
         for warning in warnings:
             logger.warning("plugin {} ({}): {}", cand.name, cand.distribution, warning)
@@ -374,14 +396,18 @@ class Registry:
                     logger.debug("hook {} of {}: {}", hook, cand.name, [i.name for i in items])
                 for item in items:
                     if item.port is not None and item.port != port:
+                        right = PORTS[item.port].hook if item.port in PORTS else "its own hook"
                         raise _Quarantine(
                             f"{hook} returned {item.name!r} declared for port {item.port!r}; "
-                            f"return it from {PORTS[item.port].hook if item.port in PORTS else 'its own hook'}"
+                            f"return it from {right}"
                         )
                     provided.append(
                         attrs.evolve(
-                            item, port=port, plugin=cand.name,
-                            distribution=cand.distribution, version=cand.version,
+                            item,
+                            port=port,
+                            plugin=cand.name,
+                            distribution=cand.distribution,
+                            version=cand.version,
                         )
                     )
         seen: dict[tuple[str, str], ProviderType] = {}
@@ -400,7 +426,10 @@ class Registry:
     def _quarantine(self, cand: _Candidate, q: _Quarantine) -> None:
         reason = q.reason
         logger.warning(
-            "plugin {} ({} {}) quarantined: {}", cand.name, cand.distribution, cand.version,
+            "plugin {} ({} {}) quarantined: {}",
+            cand.name,
+            cand.distribution,
+            cand.version,
             reason,
         )
         if self.strict:
@@ -409,13 +438,22 @@ class Registry:
                 f"{core_version()}): {reason}"
             ) from q.cause
         self.plugins.append(
-            PluginInfo(cand.name, cand.distribution, cand.version, PluginStatus.QUARANTINED,
-                       cand.module, reason, builtin=cand.builtin)
+            PluginInfo(
+                cand.name,
+                cand.distribution,
+                cand.version,
+                PluginStatus.QUARANTINED,
+                cand.module,
+                reason,
+                builtin=cand.builtin,
+            )
         )
 
     # -- tracing ---------------------------------------------------------------
 
-    def _trace_before(self, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    def _trace_before(
+        self, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> None:
         logger.debug("hook {} -> {}", hook_name, [i.plugin_name for i in impls])
 
     def _trace_after(self, outcome: Any, hook_name: str, impls: Any, kwargs: Any) -> None:
@@ -451,8 +489,9 @@ class Registry:
                 canonicalize_name(info.distribution).endswith(canonicalize_name(name))
                 or info.name == name
             ):
-                parts.append(f"plugin {info.name} ({info.distribution}) is {info.status}: "
-                             f"{info.reason}")
+                parts.append(
+                    f"plugin {info.name} ({info.distribution}) is {info.status}: {info.reason}"
+                )
         hint = install_hint(name, port)
         if hint:
             parts.append(f"install it with: {hint}")

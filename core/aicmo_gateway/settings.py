@@ -45,10 +45,19 @@ def _alternatives(tp: Any) -> tuple[Any, ...]:
 
 
 def _describe(tp: Any) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             Path: "a path (string)", Secret: "a string (a secret: use ${ENV_VAR})"}
-    parts = [names.get(t, getattr(t, "__name__", str(t))) for t in _alternatives(tp)
-             if t is not type(None)]
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        Path: "a path (string)",
+        Secret: "a string (a secret: use ${ENV_VAR})",
+    }
+    parts = [
+        names.get(t, getattr(t, "__name__", str(t)))
+        for t in _alternatives(tp)
+        if t is not type(None)
+    ]
     return " or ".join(parts)
 
 
@@ -105,10 +114,13 @@ def check_settings(
         if field is None:
             close = difflib.get_close_matches(key, list(fields), n=1)
             fix = f"did you mean {close[0]!r}? " if close else ""
-            problems.append(SettingsProblem(
-                key, "is not a setting of this provider type",
-                f"{fix}remove it, or use one of: {valid}",
-            ))
+            problems.append(
+                SettingsProblem(
+                    key,
+                    "is not a setting of this provider type",
+                    f"{fix}remove it, or use one of: {valid}",
+                )
+            )
             continue
         tp = hints.get(field.name)
         if tp is None:
@@ -117,15 +129,20 @@ def check_settings(
         ok, converted = _coerce(value, tp)
         if not ok:
             shown = "********" if is_secret_key(key) else repr(value)
-            problems.append(SettingsProblem(
-                key, f"expected {_describe(tp)}, got {type(value).__name__} {shown}",
-                f"write {key} as {_describe(tp)}",
-            ))
+            problems.append(
+                SettingsProblem(
+                    key,
+                    f"expected {_describe(tp)}, got {type(value).__name__} {shown}",
+                    f"write {key} as {_describe(tp)}",
+                )
+            )
             continue
         out[key] = converted
     for name, field in fields.items():
         if field.default is attrs.NOTHING and name not in values:
-            problems.append(SettingsProblem(
-                name, "is required but missing", f"add '{name} = ...' to this provider's table"
-            ))
+            problems.append(
+                SettingsProblem(
+                    name, "is required but missing", f"add '{name} = ...' to this provider's table"
+                )
+            )
     return out, problems

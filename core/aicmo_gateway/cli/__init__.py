@@ -29,10 +29,17 @@ def _print_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
-              callback=_print_version, help="Show the core's and every plugin's version.")
-@click.option("-v", "--verbose", count=True,
-              help="Log warnings (-v) or everything (-vv) to standard error.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the core's and every plugin's version.",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="Log warnings (-v) or everything (-vv) to standard error."
+)
 def cli(verbose: int) -> None:
     """aicmo-gateway: one API for email, replies, CRM, enrichment, verification,
     social posting and webhooks, each served by a failover chain of plugins.

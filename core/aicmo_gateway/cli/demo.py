@@ -49,27 +49,43 @@ async def _run(directory: Path) -> list[Outcome]:
     async with Gateway.from_config(demo_config(directory)) as gateway:
         for name, address, company in _LEADS:
             message = EmailMessage(
-                to=f"{name} <{address}>", sender="Demo Sales <sales@demo.example>",
+                to=f"{name} <{address}>",
+                sender="Demo Sales <sales@demo.example>",
                 subject=f"Quick question for {company}",
                 text=f"Hi {name.split()[0]},\n\nWould {company} like to try aicmo-gateway?\n",
             )
             sent = await gateway.email_sending.send(message)
             outcomes.append(sent)
             first, _, last = name.partition(" ")
-            outcomes.append(await gateway.crm_sync.upsert_contact(
-                Contact(email=address, first_name=first, last_name=last, company=company)))
+            outcomes.append(
+                await gateway.crm_sync.upsert_contact(
+                    Contact(email=address, first_name=first, last_name=last, company=company)
+                )
+            )
             if sent.ok:
-                outcomes.append(await gateway.crm_sync.log_engagement(Engagement(
-                    contact_email=address, kind="email_sent", subject=message.subject,
-                    external_id=sent.value.message_id)))
+                outcomes.append(
+                    await gateway.crm_sync.log_engagement(
+                        Engagement(
+                            contact_email=address,
+                            kind="email_sent",
+                            subject=message.subject,
+                            external_id=sent.value.message_id,
+                        )
+                    )
+                )
         outcomes.append(await gateway.reply_fetching.fetch_replies(None))
     return outcomes
 
 
 @click.command()
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("demo-maildir"), show_default=True,
-              help="Where the demo writes its Maildir and CRM database.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-maildir"),
+    show_default=True,
+    help="Where the demo writes its Maildir and CRM database.",
+)
 def demo(directory: Path) -> None:
     """Send a few messages through a chain whose first provider is broken.
 
@@ -82,15 +98,26 @@ def demo(directory: Path) -> None:
     rows = []
     for o in outcomes:
         value = o.value
+        shown: str | None
         if o.operation == "fetch_replies" and value is not None:
             shown = f"{len(value.replies)} messages read back from the Maildir"
         elif o.operation == "send" and value is not None:
             shown = value.message_id
         else:
-            shown = getattr(value, "id", "") if value is not None else o.reason
-        rows.append([f"{o.capability}.{o.operation}", o.status.value, o.provider or "-",
-                     _describe(o), shown])
+            shown = str(getattr(value, "id", "")) if value is not None else o.reason
+        rows.append(
+            [
+                f"{o.capability}.{o.operation}",
+                o.status.value,
+                o.provider or "-",
+                _describe(o),
+                shown,
+            ]
+        )
     click.echo(table(["call", "status", "served by", "attempts", "result"], rows))
+    failures = {(a.provider, a.detail) for o in outcomes for a in o.attempts if a.error}
+    for provider, detail in sorted(failures, key=str):
+        click.echo(f"\n{provider} failed: {detail}")
     click.echo(f"\nMessages: {directory / 'Maildir'}   CRM: {directory / 'crm.db'}")
     if any(o.status is not Status.OK for o in outcomes):
         raise SystemExit(1)
