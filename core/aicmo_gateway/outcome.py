@@ -6,6 +6,7 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -53,6 +54,10 @@ class Attempt:
         return self.error is None and self.action is Action.DONE
 
 
+def _attempts(value: Iterable[Attempt]) -> tuple[Attempt, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Outcome:
     """The result of one gateway call: status, value, the serving provider, every attempt."""
@@ -60,7 +65,7 @@ class Outcome:
     status: Status = attrs.field(converter=Status)
     value: Any
     provider: str | None
-    attempts: tuple[Attempt, ...] = attrs.field(converter=tuple)
+    attempts: tuple[Attempt, ...] = attrs.field(converter=_attempts)
     call_id: str
     capability: str
     operation: str
