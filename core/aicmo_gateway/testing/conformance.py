@@ -1,0 +1,214 @@
+"""Conformance suites per port: behaviour every adapter of the port must show.
+
+Each suite is a plain pytest class with abstract fixtures. Provider methods may
+be sync or async; the suites call them through :func:`call`, so the suites
+need no async test plugin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aicmo_gateway.errors import InvalidInput
+from aicmo_gateway.ports import (
+    Attachment,
+    EmailMessage,
+    Reply,
+    ReplyBatch,
+    SendReceipt,
+)
+
+__all__ = ["EmailSenderConformance", "ReplyFetcherConformance", "call"]
+
+
+def call(method: Callable[..., Any], *args: Any) -> Any:
+    """Call a provider method, sync or async, from a synchronous test."""
+    result = method(*args)
+    if inspect.isawaitable(result):
+        return asyncio.run(_await(result))
+    return result
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _parse(raw: bytes) -> email.message.EmailMessage:
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(parsed, email.message.EmailMessage)
+    return parsed
+
+
+class EmailSenderConformance:
+    """Every ``email_sending`` provider.
+
+    Fixtures to provide:
+
+    ``provider``
+        a constructed sender, ready to send.
+    ``delivered``
+        a callable returning the raw bytes of every message the backing
+        service received since the test started, oldest first.
+    """
+
+    sender = "Sales Team <sales@example.com>"
+
+    @pytest.fixture
+    def provider(self) -> Any:
+        raise NotImplementedError("provide a `provider` fixture")
+
+    @pytest.fixture
+    def delivered(self) -> Callable[[], list[bytes]]:
+        raise NotImplementedError("provide a `delivered` fixture")
+
+    def message(self, **changes: Any) -> EmailMessage:
+        fields: dict[str, Any] = {
+            "to": "Ada Lovelace <ada@example.com>",
+            "sender": self.sender,
+            "subject": "Conformance",
+            "text": "Hello Ada,\nthis is a test.\n",
+            "message_id": "<conformance-1@example.com>",
+        }
+        fields.update(changes)
+        return EmailMessage(**fields)
+
+    def test_a_sent_message_is_received_once_with_its_message_id(
+        self, provider: Any, delivered: Callable[[], list[bytes]]
+    ) -> None:
+        receipt = call(provider.send, self.message())
+        assert isinstance(receipt, SendReceipt)
+        assert receipt.performed is True
+        assert receipt.message_id == "<conformance-1@example.com>"
+        received = delivered()
+        assert len(received) == 1
+        parsed = _parse(received[0])
+        assert parsed["Message-ID"] == "<conformance-1@example.com>"
+        assert parsed["Subject"] == "Conformance"
+        assert "ada@example.com" in parsed["To"]
+        assert "Bcc" not in parsed
+
+    def test_non_ascii_headers_and_body_survive(
+        self, provider: Any, delivered: Callable[[], list[bytes]]
+    ) -> None:
+        call(provider.send, self.message(subject="Grüße, Søren ✓", text="Hej Søren – ça va?\n"))
+        parsed = _parse(delivered()[-1])
+        assert parsed["Subject"] == "Grüße, Søren ✓"
+        body = parsed.get_body(preferencelist=("plain",))
+        assert body is not None
+        assert "Hej Søren – ça va?" in body.get_content()
+
+    def test_html_alternative_and_attachment_are_kept(
+        self, provider: Any, delivered: Callable[[], list[bytes]]
+    ) -> None:
+        call(provider.send, self.message(
+            html="<p>Hello <b>Ada</b></p>",
+            attachments=[Attachment(filename="offer.pdf", content=b"%PDF-1.4 test")],
+        ))
+        parsed = _parse(delivered()[-1])
+        html = parsed.get_body(preferencelist=("html",))
+        assert html is not None
+        assert "<b>Ada</b>" in html.get_content()
+        files = [(p.get_filename(), p.get_content()) for p in parsed.iter_attachments()]
+        assert files == [("offer.pdf", b"%PDF-1.4 test")]
+
+    def test_threading_headers_are_sent(
+        self, provider: Any, delivered: Callable[[], list[bytes]]
+    ) -> None:
+        call(provider.send, self.message(
+            in_reply_to="<first@example.com>",
+            references=["<root@example.com>", "<first@example.com>"],
+        ))
+        parsed = _parse(delivered()[-1])
+        assert parsed["In-Reply-To"] == "<first@example.com>"
+        assert parsed["References"].split() == ["<root@example.com>", "<first@example.com>"]
+
+    def test_check_passes_on_a_working_provider(self, provider: Any) -> None:
+        check = getattr(provider, "check", None)
+        if check is not None:
+            call(check)
+
+
+class ReplyFetcherConformance:
+    """Every ``reply_fetching`` provider.
+
+    Fixtures to provide:
+
+    ``provider``
+        a constructed fetcher reading the mailbox that ``deliver`` writes to.
+    ``deliver``
+        a callable taking the raw bytes of one message and putting it in the
+        mailbox, as a mail server would.
+    """
+
+    @pytest.fixture
+    def provider(self) -> Any:
+        raise NotImplementedError("provide a `provider` fixture")
+
+    @pytest.fixture
+    def deliver(self) -> Callable[[bytes], None]:
+        raise NotImplementedError("provide a `deliver` fixture")
+
+    @staticmethod
+    def raw(n: int, **headers: str) -> bytes:
+        lines = [
+            f"From: Lead {n} <lead{n}@example.com>",
+            "To: sales@example.com",
+            f"Subject: Re: offer {n}",
+            f"Message-ID: <reply-{n}@example.com>",
+            "Date: Mon, 02 Mar 2026 10:00:00 +0000",
+        ]
+        lines += [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+        return ("\r\n".join(lines) + f"\r\n\r\nAnswer number {n}.\r\n").encode()
+
+    def fetch(self, provider: Any, cursor: str | None) -> ReplyBatch:
+        batch = call(provider.fetch_replies, cursor)
+        assert isinstance(batch, ReplyBatch)
+        return batch
+
+    def test_an_empty_mailbox_gives_no_replies_and_a_usable_cursor(self, provider: Any) -> None:
+        batch = self.fetch(provider, None)
+        assert batch.replies == ()
+        again = self.fetch(provider, batch.cursor)
+        assert again.replies == ()
+
+    def test_each_delivered_message_is_returned_once_in_order(
+        self, provider: Any, deliver: Callable[[bytes], None]
+    ) -> None:
+        first = self.fetch(provider, None)
+        for n in (1, 2):
+            deliver(self.raw(n))
+        batch = self.fetch(provider, first.cursor)
+        assert [r.message_id for r in batch.replies] == ["<reply-1@example.com>",
+                                                          "<reply-2@example.com>"]
+        assert all(isinstance(r, Reply) for r in batch.replies)
+        again = self.fetch(provider, batch.cursor)
+        assert again.replies == ()
+        deliver(self.raw(3))
+        later = self.fetch(provider, batch.cursor)
+        assert [r.message_id for r in later.replies] == ["<reply-3@example.com>"]
+
+    def test_a_reply_is_parsed_with_threading_headers(
+        self, provider: Any, deliver: Callable[[bytes], None]
+    ) -> None:
+        start = self.fetch(provider, None)
+        deliver(self.raw(7, In_Reply_To="<offer-7@example.com>",
+                         References="<root@example.com> <offer-7@example.com>"))
+        (reply,) = self.fetch(provider, start.cursor).replies
+        assert reply.sender is not None
+        assert "lead7@example.com" in reply.sender
+        assert reply.subject == "Re: offer 7"
+        assert "Answer number 7." in reply.text
+        assert reply.in_reply_to == "<offer-7@example.com>"
+        assert reply.references == ("<root@example.com>", "<offer-7@example.com>")
+        assert reply.thread_id == "<root@example.com>"
+
+    def test_a_malformed_cursor_is_invalid_input(self, provider: Any) -> None:
+        with pytest.raises(InvalidInput):
+            self.fetch(provider, "not-a-cursor-%%%")
