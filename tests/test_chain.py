@@ -241,14 +241,61 @@ async def test_a_noop_provider_never_reports_ok():
 
 
 async def test_writes_get_a_stable_derived_idempotency_key_and_message_id():
+    gateway = gateway_for("email_sending", [Unavailable("down")], ["ok"])
+    outcome = await gateway.email_sending.send(MESSAGE)
+    assert outcome.idempotency_key.startswith("auto-")
+    assert outcome.idempotency_key == (await gateway.email_sending.send(MESSAGE)).idempotency_key
+    (tried_first,) = INSTANCES["p0"].calls
+    (served,) = INSTANCES["p1"].calls
+    assert tried_first.message_id == served.message_id  # the fallback carries the same id
+    assert served.message_id.startswith("<")
+
+
+async def test_a_repeated_write_returns_the_recorded_outcome_without_a_second_send():
     gateway = gateway_for("email_sending", ["ok", "ok"])
     first = await gateway.email_sending.send(MESSAGE)
     second = await gateway.email_sending.send(MESSAGE)
-    assert first.idempotency_key == second.idempotency_key
-    assert first.idempotency_key.startswith("auto-")
-    sent = INSTANCES["p0"].calls
-    assert sent[0].message_id == sent[1].message_id
-    assert sent[0].message_id.startswith("<")
+    assert len(INSTANCES["p0"].calls) == 1
+    assert second.status is Status.OK
+    assert second.value == first.value
+    assert second.replayed_from == first.call_id
+    assert second.call_id != first.call_id
+    assert second.attempts == ()
+
+
+async def test_concurrent_writes_with_one_key_perform_once():
+    gateway = gateway_for("email_sending", Scripted(["ok"] * 5, delay=0.05))
+    outcomes = await asyncio.gather(
+        *(gateway.email_sending.send(MESSAGE, idempotency_key="k") for _ in range(5))
+    )
+    assert len(INSTANCES["p0"].calls) == 1
+    assert all(o.ok for o in outcomes)
+    assert sum(o.replayed_from is None for o in outcomes) == 1
+
+
+async def test_a_failed_write_is_not_recorded_so_a_retry_is_performed():
+    gateway = gateway_for("email_sending", [Unavailable("down"), "ok"])
+    first = await gateway.email_sending.send(MESSAGE)
+    second = await gateway.email_sending.send(MESSAGE)
+    assert first.status is Status.FAILED
+    assert second.status is Status.OK and second.replayed_from is None
+    assert len(INSTANCES["p0"].calls) == 2
+
+
+async def test_reads_are_never_served_from_the_ledger():
+    gateway = gateway_for("email_verification", ["ok", "ok"])
+    await gateway.email_verification.verify("ada@example.com")
+    await gateway.email_verification.verify("ada@example.com")
+    assert len(INSTANCES["p0"].calls) == 2
+
+
+async def test_the_audit_trail_explains_a_call_by_its_id():
+    gateway = gateway_for("email_sending", [Unavailable("relay down")], ["ok"])
+    outcome = await gateway.email_sending.send(MESSAGE)
+    text = gateway.explain(outcome.call_id)
+    assert f"call {outcome.call_id}: email_sending.send -> ok via p1" in text
+    assert "tried p0 (scripted)" in text and "Unavailable: relay down -> fallback" in text
+    assert "tried p1 (scripted)" in text and "ok -> done" in text
 
 
 async def test_a_given_idempotency_key_is_used_and_different_keys_give_different_ids():

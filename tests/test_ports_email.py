@@ -275,7 +275,9 @@ def test_reserved_headers_are_refused_in_headers(name):
 
 def test_extra_headers_are_kept_in_order_from_a_mapping_or_pairs():
     from_mapping = message(headers={"X-Campaign": "spring", "List-Unsubscribe": "<mailto:u@x.io>"})
-    from_pairs = message(headers=[("X-Campaign", "spring"), ("List-Unsubscribe", "<mailto:u@x.io>")])
+    from_pairs = message(
+        headers=[("X-Campaign", "spring"), ("List-Unsubscribe", "<mailto:u@x.io>")]
+    )
     assert from_mapping.headers == from_pairs.headers
     assert from_mapping.headers == (
         ("X-Campaign", "spring"),
@@ -504,7 +506,7 @@ def test_a_reply_with_a_naive_received_at_is_refused():
             sender=None,
             subject="",
             text="",
-            received_at=datetime(2024, 1, 1),  # noqa: DTZ001
+            received_at=datetime(2024, 1, 1),
         )
     assert info.value.field == "Reply.received_at"
 

@@ -30,7 +30,9 @@ from typing import Any
 
 import attrs
 
+from aicmo_gateway.audit import AuditTrail
 from aicmo_gateway.errors import Ambiguous, InvalidInput, ProviderError
+from aicmo_gateway.ledger import MemoryLedger
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, Status
 from aicmo_gateway.ports import Effect, Operation, PortSpec
 from aicmo_gateway.provider_type import ProviderType
@@ -95,6 +97,8 @@ class Chain:
         attempt_timeout: float | None = None,
         notify: Callable[..., None] | None = None,
         prepare: Callable[[str, Any, str | None], Any] | None = None,
+        ledger: MemoryLedger | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.spec = spec
         self.slots = list(slots)
@@ -103,6 +107,8 @@ class Chain:
         self._notify = notify or (lambda hook, **kw: None)
         #: adapts the payload before sending (e.g. a Message-ID from the idempotency key)
         self._prepare = prepare or (lambda op, payload, key: payload)
+        self.ledger = ledger if ledger is not None else MemoryLedger()
+        self.audit = audit if audit is not None else AuditTrail()
 
     @property
     def capability(self) -> str:
@@ -138,15 +144,37 @@ class Chain:
                 idempotency_key,
                 "dry run: would try " + ", then ".join(self.plan()) + "; nothing was performed",
             )
+        elif idempotency_key is not None and op.effect is not Effect.READ:
+            async with self.ledger.claim(self.capability, operation, idempotency_key):
+                done = self.ledger.get(self.capability, operation, idempotency_key)
+                if done is not None:
+                    outcome = attrs.evolve(
+                        done, call_id=call_id, attempts=(), replayed_from=done.call_id
+                    )
+                else:
+                    outcome = await self._perform(
+                        op, payload, call_id, idempotency_key, t0, deadline
+                    )
+                    self.ledger.record(outcome)
         else:
-            payload = self._prepare(operation, payload, idempotency_key)
-            budget = deadline if deadline is not None else self.deadline
-            outcome = await self._run(op, payload, call_id, idempotency_key, t0, budget)
-        self._notify(
-            "aicmo_call_finished",
-            call=CallRecord(outcome, started_at, time.monotonic() - t0, dry_run),
-        )
+            outcome = await self._perform(op, payload, call_id, idempotency_key, t0, deadline)
+        record = CallRecord(outcome, started_at, time.monotonic() - t0, dry_run)
+        self.audit.add(record)
+        self._notify("aicmo_call_finished", call=record)
         return outcome
+
+    async def _perform(
+        self,
+        op: Operation,
+        payload: Any,
+        call_id: str,
+        key: str | None,
+        t0: float,
+        deadline: float | None,
+    ) -> Outcome:
+        payload = self._prepare(op.name, payload, key)
+        budget = deadline if deadline is not None else self.deadline
+        return await self._run(op, payload, call_id, key, t0, budget)
 
     def _outcome(
         self,

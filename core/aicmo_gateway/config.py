@@ -41,7 +41,7 @@ CONFIG_FILENAME = "aicmo-gateway.toml"
 ENV_CONFIG = "AICMO_GATEWAY_CONFIG"
 STRATEGIES = ("failover",)
 LATER_STRATEGIES = ("waterfall", "fanout", "hedge")
-GATEWAY_KEYS = {"store": "memory", "dry_run": False}
+GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000}
 CAPABILITY_KEYS = ("providers", "strategy", "deadline", "attempt_timeout")
 _REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
@@ -91,6 +91,8 @@ class GatewayConfig:
     providers: Mapping[str, ProviderConfig]
     store: str = "memory"
     dry_run: bool = False
+    #: how many recent calls the in-memory audit trail keeps
+    audit_size: int = 1000
     #: things worth knowing that are not errors (an unused provider table)
     warnings: tuple[str, ...] = ()
 
@@ -192,7 +194,7 @@ class _Loader:
                     + "the tables are [gateway], [capabilities.<name>] and [providers.<name>]",
                 )
         gateway = self.table(data, "gateway")
-        store, dry_run = self.gateway(gateway)
+        store, dry_run, audit_size = self.gateway(gateway)
         providers = self.providers(self.table(data, "providers"))
         capabilities = self.capabilities(self.table(data, "capabilities"), providers)
         used = {p for cap in capabilities.values() for p in cap.providers}
@@ -204,7 +206,13 @@ class _Loader:
         if self.problems:
             raise ConfigError(self.problems)
         return GatewayConfig(
-            self.source, capabilities, providers, store, dry_run, tuple(self.warnings)
+            self.source,
+            capabilities,
+            providers,
+            store,
+            dry_run,
+            audit_size,
+            tuple(self.warnings),
         )
 
     def table(self, data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
@@ -218,7 +226,7 @@ class _Loader:
             return {}
         return value
 
-    def gateway(self, table: Mapping[str, Any]) -> tuple[str, bool]:
+    def gateway(self, table: Mapping[str, Any]) -> tuple[str, bool, int]:
         for key in table:
             if key not in GATEWAY_KEYS:
                 close = difflib.get_close_matches(key, list(GATEWAY_KEYS), n=1)
@@ -243,7 +251,15 @@ class _Loader:
                 "write dry_run = true or dry_run = false",
             )
             dry_run = False
-        return str(store), dry_run
+        audit_size = table.get("audit_size", 1000)
+        if isinstance(audit_size, bool) or not isinstance(audit_size, int) or audit_size < 0:
+            self.problem(
+                "gateway.audit_size",
+                f"expected a whole number of calls (0 or more), got {audit_size!r}",
+                "write audit_size = 1000 (0 keeps no audit trail)",
+            )
+            audit_size = 1000
+        return str(store), dry_run, audit_size
 
     def providers(self, table: Mapping[str, Any]) -> dict[str, ProviderConfig]:
         result: dict[str, ProviderConfig] = {}

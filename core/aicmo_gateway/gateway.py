@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from aicmo_gateway.audit import AuditTrail, explain
 from aicmo_gateway.chain import Chain, ProviderSlot
 from aicmo_gateway.config import GatewayConfig, ProviderConfig, find_config, load_config
 from aicmo_gateway.errors import ConfigError, ConfigProblem
@@ -26,6 +27,7 @@ from aicmo_gateway.facade import (
     SocialPosting,
     WebhookDispatch,
 )
+from aicmo_gateway.ledger import MemoryLedger
 from aicmo_gateway.plugins import Registry
 from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
 from aicmo_gateway.secret import Secret
@@ -76,11 +78,16 @@ class Gateway:
     webhook_dispatch: WebhookDispatch
 
     def __init__(
-        self, config: GatewayConfig, registry: Registry, chains: Mapping[str, Chain]
+        self,
+        config: GatewayConfig,
+        registry: Registry,
+        chains: Mapping[str, Chain],
+        audit: AuditTrail | None = None,
     ) -> None:
         self.config = config
         self.registry = registry
         self.chains = dict(chains)
+        self.audit = audit if audit is not None else AuditTrail(config.audit_size)
         for capability, client_cls in CLIENTS.items():
             types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
             hint = f"installed {capability} provider types: {types}"
@@ -119,7 +126,18 @@ class Gateway:
                 )
             source = found
         config = load_config(source, env=env, registry=registry)
-        return cls(config, registry, _build_chains(config, registry))
+        audit = AuditTrail(config.audit_size)
+        return cls(config, registry, _build_chains(config, registry, audit), audit)
+
+    def explain(self, call_id: str) -> str:
+        """One recent call's decisions in words (from the bounded audit trail)."""
+        record = self.audit.get(call_id)
+        if record is None:
+            raise KeyError(
+                f"call {call_id} is not in the audit trail (it keeps the last "
+                f"{self.audit.size} calls; raise [gateway] audit_size to keep more)"
+            )
+        return explain(record)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -162,8 +180,9 @@ def _secrets_of(inst: ProviderConfig, settings: Mapping[str, Any]) -> tuple[str,
     return tuple(v for v in found if len(v) >= 4)
 
 
-def _build_chains(config: GatewayConfig, registry: Registry) -> dict[str, Chain]:
+def _build_chains(config: GatewayConfig, registry: Registry, audit: AuditTrail) -> dict[str, Chain]:
     problems: list[ConfigProblem] = []
+    ledger = MemoryLedger()
     chains: dict[str, Chain] = {}
     for capability, cap in config.capabilities.items():
         spec = PORTS[capability]
@@ -212,6 +231,8 @@ def _build_chains(config: GatewayConfig, registry: Registry) -> dict[str, Chain]
             attempt_timeout=cap.attempt_timeout,
             notify=registry.notify,
             prepare=_prepare,
+            ledger=ledger,
+            audit=audit,
         )
     if problems:
         raise ConfigError(problems)

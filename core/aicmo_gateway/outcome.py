@@ -72,6 +72,8 @@ class Outcome:
     idempotency_key: str | None = None
     #: why the call did not end ``OK``, in words
     reason: str | None = None
+    #: set when the idempotency key had already completed: the call id that performed it
+    replayed_from: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -258,16 +258,6 @@ def non_empty(value: Any, field: str) -> str:
     return value
 
 
-def strings(value: Any, field: str) -> tuple[str, ...]:
-    """Header-safe strings; a single string is split on whitespace."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        value = value.split()
-    items = items_of(value, field, "a string or a list of strings")
-    return tuple(header_value(item, f"{field}[{i}]") for i, item in enumerate(items))
-
-
 def text_tuple(value: Any, field: str) -> tuple[str, ...]:
     """A tuple of strings; a single string is one item (not split into characters)."""
     if value is None:

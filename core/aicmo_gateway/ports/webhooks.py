@@ -52,8 +52,8 @@ def _plain_json(value: Any, path: str) -> Any:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise InvalidInput(
-                    f"{path}: the key {key!r} is a {type(key).__name__}; JSON object keys "
-                    "are strings, convert it with str()",
+                    f"{path}: the key {key!r} is not a string; JSON object keys are "
+                    "strings, convert it with str()",
                     field="WebhookEvent.data",
                 )
             result[str.__str__(key)] = _plain_json(item, f"{path}[{key!r}]")
@@ -62,8 +62,8 @@ def _plain_json(value: Any, path: str) -> Any:
         return [_plain_json(item, f"{path}[{i}]") for i, item in enumerate(value)]
     hint = " (e.g. value.isoformat())" if isinstance(value, datetime) else ""
     raise InvalidInput(
-        f"{path}: a {type(value).__name__} is not JSON-serialisable; convert it to a "
-        f"string, number, list or mapping first{hint}",
+        f"{path}: a value of type {type(value).__name__} is not JSON-serialisable; "
+        f"convert it to a string, number, list or mapping first{hint}",
         field="WebhookEvent.data",
     )
 

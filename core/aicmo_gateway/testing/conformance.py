@@ -107,10 +107,13 @@ class EmailSenderConformance:
     def test_html_alternative_and_attachment_are_kept(
         self, provider: Any, delivered: Callable[[], list[bytes]]
     ) -> None:
-        call(provider.send, self.message(
-            html="<p>Hello <b>Ada</b></p>",
-            attachments=[Attachment(filename="offer.pdf", content=b"%PDF-1.4 test")],
-        ))
+        call(
+            provider.send,
+            self.message(
+                html="<p>Hello <b>Ada</b></p>",
+                attachments=[Attachment(filename="offer.pdf", content=b"%PDF-1.4 test")],
+            ),
+        )
         parsed = _parse(delivered()[-1])
         html = parsed.get_body(preferencelist=("html",))
         assert html is not None
@@ -121,10 +124,13 @@ class EmailSenderConformance:
     def test_threading_headers_are_sent(
         self, provider: Any, delivered: Callable[[], list[bytes]]
     ) -> None:
-        call(provider.send, self.message(
-            in_reply_to="<first@example.com>",
-            references=["<root@example.com>", "<first@example.com>"],
-        ))
+        call(
+            provider.send,
+            self.message(
+                in_reply_to="<first@example.com>",
+                references=["<root@example.com>", "<first@example.com>"],
+            ),
+        )
         parsed = _parse(delivered()[-1])
         assert parsed["In-Reply-To"] == "<first@example.com>"
         assert parsed["References"].split() == ["<root@example.com>", "<first@example.com>"]
@@ -185,8 +191,10 @@ class ReplyFetcherConformance:
         for n in (1, 2):
             deliver(self.raw(n))
         batch = self.fetch(provider, first.cursor)
-        assert [r.message_id for r in batch.replies] == ["<reply-1@example.com>",
-                                                          "<reply-2@example.com>"]
+        assert [r.message_id for r in batch.replies] == [
+            "<reply-1@example.com>",
+            "<reply-2@example.com>",
+        ]
         assert all(isinstance(r, Reply) for r in batch.replies)
         again = self.fetch(provider, batch.cursor)
         assert again.replies == ()
@@ -198,8 +206,13 @@ class ReplyFetcherConformance:
         self, provider: Any, deliver: Callable[[bytes], None]
     ) -> None:
         start = self.fetch(provider, None)
-        deliver(self.raw(7, In_Reply_To="<offer-7@example.com>",
-                         References="<root@example.com> <offer-7@example.com>"))
+        deliver(
+            self.raw(
+                7,
+                In_Reply_To="<offer-7@example.com>",
+                References="<root@example.com> <offer-7@example.com>",
+            )
+        )
         (reply,) = self.fetch(provider, start.cursor).replies
         assert reply.sender is not None
         assert "lead7@example.com" in reply.sender

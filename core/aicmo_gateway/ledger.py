@@ -1,0 +1,81 @@
+"""The idempotency ledger: completed writes by key, so a repeated call is not performed twice.
+
+In memory here, bounded by size and age. A call whose key is already recorded
+gets the recorded ``Outcome`` back without touching a provider; concurrent
+calls with the same key wait for the first one instead of racing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from aicmo_gateway.outcome import Outcome
+
+__all__ = ["MemoryLedger"]
+
+
+class MemoryLedger:
+    """Completed writes keyed by ``(capability, operation, idempotency key)``.
+
+    ``max_entries`` bounds memory (oldest forgotten first); ``ttl`` seconds
+    bounds how long a key protects against a repeat.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 100_000,
+        ttl: float = 7 * 24 * 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self._clock = clock
+        self._done: OrderedDict[tuple[str, str, str], tuple[float, Outcome]] = OrderedDict()
+        self._locks: dict[tuple[str, str, str], tuple[asyncio.Lock, int]] = {}
+
+    def get(self, capability: str, operation: str, key: str) -> Outcome | None:
+        """The recorded outcome for this key, if it completed within the TTL."""
+        entry = self._done.get((capability, operation, key))
+        if entry is None:
+            return None
+        stamp, outcome = entry
+        if self._clock() - stamp > self.ttl:
+            del self._done[(capability, operation, key)]
+            return None
+        return outcome
+
+    def record(self, outcome: Outcome) -> None:
+        """Remember a completed write (only ``OK`` outcomes with a key are kept)."""
+        if outcome.idempotency_key is None or not outcome.ok:
+            return
+        entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
+        self._done[entry] = (self._clock(), outcome)
+        self._done.move_to_end(entry)
+        while len(self._done) > self.max_entries:
+            self._done.popitem(last=False)
+
+    @asynccontextmanager
+    async def claim(self, capability: str, operation: str, key: str) -> AsyncIterator[None]:
+        """Hold the key while a call performs it; a second caller waits for the first."""
+        entry = (capability, operation, key)
+        lock, users = self._locks.get(entry, (asyncio.Lock(), 0))
+        self._locks[entry] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[entry]
+            if users <= 1:
+                del self._locks[entry]
+            else:
+                self._locks[entry] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._done)
