@@ -444,7 +444,8 @@ def load_config(
 ) -> GatewayConfig:
     """Load and validate a config file path or mapping.
 
-    Raises :class:`ConfigError` listing every problem found. With a ``registry``, provider types and their settings are checked too.
+    Raises :class:`ConfigError` listing every problem found. With a ``registry``,
+    provider types and their settings are checked too.
     """
     env = os.environ if env is None else env
     if isinstance(source, Mapping):
