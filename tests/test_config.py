@@ -175,8 +175,8 @@ def test_an_empty_config_is_valid_and_leaves_every_capability_unconfigured(regis
             '[capabilities.email_sending]\nproviders = ["a"]\nstrategy = "roundrobin"\n'
             '[providers.a]\ntype="noop"\n',
             "capabilities.email_sending.strategy",
-            "is not a strategy",
-            "use one of: failover",
+            "is not a valid strategy",
+            "use one of: failover, waterfall, fanout, hedge",
             id="unknown-strategy",
         ),
         pytest.param(
@@ -188,11 +188,11 @@ def test_an_empty_config_is_valid_and_leaves_every_capability_unconfigured(regis
             id="bad-duration",
         ),
         pytest.param(
-            '[capabilities.email_sending]\nproviders = ["a"]\nretries = 3\n'
+            '[capabilities.email_sending]\nproviders = ["a"]\nretry = 3\n'
             '[providers.a]\ntype="noop"\n',
-            "capabilities.email_sending.retries",
+            "capabilities.email_sending.retry",
             "is not a capability setting",
-            "the keys are",
+            "did you mean 'retries'",
             id="unknown-capability-key",
         ),
         pytest.param(

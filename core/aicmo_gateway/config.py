@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from aicmo_gateway.errors import ConfigError, ConfigProblem
-from aicmo_gateway.ports import PORTS
+from aicmo_gateway.policy import (
+    CAPABILITY_KEYS,
+    PROVIDER_POLICY_KEYS,
+    ChainPolicy,
+    parse_chain_policy,
+    parse_duration,
+    parse_provider_policy,
+)
+from aicmo_gateway.ports import PORTS, Effect
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.settings import check_settings, is_secret_key
 
@@ -39,15 +47,10 @@ __all__ = [
 
 CONFIG_FILENAME = "aicmo-gateway.toml"
 ENV_CONFIG = "AICMO_GATEWAY_CONFIG"
-STRATEGIES = ("failover",)
-LATER_STRATEGIES = ("waterfall", "fanout", "hedge")
 GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000}
-CAPABILITY_KEYS = ("providers", "strategy", "deadline", "attempt_timeout")
 _REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
 _INSTANCE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
 @attrs.frozen
@@ -60,6 +63,8 @@ class ProviderConfig:
     settings: Mapping[str, Any] = attrs.field(repr=False)
     #: keys whose value came from an environment variable (never shown)
     from_env: frozenset[str] = frozenset()
+    #: the gateway's own keys (daily_quota, quotas, rate_limit, health, on_error)
+    reserved: Mapping[str, Any] = attrs.field(factory=dict)
 
     def display_settings(self) -> dict[str, Any]:
         """The settings with secrets and environment values masked, for showing to people."""
@@ -77,9 +82,19 @@ class CapabilityConfig:
 
     name: str
     providers: tuple[str, ...]
-    strategy: str = "failover"
-    deadline: float | None = None
-    attempt_timeout: float | None = None
+    policy: ChainPolicy = attrs.field(factory=ChainPolicy)
+
+    @property
+    def strategy(self) -> str:
+        return self.policy.strategy
+
+    @property
+    def deadline(self) -> float | None:
+        return self.policy.deadline
+
+    @property
+    def attempt_timeout(self) -> float | None:
+        return self.policy.attempt_timeout
 
 
 @attrs.frozen
@@ -95,21 +110,6 @@ class GatewayConfig:
     audit_size: int = 1000
     #: things worth knowing that are not errors (an unused provider table)
     warnings: tuple[str, ...] = ()
-
-
-def parse_duration(value: Any) -> float:
-    """``30``, ``"30s"``, ``"500ms"``, ``"2m"``, ``"1h"`` -> seconds. ``ValueError`` otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(value)
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    raise ValueError(value)
 
 
 def find_config(
@@ -290,6 +290,7 @@ class _Loader:
                 )
                 continue
             settings: dict[str, Any] = {}
+            reserved: dict[str, Any] = {}
             from_env = set()
             for skey, svalue in body.items():
                 if skey == "type":
@@ -297,8 +298,11 @@ class _Loader:
                 resolved, used_env = self.resolve(svalue, f"{key}.{skey}")
                 if used_env:
                     from_env.add(skey)
-                settings[skey] = resolved
-            result[name] = ProviderConfig(name, ptype, settings, frozenset(from_env))
+                (reserved if skey in PROVIDER_POLICY_KEYS else settings)[skey] = resolved
+            _, problems = parse_provider_policy(reserved, None, ())
+            for suffix, message, fix in problems:
+                self.problem(f"{key}.{suffix}", message, fix)
+            result[name] = ProviderConfig(name, ptype, settings, frozenset(from_env), reserved)
         return result
 
     def all_type_names(self) -> str:
@@ -338,38 +342,11 @@ class _Loader:
                         + f"the keys are: {', '.join(CAPABILITY_KEYS)}",
                     )
             names = self.provider_list(body, key, cap, providers)
-            strategy = body.get("strategy", "failover")
-            if strategy not in STRATEGIES:
-                later = strategy in LATER_STRATEGIES
-                self.problem(
-                    f"{key}.strategy",
-                    f"{strategy!r} is not available in this release"
-                    if later
-                    else f"{strategy!r} is not a strategy",
-                    f"use one of: {', '.join(STRATEGIES)}",
-                )
-            durations: dict[str, float | None] = {}
-            for dkey in ("deadline", "attempt_timeout"):
-                raw = body.get(dkey)
-                durations[dkey] = None
-                if raw is None:
-                    continue
-                try:
-                    durations[dkey] = parse_duration(raw)
-                except ValueError:
-                    self.problem(
-                        f"{key}.{dkey}",
-                        f"{raw!r} is not a duration",
-                        "write a number of seconds or a string such as "
-                        '"500ms", "30s", "2m" or "1h"',
-                    )
-            result[cap] = CapabilityConfig(
-                cap,
-                tuple(names),
-                str(strategy),
-                durations["deadline"],
-                durations["attempt_timeout"],
-            )
+            read_only = all(op.effect is Effect.READ for op in PORTS[cap].operations)
+            policy, problems = parse_chain_policy(body, read_only)
+            for suffix, message, fix in problems:
+                self.problem(f"{key}.{suffix}", message, fix)
+            result[cap] = CapabilityConfig(cap, tuple(names), policy)
         return result
 
     def provider_list(
