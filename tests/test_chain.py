@@ -74,24 +74,24 @@ class Secretive(Scripted):
 
 
 def _plugin() -> types.SimpleNamespace:
-    def pt(name):
-        return ProviderType(
-            name="scripted",
-            factory=_factory,
-            idempotency="message_id" if name == "send" else "none",
-        )
+    def pt(name, idempotency="none"):
+        return ProviderType(name=name, factory=_factory, idempotency=idempotency)
 
     @hookimpl
     def aicmo_email_senders():
-        return [pt("send"), ProviderType(name="secretive", factory=Secretive)]
+        return [
+            pt("scripted"),
+            pt("scripted-idem", "message_id"),
+            ProviderType(name="secretive", factory=Secretive),
+        ]
 
     @hookimpl
     def aicmo_email_verifiers():
-        return [pt("verify")]
+        return [pt("scripted")]
 
     @hookimpl
     def aicmo_webhook_dispatchers():
-        return [pt("dispatch")]
+        return [pt("scripted")]
 
     return types.SimpleNamespace(
         aicmo_email_senders=aicmo_email_senders,
@@ -100,13 +100,13 @@ def _plugin() -> types.SimpleNamespace:
     )
 
 
-def gateway_for(capability, *scripts, **cap_settings):
+def gateway_for(capability, *scripts, ptype="scripted", **cap_settings):
     INSTANCES.clear()
     providers = {}
     for i, script in enumerate(scripts):
         name = f"p{i}"
         INSTANCES[name] = script if isinstance(script, Scripted) else Scripted(list(script))
-        providers[name] = {"type": "scripted", "key": name}
+        providers[name] = {"type": ptype, "key": name}
     config = {
         "capabilities": {capability: {"providers": list(providers), **cap_settings}},
         "providers": providers,
@@ -160,6 +160,18 @@ async def test_an_ambiguous_write_is_uncertain_and_not_sent_elsewhere():
     assert INSTANCES["p1"].calls == []
 
 
+async def test_an_ambiguous_write_falls_back_to_a_provider_honouring_the_key():
+    gateway = gateway_for(
+        "email_sending", [Ambiguous("timeout after DATA")], ["ok"], ptype="scripted-idem"
+    )
+    outcome = await gateway.email_sending.send(MESSAGE)
+    assert outcome.status is Status.OK
+    assert outcome.provider == "p1"
+    (first,) = INSTANCES["p0"].calls
+    (second,) = INSTANCES["p1"].calls
+    assert first.message_id == second.message_id
+
+
 async def test_an_ambiguous_read_falls_back():
     gateway = gateway_for("email_verification", [Ambiguous("timeout")], ["ok"])
     outcome = await gateway.email_verification.verify("ada@example.com")
@@ -208,7 +220,10 @@ async def test_dry_run_returns_the_plan_and_calls_no_provider():
     gateway = gateway_for("email_sending", ["ok"], ["ok"])
     outcome = await gateway.email_sending.send(MESSAGE, dry_run=True)
     assert outcome.status is Status.SIMULATED
-    assert outcome.value == ["p0", "p1"]
+    assert [(step.provider, step.would_try) for step in outcome.value] == [
+        ("p0", True),
+        ("p1", True),
+    ]
     assert "would try p0, then p1" in outcome.reason
     assert INSTANCES["p0"].calls == [] and INSTANCES["p1"].calls == []
 

@@ -93,7 +93,7 @@ def test_config_check_prints_every_problem_and_exits_1(tmp_path):
         password = "${BOX_PASSWORD}"
     """,
     )
-    result = run("config", "check", "--config", path)
+    result = run("config", "check", "--config", path, env={"AICMO_GATEWAY_LOAD_PLUGINS": ""})
     assert result.exit_code == 1
     assert "pip install aicmo-gateway-smtp" in result.output
     assert "environment variable BOX_PASSWORD is not set" in result.output

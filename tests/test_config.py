@@ -30,7 +30,8 @@ type = "noop"
 
 @pytest.fixture(scope="module")
 def registry():
-    return Registry.discover(env={})
+    # only the core's built-ins, whatever plugins are installed alongside
+    return Registry.discover(env={"AICMO_GATEWAY_LOAD_PLUGINS": ""})
 
 
 def write(tmp_path, text):

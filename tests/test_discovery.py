@@ -273,7 +273,7 @@ def test_observer_hooks_are_traced_when_called_through_pluggy(site, make_dist, l
 
 
 def test_an_unknown_type_lists_installed_types_and_the_pip_install_line(site):
-    registry = _discover(site)
+    registry = _discover(site, AICMO_GATEWAY_LOAD_PLUGINS="")
     with pytest.raises(UnknownProviderType) as info:
         registry.get("email_sending", "smtp")
     message = str(info.value)

@@ -1,28 +1,14 @@
-"""One capability's chain: try providers in order, classify each failure, fall back or stop.
+"""One capability's chain: plan the providers, run the strategy, keep the ledger and audit.
 
-The chain owns the attempt loop. It knows the operation's side effect (from
-the port table) and the error taxonomy, and turns them into an ``Outcome``:
-
-==========================================  ===========  ===================
-what happened                               action       outcome if last
-==========================================  ===========  ===================
-the provider returned a result              done         OK
-it returned a result marked not performed   done         SIMULATED
-``InvalidInput``                            stop         REJECTED
-``Unavailable`` and subclasses              fallback     FAILED
-``Ambiguous`` / attempt timeout, on a write stop         UNCERTAIN
-``Ambiguous`` / attempt timeout, on a read  fallback     FAILED
-any other exception                         fallback     FAILED
-==========================================  ===========  ===================
+A call goes: ledger (a completed key returns its recorded outcome) -> plan
+(configured order, or healthiest first) -> strategy (failover, waterfall,
+fanout, hedge) -> outcome, recorded in the audit trail and handed to observers.
+How each failure is treated is in :mod:`aicmo_gateway.classify`; attempts on
+one provider (permits, limits, timeouts, retries) are in :mod:`aicmo_gateway.attempt`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import inspect
-import json
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -30,71 +16,38 @@ from typing import Any
 
 import attrs
 
+from aicmo_gateway.attempt import CallContext
 from aicmo_gateway.audit import AuditTrail
-from aicmo_gateway.errors import Ambiguous, InvalidInput, ProviderError
-from aicmo_gateway.ledger import MemoryLedger
-from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, Status
+from aicmo_gateway.ledger import MemoryLedger, derive_idempotency_key
+from aicmo_gateway.outcome import CallRecord, Outcome, Status
+from aicmo_gateway.policy import ChainPolicy
 from aicmo_gateway.ports import Effect, Operation, PortSpec
-from aicmo_gateway.provider_type import ProviderType
+from aicmo_gateway.slot import ProviderSlot, loop_time
+from aicmo_gateway.strategies import Final, failover, fanout, hedge
 
-__all__ = ["Chain", "ProviderSlot", "derive_idempotency_key"]
+__all__ = ["Chain", "PlanStep", "ProviderSlot", "derive_idempotency_key"]
 
-_MAX_DETAIL = 500
-
-
-@attrs.define
-class ProviderSlot:
-    """A configured provider instance in a chain."""
-
-    name: str
-    type: ProviderType
-    provider: Any
-    #: secret values to remove from error texts
-    secrets: tuple[str, ...] = ()
+_HEALTH_RANK = {"healthy": 0, "unknown": 1, "degraded": 2, "unhealthy": 3}
 
 
-def _canonical(value: Any) -> Any:
-    if attrs.has(type(value)):
-        return {
-            type(value).__name__: {
-                k: _canonical(v) for k, v in attrs.asdict(value, recurse=False).items()
-            }
-        }
-    if isinstance(value, bytes):
-        return "sha256:" + hashlib.sha256(value).hexdigest()
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {str(k): _canonical(v) for k, v in sorted(value.items())}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+@attrs.frozen
+class PlanStep:
+    """One provider in a dry run's plan: would it be tried, and if not, why."""
 
-
-def derive_idempotency_key(capability: str, operation: str, payload: Any) -> str:
-    """A stable key for a write: the same payload always gives the same key."""
-    text = json.dumps(
-        [capability, operation, _canonical(payload)], sort_keys=True, separators=(",", ":")
-    )
-    return "auto-" + hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _performed(value: Any) -> bool:
-    if isinstance(value, list | tuple):
-        return all(_performed(v) for v in value) if value else True
-    return bool(getattr(value, "performed", True))
+    provider: str
+    would_try: bool
+    reason: str = ""
 
 
 class Chain:
-    """The providers of one capability, in order, and the attempt loop over them."""
+    """The providers of one capability, their order and the strategy over them."""
 
     def __init__(
         self,
         spec: PortSpec,
         slots: Sequence[ProviderSlot],
         *,
-        deadline: float | None = None,
-        attempt_timeout: float | None = None,
+        policy: ChainPolicy | None = None,
         notify: Callable[..., None] | None = None,
         prepare: Callable[[str, Any, str | None], Any] | None = None,
         ledger: MemoryLedger | None = None,
@@ -102,8 +55,7 @@ class Chain:
     ) -> None:
         self.spec = spec
         self.slots = list(slots)
-        self.deadline = deadline
-        self.attempt_timeout = attempt_timeout
+        self.policy = policy if policy is not None else ChainPolicy()
         self._notify = notify or (lambda hook, **kw: None)
         #: adapts the payload before sending (e.g. a Message-ID from the idempotency key)
         self._prepare = prepare or (lambda op, payload, key: payload)
@@ -114,9 +66,41 @@ class Chain:
     def capability(self) -> str:
         return self.spec.capability
 
-    def plan(self) -> list[str]:
-        """The provider instances in the order a call would try them."""
-        return [slot.name for slot in self.slots]
+    def ordered(self) -> list[ProviderSlot]:
+        """The providers in the order a call tries them."""
+        if self.policy.order != "health":
+            return list(self.slots)
+
+        def rank(item: tuple[int, ProviderSlot]) -> tuple[int, float, int]:
+            index, slot = item
+            snap = slot.health.snapshot()
+            latency = snap.ewma_latency if snap.ewma_latency is not None else float("inf")
+            return (_HEALTH_RANK.get(str(snap.health.value), 1), latency, index)
+
+        return [slot for _, slot in sorted(enumerate(self.slots), key=rank)]
+
+    def plan(self) -> list[PlanStep]:
+        """What a call would do now, without doing it: who is tried, who is skipped and why."""
+        steps = []
+        for slot in self.ordered():
+            wait = slot.health.time_until_available()
+            if wait > 0:
+                snap = slot.health.snapshot()
+                steps.append(
+                    PlanStep(
+                        slot.name,
+                        False,
+                        f"{snap.reason or snap.health.value}; available in {wait:.1f}s",
+                    )
+                )
+                continue
+            if slot.limits is not None:
+                limit_wait, why = slot.limits.wait_time()
+                if limit_wait > 0:
+                    steps.append(PlanStep(slot.name, False, f"{why}; free in {limit_wait:.1f}s"))
+                    continue
+            steps.append(PlanStep(slot.name, True))
+        return steps
 
     async def call(
         self,
@@ -129,21 +113,11 @@ class Chain:
     ) -> Outcome:
         op = self.spec.operation(operation)
         call_id = uuid.uuid4().hex
-        started_at = datetime.now(UTC)
-        t0 = time.monotonic()
+        started_at, t0 = datetime.now(UTC), loop_time()
         if idempotency_key is None and op.effect is not Effect.READ:
             idempotency_key = derive_idempotency_key(self.capability, operation, payload)
         if dry_run:
-            outcome = self._outcome(
-                Status.SIMULATED,
-                self.plan(),
-                None,
-                [],
-                call_id,
-                op,
-                idempotency_key,
-                "dry run: would try " + ", then ".join(self.plan()) + "; nothing was performed",
-            )
+            outcome = self._dry_run(op, call_id, idempotency_key)
         elif idempotency_key is not None and op.effect is not Effect.READ:
             async with self.ledger.claim(self.capability, operation, idempotency_key):
                 done = self.ledger.get(self.capability, operation, idempotency_key)
@@ -152,188 +126,101 @@ class Chain:
                         done, call_id=call_id, attempts=(), replayed_from=done.call_id
                     )
                 else:
-                    outcome = await self._perform(
-                        op, payload, call_id, idempotency_key, t0, deadline
-                    )
+                    outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
                     self.ledger.record(outcome)
         else:
-            outcome = await self._perform(op, payload, call_id, idempotency_key, t0, deadline)
-        record = CallRecord(outcome, started_at, time.monotonic() - t0, dry_run)
+            outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
+        record = CallRecord(outcome, started_at, loop_time() - t0, dry_run)
         self.audit.add(record)
         self._notify("aicmo_call_finished", call=record)
         return outcome
 
+    def _dry_run(self, op: Operation, call_id: str, key: str | None) -> Outcome:
+        steps = self.plan()
+        tried = [s.provider for s in steps if s.would_try]
+        skipped = [f"{s.provider} ({s.reason})" for s in steps if not s.would_try]
+        reason = "dry run: would try " + (", then ".join(tried) or "no provider")
+        if skipped:
+            reason += "; would skip " + ", ".join(skipped)
+        return Outcome(
+            Status.SIMULATED,
+            steps,
+            None,
+            (),
+            call_id,
+            self.capability,
+            op.name,
+            key,
+            reason + "; nothing was performed",
+        )
+
     async def _perform(
-        self,
-        op: Operation,
-        payload: Any,
-        call_id: str,
-        key: str | None,
-        t0: float,
-        deadline: float | None,
+        self, op: Operation, payload: Any, call_id: str, key: str | None, deadline: float | None
     ) -> Outcome:
         payload = self._prepare(op.name, payload, key)
-        budget = deadline if deadline is not None else self.deadline
-        return await self._run(op, payload, call_id, key, t0, budget)
-
-    def _outcome(
-        self,
-        status: Status,
-        value: Any,
-        provider: str | None,
-        attempts: list[Attempt],
-        call_id: str,
-        op: Operation,
-        key: str | None,
-        reason: str | None,
-    ) -> Outcome:
-        return Outcome(
-            status, value, provider, attempts, call_id, self.capability, op.name, key, reason
-        )
-
-    async def _run(
-        self,
-        op: Operation,
-        payload: Any,
-        call_id: str,
-        key: str | None,
-        t0: float,
-        budget: float | None,
-    ) -> Outcome:
-        attempts: list[Attempt] = []
-        reasons: list[str] = []
-        for index, slot in enumerate(self.slots):
-            remaining = None if budget is None else budget - (time.monotonic() - t0)
-            if remaining is not None and remaining <= 0:
-                for skipped in self.slots[index:]:
-                    attempts.append(
-                        Attempt(
-                            skipped.name,
-                            skipped.type.name,
-                            datetime.now(UTC),
-                            0.0,
-                            Action.SKIP,
-                            None,
-                            "the call's deadline passed",
-                        )
-                    )
-                reasons.append("the call's deadline passed")
-                break
-            timeout = _min(self.attempt_timeout, remaining)
-            started = datetime.now(UTC)
-            a0 = time.monotonic()
-            try:
-                value = await self._invoke(slot, op, payload, timeout)
-            except Exception as exc:
-                action, status = self._classify(exc, op)
-                detail = self._detail(slot, exc)
-                attempt = Attempt(
-                    slot.name,
-                    slot.type.name,
-                    started,
-                    time.monotonic() - a0,
-                    action,
-                    _error_name(exc),
-                    detail,
-                )
-                attempts.append(attempt)
-                self._notify(
-                    "aicmo_attempt_finished",
-                    capability=self.capability,
-                    operation=op.name,
-                    attempt=attempt,
-                )
-                reasons.append(f"{slot.name}: {attempt.error}: {detail}")
-                if action is Action.STOP:
-                    return self._outcome(
-                        status, None, slot.name, attempts, call_id, op, key, reasons[-1]
-                    )
-                continue
-            attempt = Attempt(
-                slot.name, slot.type.name, started, time.monotonic() - a0, Action.DONE
-            )
-            attempts.append(attempt)
-            self._notify(
-                "aicmo_attempt_finished",
-                capability=self.capability,
-                operation=op.name,
-                attempt=attempt,
-            )
-            if not _performed(value):
-                return self._outcome(
-                    Status.SIMULATED,
-                    value,
-                    slot.name,
-                    attempts,
-                    call_id,
-                    op,
-                    key,
-                    f"{slot.name} ({slot.type.name}) did not perform the operation",
-                )
-            return self._outcome(Status.OK, value, slot.name, attempts, call_id, op, key, None)
-        return self._outcome(
-            Status.FAILED,
-            None,
-            None,
-            attempts,
-            call_id,
+        policy = self.policy
+        slots = self.ordered()
+        max_attempts = policy.max_attempts or len(slots) * (1 + policy.retries) + 1
+        ctx = CallContext(
+            self.capability,
             op,
+            payload,
             key,
-            "; ".join(reasons) or "no provider was tried",
+            policy,
+            loop_time(),
+            deadline if deadline is not None else policy.deadline,
+            max_attempts,
+            self._notify,
+        )
+        final: Final
+        if policy.strategy == "fanout" and op.effect is not Effect.READ:
+            done_before = self._fanout_done(op, key)
+            final = await fanout(slots, ctx, done_before)
+            self._fanout_record(op, key, call_id, final, done_before)
+        elif policy.strategy == "hedge":
+            final = await hedge(slots, ctx)
+        else:
+            final = await failover(slots, ctx, waterfall=policy.strategy == "waterfall")
+        reason = final.reason if final.status is not Status.OK else None
+        if final.status is Status.SIMULATED:
+            reason = final.reason
+        return Outcome(
+            final.status,
+            final.value,
+            final.provider,
+            ctx.attempts,
+            call_id,
+            self.capability,
+            op.name,
+            key,
+            reason,
         )
 
-    def _classify(self, exc: BaseException, op: Operation) -> tuple[Action, Status]:
-        if isinstance(exc, InvalidInput):
-            return Action.STOP, Status.REJECTED
-        ambiguous = isinstance(exc, Ambiguous | TimeoutError) or (
-            isinstance(exc, ProviderError) and exc.performed is None
-        )
-        if ambiguous and op.effect is Effect.WRITE:
-            return Action.STOP, Status.UNCERTAIN
-        return Action.FALLBACK, Status.FAILED
+    def _fanout_done(self, op: Operation, key: str | None) -> dict[str, Any]:
+        if key is None:
+            return {}
+        done = {}
+        for slot in self.slots:
+            previous = self.ledger.get(self.capability, op.name, f"{key}@{slot.name}")
+            if previous is not None:
+                done[slot.name] = previous.value
+        return done
 
-    def _detail(self, slot: ProviderSlot, exc: BaseException) -> str:
-        text = str(exc) or type(exc).__name__
-        if isinstance(exc, TimeoutError) and not str(exc):
-            text = "the attempt timed out"
-        for secret in slot.secrets:
-            if secret:
-                text = text.replace(secret, "********")
-        return text[:_MAX_DETAIL]
-
-    async def _invoke(
-        self, slot: ProviderSlot, op: Operation, payload: Any, timeout: float | None
-    ) -> Any:
-        async with asyncio.timeout(timeout):
-            if op.batch_of is None:
-                return await _call(getattr(slot.provider, op.name), payload)
-            native = getattr(slot.provider, op.name, None)
-            items = list(payload)
-            if callable(native):
-                size = slot.type.batch_size or len(items) or 1
-                results: list[Any] = []
-                for i in range(0, len(items), size):
-                    results.extend(await _call(native, items[i : i + size]))
-                return tuple(results)
-            single = getattr(slot.provider, op.batch_of)
-            return tuple([await _call(single, item) for item in items])
-
-
-async def _call(method: Callable[..., Any], arg: Any) -> Any:
-    if inspect.iscoroutinefunction(method):
-        return await method(arg)
-    result = await asyncio.to_thread(method, arg)
-    if inspect.isawaitable(result):
-        return await result
-    return result
-
-
-def _min(a: float | None, b: float | None) -> float | None:
-    values = [v for v in (a, b) if v is not None]
-    return min(values) if values else None
-
-
-def _error_name(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "TimeoutError"
-    return type(exc).__name__
+    def _fanout_record(
+        self,
+        op: Operation,
+        key: str | None,
+        call_id: str,
+        final: Final,
+        done_before: dict[str, Any],
+    ) -> None:
+        if key is None or not isinstance(final.value, dict):
+            return
+        for name, value in final.value.items():
+            if name in done_before:
+                continue
+            self.ledger.record(
+                Outcome(
+                    Status.OK, value, name, (), call_id, self.capability, op.name, f"{key}@{name}"
+                )
+            )

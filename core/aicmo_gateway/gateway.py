@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import attrs
 
 from aicmo_gateway.audit import AuditTrail, explain
-from aicmo_gateway.chain import Chain, ProviderSlot
+from aicmo_gateway.chain import Chain
 from aicmo_gateway.config import GatewayConfig, ProviderConfig, find_config, load_config
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.facade import (
@@ -29,9 +29,11 @@ from aicmo_gateway.facade import (
 )
 from aicmo_gateway.ledger import MemoryLedger
 from aicmo_gateway.plugins import Registry
+from aicmo_gateway.policy import parse_provider_policy
 from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.settings import check_settings, is_secret_key
+from aicmo_gateway.slot import ProviderSlot
 
 __all__ = ["CheckResult", "Gateway", "SyncGateway"]
 
@@ -223,12 +225,16 @@ def _build_chains(config: GatewayConfig, registry: Registry, audit: AuditTrail) 
                     )
                 )
                 continue
-            slots.append(ProviderSlot(name, pt, provider, _secrets_of(inst, settings)))
+            policy, policy_problems = parse_provider_policy(inst.reserved, pt.rate_limit, pt.quotas)
+            for suffix, message, fix in policy_problems:
+                problems.append(ConfigProblem(config.source, f"{key}.{suffix}", message, fix))
+            if policy_problems:
+                continue
+            slots.append(ProviderSlot(name, pt, provider, _secrets_of(inst, settings), policy))
         chains[capability] = Chain(
             spec,
             slots,
-            deadline=cap.deadline,
-            attempt_timeout=cap.attempt_timeout,
+            policy=cap.policy,
             notify=registry.notify,
             prepare=_prepare,
             ledger=ledger,

@@ -8,14 +8,43 @@ calls with the same key wait for the first one instead of racing it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import attrs
 
 from aicmo_gateway.outcome import Outcome
 
-__all__ = ["MemoryLedger"]
+__all__ = ["MemoryLedger", "derive_idempotency_key"]
+
+
+def _canonical(value: Any) -> Any:
+    if attrs.has(type(value)):
+        fields = attrs.asdict(value, recurse=False)
+        return {type(value).__name__: {k: _canonical(v) for k, v in fields.items()}}
+    if isinstance(value, bytes):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    if hasattr(value, "items"):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def derive_idempotency_key(capability: str, operation: str, payload: Any) -> str:
+    """A stable key for a write: the same payload always gives the same key."""
+    text = json.dumps(
+        [capability, operation, _canonical(payload)], sort_keys=True, separators=(",", ":")
+    )
+    return "auto-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 class MemoryLedger:

@@ -31,6 +31,8 @@ class Action(enum.StrEnum):
 
     DONE = "done"  # the attempt answered the call
     FALLBACK = "fallback"  # moved on to the next provider
+    RETRY = "retry"  # tried the same provider again
+    CANCELLED = "cancelled"  # abandoned because another provider answered first (hedge)
     STOP = "stop"  # ended the call without trying further providers
     SKIP = "skip"  # the provider was not tried (the reason says why)
 

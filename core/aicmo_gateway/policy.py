@@ -15,6 +15,8 @@ from typing import Any
 import attrs
 
 from aicmo_gateway.classify import ERROR_NAMES, Reaction
+from aicmo_gateway.errors import ConfigError
+from aicmo_gateway.health import HealthPolicy
 from aicmo_gateway.provider_type import PERIODS, Quota, RateLimit
 
 __all__ = [
@@ -112,7 +114,7 @@ class ProviderPolicy:
 
     rate_limit: RateLimit | None = None
     quotas: tuple[Quota, ...] = ()
-    health: Mapping[str, Any] = attrs.field(factory=dict)
+    health: HealthPolicy = attrs.field(factory=HealthPolicy)
     on_error: Mapping[str, Reaction] = attrs.field(factory=dict)
 
 
@@ -343,14 +345,19 @@ def parse_provider_policy(
             )
         else:
             quotas[period] = Quota(limit=limit, period=period)
-    health = reserved.get("health", {})
-    if not isinstance(health, Mapping):
+    raw_health = reserved.get("health", {})
+    health = HealthPolicy()
+    if not isinstance(raw_health, Mapping):
         problems.append(("health", "must be a table", "write [providers.<name>.health]"))
-        health = {}
+    else:
+        try:
+            health = HealthPolicy.from_config(raw_health)
+        except ConfigError as exc:
+            problems.extend((f"health.{p.key}", p.message, p.fix) for p in exc.problems)
     policy = ProviderPolicy(
         rate_limit=rate,
         quotas=tuple(quotas.values()),
-        health=dict(health),
+        health=health,
         on_error=_on_error(reserved.get("on_error"), problems),
     )
     return policy, problems

@@ -94,8 +94,7 @@ class ImapSettings:
         return f"{self.host}:{self.port}"
 
 
-def _text(settings: ImapSettings, key: str, example: str) -> str:
-    value: Any = getattr(settings, key)
+def _text(value: Any, key: str, example: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"imap settings: {key}: expected a string, got {type(value).__name__}")
     if not value.strip():
@@ -106,8 +105,8 @@ def _text(settings: ImapSettings, key: str, example: str) -> str:
 
 
 def _check_account(settings: ImapSettings) -> None:
-    _text(settings, "username", "sales@example.com")
-    _text(settings, "mailbox", "INBOX")
+    _text(settings.username, "username", "sales@example.com")
+    _text(settings.mailbox, "mailbox", "INBOX")
     if not settings.password:
         raise _problem(
             "password", 'is empty; write password = "${IMAP_PASSWORD}" and set that variable'
@@ -143,7 +142,7 @@ def _endpoint(settings: ImapSettings) -> tuple[str, int]:
         raise _problem(
             "host", "is missing; set host = \"imap.example.com\" or a preset such as 'gmail'"
         )
-    _text(settings, "host", "imap.example.com")
+    host = _text(host, "host", "imap.example.com")
     if any(ch.isspace() for ch in host) or "/" in host:
         raise _problem("host", f"{host!r} is not a host name; write only the name, e.g. imap.example.com")
     if port is None:

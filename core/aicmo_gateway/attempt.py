@@ -1,0 +1,217 @@
+"""Attempts on one provider: permits, limits, the per-attempt timeout, retries, classification.
+
+:func:`try_slot` runs one provider for a call (its first attempt and any
+retries on it) and reports what happened; the strategies decide what to do
+next. Every attempt, skip and health update goes through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from aicmo_gateway.classify import Kind, Reaction, classify
+from aicmo_gateway.outcome import Action, Attempt, Status
+from aicmo_gateway.policy import ChainPolicy
+from aicmo_gateway.ports import Effect, Operation
+from aicmo_gateway.slot import ProviderSlot, invoke, loop_time, performed
+
+__all__ = ["CallContext", "Result", "SlotOutcome", "try_slot"]
+
+_MAX_DETAIL = 500
+
+
+class Result(enum.Enum):
+    DONE = "done"  # the provider answered (value set)
+    REJECTED = "rejected"  # invalid input: stop the call
+    AMBIGUOUS = "ambiguous"  # a write may have been performed
+    FAILED = "failed"  # not performed: another provider may try
+    STOPPED = "stopped"  # an on_error rule said stop
+    SKIPPED = "skipped"  # not tried (open breaker, cooling down, limits, budgets)
+
+
+@attrs.define
+class SlotOutcome:
+    result: Result
+    value: Any = None
+    status: Status | None = None
+    reason: str | None = None
+    #: seconds until this provider could take the call, when skipped
+    available_in: float | None = None
+
+
+@attrs.define
+class CallContext:
+    """The state of one call as it moves through the chain."""
+
+    capability: str
+    op: Operation
+    payload: Any
+    key: str | None
+    policy: ChainPolicy
+    started: float  # loop time
+    budget: float | None  # seconds for the whole call
+    attempts_left: int
+    notify: Callable[..., None]
+    attempts: list[Attempt] = attrs.field(factory=list)
+    reasons: list[str] = attrs.field(factory=list)
+
+    def remaining(self) -> float | None:
+        if self.budget is None:
+            return None
+        return self.budget - (loop_time() - self.started)
+
+    def expired(self) -> bool:
+        left = self.remaining()
+        return left is not None and left <= 0
+
+    def skip(self, slot: ProviderSlot, reason: str) -> SlotOutcome:
+        self.attempts.append(
+            Attempt(slot.name, slot.type.name, datetime.now(UTC), 0.0, Action.SKIP, None, reason)
+        )
+        return SlotOutcome(Result.SKIPPED, reason=f"{slot.name}: skipped: {reason}")
+
+    def record(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        self.notify(
+            "aicmo_attempt_finished",
+            capability=self.capability,
+            operation=self.op.name,
+            attempt=attempt,
+        )
+
+
+def _timeout(ctx: CallContext) -> float | None:
+    values = [v for v in (ctx.policy.attempt_timeout, ctx.remaining()) if v is not None]
+    return max(0.0, min(values)) if values else None
+
+
+def _acquire(slot: ProviderSlot, ctx: CallContext, forced: bool) -> tuple[Any, SlotOutcome | None]:
+    """A health permit and a rate/quota token, or the reason there is none."""
+    permit = None
+    if not forced:
+        permit = slot.health.acquire()
+        if permit is None:
+            reason = slot.health.skip_reason() or "unavailable"
+            out = ctx.skip(slot, reason)
+            out.available_in = slot.health.time_until_available()
+            return None, out
+    if slot.limits is not None:
+        ok, wait, why = slot.limits.try_take()
+        if not ok:
+            if permit is not None:
+                slot.health.release(permit)
+            out = ctx.skip(slot, f"{why}; free again in {wait:.1f}s")
+            out.available_in = wait
+            return None, out
+    return permit, None
+
+
+async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False) -> SlotOutcome:
+    """Run the call on one provider: the first attempt and any retries on it."""
+    overrides = {**ctx.policy.on_error, **slot.policy.on_error}
+    tries = 0
+    while True:
+        if ctx.expired():
+            return ctx.skip(slot, "the call's deadline passed")
+        if ctx.attempts_left <= 0:
+            return ctx.skip(slot, "the call's attempt budget is spent")
+        permit, skipped = _acquire(slot, ctx, forced and tries == 0)
+        if skipped is not None:
+            return skipped
+        if tries == 0:
+            slot.budget.record_call()
+        ctx.attempts_left -= 1
+        tries += 1
+        started_at, t0 = datetime.now(UTC), loop_time()
+        try:
+            async with asyncio.timeout(_timeout(ctx)):
+                value = await invoke(slot, ctx.op, ctx.payload)
+        except asyncio.CancelledError:
+            if permit is not None:
+                slot.health.release(permit)
+            raise
+        except Exception as exc:
+            duration = loop_time() - t0
+            verdict = classify(exc, overrides=overrides)
+            if permit is not None:
+                if verdict.is_failure:
+                    slot.health.record(permit, ok=False, duration=duration)
+                else:
+                    slot.health.release(permit)
+            if verdict.cooldown is not None:
+                slot.health.cool_down(verdict.cooldown, f"{type(exc).__name__}: {exc}"[:200])
+            detail = slot.scrub(str(exc) or _describe(exc))[:_MAX_DETAIL]
+            error = "TimeoutError" if isinstance(exc, TimeoutError) else type(exc).__name__
+            reason = f"{slot.name}: {error}: {detail}"
+            ambiguous = verdict.kind is Kind.AMBIGUOUS and ctx.op.effect is Effect.WRITE
+            if verdict.kind is Kind.REJECTED:
+                ctx.record(
+                    Attempt(
+                        slot.name, slot.type.name, started_at, duration, Action.STOP, error, detail
+                    )
+                )
+                return SlotOutcome(Result.REJECTED, status=Status.REJECTED, reason=reason)
+            retry = (
+                verdict.reaction is Reaction.RETRY
+                and tries <= ctx.policy.retries
+                and (not ambiguous or slot.honours_idempotency)
+                and ctx.attempts_left > 0
+                and slot.budget.try_spend()
+            )
+            if retry:
+                backoff = random.uniform(0, ctx.policy.retry_backoff * 2 ** (tries - 1))  # noqa: S311
+                left = ctx.remaining()
+                if left is not None and backoff >= left:
+                    retry = False
+            if retry:
+                ctx.record(
+                    Attempt(
+                        slot.name, slot.type.name, started_at, duration, Action.RETRY, error, detail
+                    )
+                )
+                await asyncio.sleep(backoff)
+                continue
+            stop = verdict.reaction is Reaction.STOP
+            ctx.record(
+                Attempt(
+                    slot.name,
+                    slot.type.name,
+                    started_at,
+                    duration,
+                    Action.STOP if stop or ambiguous else Action.FALLBACK,
+                    error,
+                    detail,
+                )
+            )
+            ctx.reasons.append(reason)
+            if ambiguous:
+                return SlotOutcome(Result.AMBIGUOUS, status=Status.UNCERTAIN, reason=reason)
+            if stop:
+                return SlotOutcome(Result.STOPPED, status=Status.FAILED, reason=reason)
+            return SlotOutcome(Result.FAILED, reason=reason)
+        duration = loop_time() - t0
+        if permit is not None:
+            slot.health.record(permit, ok=True, duration=duration)
+        slot.latencies.append(duration)
+        ctx.record(Attempt(slot.name, slot.type.name, started_at, duration, Action.DONE))
+        if not performed(value):
+            return SlotOutcome(
+                Result.DONE,
+                value,
+                Status.SIMULATED,
+                f"{slot.name} ({slot.type.name}) did not perform the operation",
+            )
+        return SlotOutcome(Result.DONE, value, Status.OK)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "the attempt timed out"
+    return type(exc).__name__

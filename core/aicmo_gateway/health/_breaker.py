@@ -1,0 +1,353 @@
+"""``ProviderHealth``: one provider instance's breaker, window, latency and cooldown.
+
+One :class:`ProviderHealth` per configured provider instance. The chain asks it
+for a :class:`Permit` before an attempt (:meth:`~ProviderHealth.acquire`) and
+settles the permit afterwards (:meth:`~ProviderHealth.record` with the result,
+or :meth:`~ProviderHealth.release` when the attempt was abandoned). Pure logic:
+no I/O and no awaits; every method holds a lock for a few microseconds, so it is
+safe from event-loop tasks and threads alike. Time comes from an injected
+monotonic clock (the chain passes ``loop.time``, tests a fake).
+
+It imports only the rest of :mod:`aicmo_gateway.health`.
+
+The breaker
+    ``CLOSED``: calls flow and each result enters the window. A *failure* is a
+    result with ``ok=False`` or a call slower than ``slow_call_seconds``. Each
+    failure checks two rules; either one trips the breaker: ``consecutive_failures``
+    failures in a row, or at least ``min_calls`` calls in the window failing at a
+    rate of at least ``failure_rate_threshold``. A success never trips it.
+
+    ``OPEN``: refuses every call until its deadline. Trip number *n* (trips not yet
+    forgiven, counting this one) stays open :meth:`HealthPolicy.open_period` (n) =
+    ``min(open_max_seconds, open_seconds * open_multiplier ** (n - 1))``.
+
+    ``HALF_OPEN``: entered when the deadline passes. At most ``half_open_probes``
+    probe permits are out at once, however many callers ask; the breaker closes once
+    that many probes have succeeded (with a fresh window) and re-opens as trip
+    *n + 1* on the first failed probe. With ``half_open_probes = 0`` there is no
+    trial: the breaker closes as soon as the open period ends.
+
+    Recovery: after ``recovery_successes`` successes in a row while ``CLOSED``, one
+    trip is forgiven (*n* decreases by one, so the next open period is shorter) and
+    the count starts again.
+
+A cooldown (:meth:`~ProviderHealth.cool_down`, e.g. a 429's retry-after) refuses
+every caller until it passes, whatever the breaker's state. It is not a failure:
+being asked to slow down says nothing about whether the provider works.
+
+Every permit is settled exactly once. ``release`` of a settled permit does
+nothing and returns ``False`` (so ``finally: health.release(permit)`` is safe);
+``record`` of a settled permit raises :class:`PermitError` (it would count one
+attempt twice). A *late* result, whose permit was issued before the breaker last
+changed state, updates the latency average only: it can neither trip nor close
+the breaker it was not issued by.
+
+:class:`Health`, the word users see, derives from the breaker and the window,
+first rule that applies:
+
+=============  ==============================================================
+``UNHEALTHY``  ``OPEN``, or cooling down
+``DEGRADED``   ``HALF_OPEN``; or ``CLOSED`` with at least one failure in the window
+               and a failure rate of at least ``degraded_threshold``
+``UNKNOWN``    no result recorded yet
+``HEALTHY``    ``CLOSED`` otherwise
+=============  ==============================================================
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import attrs
+
+from aicmo_gateway.health._policy import HealthPolicy
+from aicmo_gateway.health._records import (
+    BreakerState,
+    Health,
+    HealthSnapshot,
+    Permit,
+    PermitError,
+)
+
+__all__ = ["ProviderHealth"]
+
+
+@attrs.frozen
+class _Call:
+    at: float
+    failed: bool
+    slow: bool
+
+
+class ProviderHealth:
+    """The breaker, window, latency and cooldown of one provider instance."""
+
+    def __init__(
+        self,
+        policy: HealthPolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        name: str = "",
+    ) -> None:
+        self.policy = policy if policy is not None else HealthPolicy()
+        self.name = name
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._serials = itertools.count(1)
+        self._outstanding: dict[int, Permit] = {}
+        self._state = BreakerState.CLOSED
+        self._generation = 0
+        self._window: deque[_Call] = deque(maxlen=self.policy.window_size)
+        self._recorded = 0
+        self._consecutive = 0  # failures in a row
+        self._streak = 0  # successes in a row while CLOSED, toward forgiving a trip
+        self._trips = 0
+        self._open_until = 0.0
+        self._trip_reason = ""
+        self._probing = 0  # probes in flight
+        self._probes_passed = 0
+        self._cooldown_until: float | None = None
+        self._cooldown_reason = ""
+        self._ewma: float | None = None
+
+    def __repr__(self) -> str:
+        return f"<ProviderHealth {self.name!r} {self._state.value} trips={self._trips}>"
+
+    # -- the chain's calls -------------------------------------------------
+
+    def acquire(self) -> Permit | None:
+        """A permit to try this provider now, or ``None`` (``skip_reason`` says why)."""
+        with self._lock:
+            now = self._advance()
+            if self._blockers(now):
+                return None
+            probe = self._state is BreakerState.HALF_OPEN
+            if probe:
+                self._probing += 1
+            permit = Permit(next(self._serials), probe, self._generation, now, self)
+            self._outstanding[permit.serial] = permit
+            return permit
+
+    def record(
+        self, permit: Permit, *, ok: bool, duration: float, slow_counts: bool = True
+    ) -> None:
+        """Settle ``permit`` with the attempt's result and its ``duration`` in seconds.
+
+        ``slow_counts=False`` exempts this call from the slow-call rule. Raises
+        :class:`PermitError` if the permit is already settled or foreign, and
+        ``ValueError`` for a negative or non-finite duration (the permit stays out).
+        """
+        if not (math.isfinite(duration) and duration >= 0):
+            raise ValueError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
+        with self._lock:
+            now = self._advance()
+            self._settle(permit, strict=True)
+            policy = self.policy
+            alpha = policy.ewma_alpha
+            self._ewma = (
+                duration if self._ewma is None else alpha * duration + (1 - alpha) * self._ewma
+            )
+            self._recorded += 1
+            if permit.generation != self._generation:
+                return  # late: issued before the breaker last changed state
+            limit = policy.slow_call_seconds
+            slow = slow_counts and limit is not None and duration > limit
+            failed = not ok or slow
+            self._window.append(_Call(now, not ok, slow))
+            self._prune(now)
+            self._consecutive = self._consecutive + 1 if failed else 0
+            if permit.probe:
+                if failed:
+                    self._trip(now, "a failed probe")
+                else:
+                    self._probes_passed += 1
+                    if self._probes_passed >= policy.half_open_probes:
+                        self._close()
+            elif failed:
+                self._streak = 0
+                reason = self._trip_rule()
+                if reason is not None:
+                    self._trip(now, reason)
+            else:
+                self._streak += 1
+                if policy.recovery_successes is not None and (
+                    self._streak >= policy.recovery_successes
+                ):
+                    self._streak = 0
+                    self._trips = max(self._trips - 1, 0)
+
+    def release(self, permit: Permit) -> bool:
+        """Settle ``permit`` without a result (the attempt was cancelled or not made).
+
+        Returns ``False`` if it was already settled. A released probe frees its slot.
+        """
+        with self._lock:
+            self._advance()
+            return self._settle(permit, strict=False)
+
+    def cool_down(self, seconds: float, reason: str = "rate limiting") -> None:
+        """Refuse every caller for ``seconds`` (a 429's retry-after); never shortens one."""
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"seconds must be a finite number >= 0, not {seconds!r}")
+        with self._lock:
+            now = self._advance()
+            until = now + seconds
+            if seconds > 0 and (self._cooldown_until is None or until > self._cooldown_until):
+                self._cooldown_until, self._cooldown_reason = until, reason
+
+    # -- questions ---------------------------------------------------------
+
+    def skip_reason(self) -> str | None:
+        """Why ``acquire`` would refuse now, in words; ``None`` if it would not."""
+        with self._lock:
+            now = self._advance()
+            return "; ".join(text for _, text in self._blockers(now)) or None
+
+    def time_until_available(self) -> float:
+        """Seconds until ``acquire`` could succeed; 0 if it can now.
+
+        ``math.inf`` when half-open with every probe slot taken: no deadline frees a
+        slot, only an in-flight probe being settled.
+        """
+        with self._lock:
+            now = self._advance()
+            return max((max(left, 0.0) for left, _ in self._blockers(now)), default=0.0)
+
+    def snapshot(self) -> HealthSnapshot:
+        """The current state, for status displays and tests."""
+        with self._lock:
+            now = self._advance()
+            calls = len(self._window)
+            failed = sum(call.failed or call.slow for call in self._window)
+            slow = sum(call.slow for call in self._window)
+            blocked = "; ".join(text for _, text in self._blockers(now)) or None
+            health, reason = Health.HEALTHY, blocked
+            degraded = self.policy.degraded_threshold
+            if self._state is BreakerState.OPEN or self._cooldown_until is not None:
+                health = Health.UNHEALTHY
+            elif self._state is BreakerState.HALF_OPEN:
+                health = Health.DEGRADED
+                reason = reason or (
+                    f"half-open: {self._probes_passed} of "
+                    f"{self.policy.half_open_probes} probes succeeded"
+                )
+            elif self._recorded == 0:
+                health = Health.UNKNOWN
+            elif degraded is not None and failed and failed / calls >= degraded:
+                health, reason = Health.DEGRADED, _failures(failed, slow, calls)
+            return HealthSnapshot(
+                at=now,
+                health=health,
+                state=self._state,
+                reason=reason,
+                open_until=self._open_until if self._state is BreakerState.OPEN else None,
+                cooldown_until=self._cooldown_until,
+                calls=calls,
+                failure_rate=sum(call.failed for call in self._window) / calls if calls else 0.0,
+                slow_rate=slow / calls if calls else 0.0,
+                consecutive_failures=self._consecutive,
+                ewma_latency=self._ewma,
+                trips=self._trips,
+                in_flight=len(self._outstanding),
+            )
+
+    # -- internals (the lock is held) ----------------------------------------
+
+    def _advance(self) -> float:
+        """Read the clock and apply what time alone changes."""
+        now = self._clock()
+        if self._cooldown_until is not None and now >= self._cooldown_until:
+            self._cooldown_until, self._cooldown_reason = None, ""
+        if self._state is BreakerState.OPEN and now >= self._open_until:
+            if self.policy.half_open_probes == 0:
+                self._close()
+            else:
+                self._state = BreakerState.HALF_OPEN
+                self._generation += 1
+                self._probing = self._probes_passed = 0
+        self._prune(now)
+        return now
+
+    def _prune(self, now: float) -> None:
+        seconds = self.policy.window_seconds
+        if seconds is not None:
+            while self._window and now - self._window[0].at >= seconds:
+                self._window.popleft()
+
+    def _blockers(self, now: float) -> list[tuple[float, str]]:
+        """(seconds left, reason) for everything refusing calls now."""
+        found: list[tuple[float, str]] = []
+        if self._state is BreakerState.OPEN:
+            left = self._open_until - now
+            found.append((left, f"open after {self._trip_reason} until +{left:.1f}s"))
+        elif (
+            self._state is BreakerState.HALF_OPEN
+            and self._probes_passed + self._probing >= self.policy.half_open_probes
+        ):
+            text = "half-open: probe already in flight"
+            if self._probing > 1 or self._probes_passed:
+                text = (
+                    f"half-open: {self._probing} probe(s) in flight, "
+                    f"{self._probes_passed} of {self.policy.half_open_probes} succeeded"
+                )
+            found.append((math.inf, text))
+        if self._cooldown_until is not None:
+            left = self._cooldown_until - now
+            found.append((left, f"cooling down after {self._cooldown_reason} for {left:.1f}s"))
+        return found
+
+    def _settle(self, permit: Permit, *, strict: bool) -> bool:
+        if permit.owner is not self:
+            raise PermitError(f"permit {permit.serial} was issued by another provider's health")
+        if self._outstanding.pop(permit.serial, None) is None:
+            if strict:
+                raise PermitError(
+                    f"permit {permit.serial} was already recorded or released; "
+                    "record each attempt exactly once"
+                )
+            return False
+        if permit.probe and permit.generation == self._generation:
+            self._probing -= 1
+        return True
+
+    def _trip_rule(self) -> str | None:
+        policy = self.policy
+        if policy.consecutive_failures is not None and (
+            self._consecutive >= policy.consecutive_failures
+        ):
+            plural = "s" if self._consecutive != 1 else ""
+            return f"{self._consecutive} consecutive failure{plural}"
+        calls = len(self._window)
+        failed = sum(call.failed or call.slow for call in self._window)
+        threshold = policy.failure_rate_threshold
+        if (
+            threshold is not None
+            and calls >= max(policy.min_calls, 1)
+            and failed / calls >= threshold
+        ):
+            return _failures(failed, sum(call.slow for call in self._window), calls)
+        return None
+
+    def _trip(self, now: float, reason: str) -> None:
+        self._trips += 1
+        self._state = BreakerState.OPEN
+        self._generation += 1
+        self._open_until = now + self.policy.open_period(self._trips)
+        self._trip_reason = reason
+        self._probing = self._probes_passed = self._streak = 0
+
+    def _close(self) -> None:
+        self._state = BreakerState.CLOSED
+        self._generation += 1
+        self._window.clear()
+        self._probing = self._probes_passed = self._streak = self._consecutive = 0
+
+
+def _failures(failed: int, slow: int, calls: int) -> str:
+    what = "failed or slow calls" if slow else "failures"
+    return f"{failed} {what} in the last {calls} calls"

@@ -1,0 +1,125 @@
+"""A provider instance in a chain, with its live state: health, limits, retry budget, latencies."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from aicmo_gateway.budget import RetryBudget
+from aicmo_gateway.health import ProviderHealth
+from aicmo_gateway.limits import ProviderLimits
+from aicmo_gateway.policy import ProviderPolicy
+from aicmo_gateway.ports import Operation, ReplyBatch, Verdict, Verification
+from aicmo_gateway.provider_type import ProviderType
+
+__all__ = ["ProviderSlot", "invoke", "is_empty", "loop_time", "performed", "wall_time"]
+
+
+def loop_time() -> float:
+    """The running loop's clock (virtual under a virtual-time loop), else monotonic time."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
+
+
+def wall_time() -> float:
+    """Wall-clock seconds that advance with the loop's clock (for quota periods)."""
+    return time.time() - time.monotonic() + loop_time()
+
+
+@attrs.define(eq=False)
+class ProviderSlot:
+    """A configured provider instance in a chain."""
+
+    name: str
+    type: ProviderType
+    provider: Any
+    #: secret values to remove from error texts
+    secrets: tuple[str, ...] = ()
+    policy: ProviderPolicy = attrs.field(factory=ProviderPolicy)
+    health: ProviderHealth = attrs.field(
+        default=attrs.Factory(
+            lambda self: ProviderHealth(self.policy.health, clock=loop_time, name=self.name),
+            takes_self=True,
+        )
+    )
+    limits: ProviderLimits | None = attrs.field(
+        default=attrs.Factory(
+            lambda self: (
+                ProviderLimits(self.policy.rate_limit, self.policy.quotas, wall_time)
+                if self.policy.rate_limit or self.policy.quotas
+                else None
+            ),
+            takes_self=True,
+        )
+    )
+    budget: RetryBudget = attrs.field(factory=lambda: RetryBudget(clock=loop_time))
+    latencies: deque[float] = attrs.field(factory=lambda: deque(maxlen=512))
+
+    @property
+    def honours_idempotency(self) -> bool:
+        return self.type.idempotency.value != "none"
+
+    def p99(self, minimum_samples: int = 20) -> float | None:
+        """The 99th percentile of recent successful latencies, once there are enough."""
+        if len(self.latencies) < minimum_samples:
+            return None
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "********")
+        return text
+
+
+async def _call(method: Callable[..., Any], arg: Any) -> Any:
+    if inspect.iscoroutinefunction(method):
+        return await method(arg)
+    result = await asyncio.to_thread(method, arg)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+async def invoke(slot: ProviderSlot, op: Operation, payload: Any) -> Any:
+    """Call the operation on the provider; batch operations use a native batch or map."""
+    if op.batch_of is None:
+        return await _call(getattr(slot.provider, op.name), payload)
+    native = getattr(slot.provider, op.name, None)
+    items = list(payload)
+    if callable(native):
+        size = slot.type.batch_size or len(items) or 1
+        results: list[Any] = []
+        for i in range(0, len(items), size):
+            results.extend(await _call(native, items[i : i + size]))
+        return tuple(results)
+    single = getattr(slot.provider, op.batch_of)
+    return tuple([await _call(single, item) for item in items])
+
+
+def performed(value: Any) -> bool:
+    """Whether a result reports its work as really done (no-op providers say it was not)."""
+    if isinstance(value, list | tuple):
+        return all(performed(v) for v in value) if value else True
+    return bool(getattr(value, "performed", True))
+
+
+def is_empty(value: Any) -> bool:
+    """An empty answer to a read: nothing found, no replies, an unknown verdict."""
+    if isinstance(value, ReplyBatch):
+        return len(value.replies) == 0
+    if isinstance(value, Verification):
+        return value.verdict is Verdict.UNKNOWN
+    if isinstance(value, list | tuple):
+        return all(is_empty(v) for v in value)
+    empty = getattr(value, "empty", None)
+    return bool(empty) if empty is not None else value is None

@@ -1,0 +1,206 @@
+"""The strategies: failover and waterfall (one provider after another), fanout, hedge."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+
+from aicmo_gateway.attempt import CallContext, Result, SlotOutcome, try_slot
+from aicmo_gateway.outcome import Action, Attempt, Status
+from aicmo_gateway.ports import Effect
+from aicmo_gateway.slot import ProviderSlot, is_empty
+
+__all__ = ["Final", "failover", "fanout", "hedge"]
+
+
+@attrs.define
+class Final:
+    """How a strategy ended: the status, value, serving provider and reason."""
+
+    status: Status
+    value: Any = None
+    provider: str | None = None
+    reason: str | None = None
+
+
+async def failover(
+    slots: Sequence[ProviderSlot], ctx: CallContext, *, waterfall: bool = False
+) -> Final:
+    """One provider after another until one answers (``waterfall``: answers non-empty)."""
+    ambiguous: SlotOutcome | None = None
+    ambiguous_from: str | None = None
+    empty: Final | None = None
+    waited = False
+    while True:
+        closest: tuple[float, ProviderSlot] | None = None
+        tried = False
+        for slot in slots:
+            if ambiguous_from and not slot.honours_idempotency:
+                ctx.skip(
+                    slot,
+                    f"{ambiguous_from} may already have performed this write and "
+                    f"{slot.name} honours no idempotency key",
+                )
+                continue
+            out = await try_slot(slot, ctx)
+            if out.result is Result.SKIPPED:
+                if out.available_in is not None and (
+                    closest is None or out.available_in < closest[0]
+                ):
+                    closest = (out.available_in, slot)
+                continue
+            tried = True
+            if out.result is Result.DONE:
+                if waterfall and is_empty(out.value):
+                    empty = Final(
+                        out.status or Status.OK,
+                        out.value,
+                        slot.name,
+                        "every provider answered, none found anything",
+                    )
+                    ctx.attempts[-1] = attrs.evolve(
+                        ctx.attempts[-1], action=Action.FALLBACK, detail="empty answer"
+                    )
+                    continue
+                return Final(out.status or Status.OK, out.value, slot.name, out.reason)
+            if out.result in (Result.REJECTED, Result.STOPPED):
+                return Final(out.status or Status.FAILED, None, slot.name, out.reason)
+            if out.result is Result.AMBIGUOUS:
+                ambiguous, ambiguous_from = out, slot.name
+        if empty is not None:
+            if (
+                ctx.attempts[-1].action is Action.FALLBACK
+                and ctx.attempts[-1].detail == "empty answer"
+            ):
+                ctx.attempts[-1] = attrs.evolve(ctx.attempts[-1], action=Action.DONE)
+            return empty
+        if ambiguous is not None:
+            return Final(Status.UNCERTAIN, None, ambiguous_from, ambiguous.reason)
+        if tried or closest is None or waited:
+            break
+        # every provider was unavailable: the configured policy decides
+        policy = ctx.policy.when_all_down
+        wait, slot = closest
+        left = ctx.remaining()
+        if policy == "closest":
+            out = await try_slot(slot, ctx, forced=True)
+            if out.result is Result.DONE:
+                return Final(out.status or Status.OK, out.value, slot.name, out.reason)
+            if out.result is Result.AMBIGUOUS:
+                return Final(Status.UNCERTAIN, None, slot.name, out.reason)
+            break
+        if policy == "wait" and (left is None or wait < left):
+            ctx.reasons.append(
+                f"every provider was unavailable; waited {wait:.1f}s for {slot.name}"
+            )
+            await asyncio.sleep(wait)
+            waited = True
+            continue
+        ctx.reasons.append(
+            "every provider was unavailable"
+            + (f"; {slot.name} recovers first, in {wait:.1f}s" if wait else "")
+        )
+        break
+    return Final(Status.FAILED, None, None, "; ".join(ctx.reasons) or "no provider was tried")
+
+
+async def fanout(
+    slots: Sequence[ProviderSlot], ctx: CallContext, done_before: dict[str, Any]
+) -> Final:
+    """Every provider, concurrently. ``done_before``: providers that already performed this key."""
+
+    async def one(slot: ProviderSlot) -> tuple[ProviderSlot, SlotOutcome]:
+        return slot, await try_slot(slot, ctx)
+
+    pending = [s for s in slots if s.name not in done_before]
+    results = await asyncio.gather(*(one(s) for s in pending))
+    values: dict[str, Any] = dict(done_before)
+    statuses: dict[str, Status] = dict.fromkeys(done_before, Status.OK)
+    for slot, out in results:
+        if out.result is Result.DONE:
+            values[slot.name] = out.value
+            statuses[slot.name] = out.status or Status.OK
+        else:
+            statuses[slot.name] = out.status or Status.FAILED
+    all_status = set(statuses.values())
+    if all_status == {Status.OK}:
+        status = Status.OK
+    elif Status.UNCERTAIN in all_status:
+        status = Status.UNCERTAIN
+    elif all_status <= {Status.SIMULATED, Status.OK} and Status.SIMULATED in all_status:
+        status = Status.SIMULATED
+    elif Status.REJECTED in all_status and not values:
+        status = Status.REJECTED
+    else:
+        status = Status.FAILED
+    failed = [f"{n}: {s.value}" for n, s in statuses.items() if s is not Status.OK]
+    reason = (
+        ("; ".join(failed) + (" — " + "; ".join(ctx.reasons) if ctx.reasons else ""))
+        if failed
+        else None
+    )
+    return Final(status, values, ",".join(n for n in values), reason)
+
+
+async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
+    """Reads: start the next provider when the running ones are slower than the hedge delay.
+
+    The first answer wins; the others are cancelled. Writes fall back to failover.
+    """
+    if ctx.op.effect is not Effect.READ:
+        return await failover(slots, ctx)
+    delay = _hedge_delay(slots, ctx)
+    queue = list(slots)
+    running: dict[asyncio.Task[SlotOutcome], ProviderSlot] = {}
+    try:
+        while queue or running:
+            if queue and not running:
+                slot = queue.pop(0)
+                running[asyncio.create_task(try_slot(slot, ctx))] = slot
+                continue
+            done, _ = await asyncio.wait(
+                running, timeout=delay if queue else None, return_when=asyncio.FIRST_COMPLETED
+            )
+            if not done:  # nobody answered within the delay: hedge with the next provider
+                slot = queue.pop(0)
+                running[asyncio.create_task(try_slot(slot, ctx))] = slot
+                continue
+            for task in done:
+                slot = running.pop(task)
+                out = task.result()
+                if out.result is Result.DONE:
+                    return Final(out.status or Status.OK, out.value, slot.name, out.reason)
+                if out.result is Result.REJECTED:
+                    return Final(Status.REJECTED, None, slot.name, out.reason)
+    finally:
+        for task, slot in running.items():
+            task.cancel()
+            ctx.attempts.append(
+                Attempt(
+                    slot.name,
+                    slot.type.name,
+                    datetime.now(UTC),
+                    0.0,
+                    Action.CANCELLED,
+                    None,
+                    "another provider answered first",
+                )
+            )
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+    return Final(Status.FAILED, None, None, "; ".join(ctx.reasons) or "no provider answered")
+
+
+def _hedge_delay(slots: Sequence[ProviderSlot], ctx: CallContext) -> float:
+    """The configured delay, else the first provider's observed p99, else half the timeout."""
+    if ctx.policy.hedge_delay is not None:
+        return ctx.policy.hedge_delay
+    p99 = slots[0].p99() if slots else None
+    if p99 is not None:
+        return p99
+    timeout = ctx.policy.attempt_timeout
+    return timeout / 2 if timeout else 1.0

@@ -1,0 +1,303 @@
+"""A real IMAP server for the tests: pymap (in-memory ``dict`` backend) in a subprocess.
+
+One server per test session on 127.0.0.1 and an ephemeral port, with a TLS
+certificate from a throw-away CA (trustme) so that STARTTLS is offered. Each
+test gets its own fresh mailbox; messages are APPENDed and flags read through
+the server with the standard library's ``imaplib``. A small TCP forwarder puts
+TLS in front of the server (pymap itself speaks only STARTTLS) or hides its
+IDLE capability.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import os
+import re
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import trustme
+
+from aicmo_gateway_imap.fetcher import ImapReplyFetcher
+
+USER = "sales@example.com"
+PASSWORD = "correct horse battery staple"
+HOST = "127.0.0.1"
+
+
+@attrs.frozen
+class Server:
+    port: int
+    ca_file: Path
+    ca: trustme.CA
+    cert: trustme.LeafCert
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _greets(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1) as conn:
+            return conn.recv(100).startswith(b"* OK")
+    except OSError:
+        return False
+
+
+def _start_pymap(cert: Path, key: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    for _ in range(5):  # the port may be taken between probing and binding
+        port = _free_port()
+        args = [
+            sys.executable, "-c", "from pymap.main import main; main()",
+            "--host", HOST, "--port", str(port), "--cert", str(cert), "--key", str(key),
+            "--no-service", "admin", "--no-service", "managesieve", "--no-service", "swim",
+            "dict", "--demo-user", USER, "--demo-password", PASSWORD,
+        ]  # fmt: skip
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "FQDN": "localhost"}
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _greets(port):
+                return proc, port
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait()
+    raise RuntimeError(f"pymap did not start; see {log}:\n{log.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def imap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("pymap")
+    ca = trustme.CA()
+    cert = ca.issue_cert(HOST, "localhost")
+    ca_file, cert_file, key_file = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    cert.cert_chain_pems[0].write_to_path(str(cert_file))
+    for extra in cert.cert_chain_pems[1:]:
+        extra.write_to_path(str(cert_file), append=True)
+    cert.private_key_pem.write_to_path(str(key_file))
+    proc, port = _start_pymap(cert_file, key_file, folder / "pymap.log")
+    try:
+        yield Server(port, ca_file, ca, cert, folder / "pymap.log")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Mailroom:
+    """The test's side of the server: create mailboxes, APPEND messages, read flags."""
+
+    def __init__(self, server: Server, mailbox: str) -> None:
+        self.server = server
+        self.mailbox = mailbox
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[imaplib.IMAP4]:
+        imap = imaplib.IMAP4(HOST, self.server.port, timeout=10)
+        try:
+            imap.login(USER, PASSWORD)
+            yield imap
+        finally:
+            with contextlib.suppress(Exception):
+                imap.logout()
+
+    def create(self) -> None:
+        with self.connection() as imap:
+            status, data = imap.create(self.mailbox)
+            assert status == "OK", data
+
+    def delete(self) -> None:
+        with self.connection() as imap:
+            imap.delete(self.mailbox)
+
+    def recreate(self) -> None:
+        """Delete and create the mailbox again: the server gives it a new UIDVALIDITY."""
+        self.delete()
+        self.create()
+
+    def deliver(self, raw: bytes, flags: str | None = None) -> None:
+        with self.connection() as imap:
+            status, data = imap.append(self.mailbox, flags, None, raw)
+            assert status == "OK", data
+
+    def flags(self) -> list[str]:
+        """The FLAGS of every message, in order (read-only, so nothing changes)."""
+        with self.connection() as imap:
+            status, _ = imap.select(self.mailbox, readonly=True)
+            assert status == "OK"
+            status, data = imap.fetch("1:*", "(FLAGS)")
+            assert status == "OK", data
+            found = [re.search(rb"FLAGS \(([^)]*)\)", line) for line in data if line]
+            return [m.group(1).decode() for m in found if m]
+
+    def uidvalidity(self) -> int:
+        with self.connection() as imap:
+            status, data = imap.status(self.mailbox, "(UIDVALIDITY)")
+            assert status == "OK"
+            found = re.search(rb"UIDVALIDITY (\d+)", data[0] or b"")
+            assert found
+            return int(found.group(1))
+
+
+@pytest.fixture
+def mailroom(imap_server: Server) -> Iterator[Mailroom]:
+    room = Mailroom(imap_server, f"Replies-{uuid.uuid4().hex[:12]}")
+    room.create()
+    yield room
+    room.delete()
+
+
+@pytest.fixture
+def make_fetcher(imap_server: Server, mailroom: Mailroom) -> Iterator[Callable[..., ImapReplyFetcher]]:
+    """Build fetchers for the test's mailbox (plain connection unless overridden)."""
+    made: list[ImapReplyFetcher] = []
+
+    def make(**overrides: Any) -> ImapReplyFetcher:
+        settings: dict[str, Any] = {
+            "host": HOST,
+            "port": imap_server.port,
+            "security": "none",
+            "username": USER,
+            "password": PASSWORD,
+            "mailbox": mailroom.mailbox,
+            "timeout": 10.0,
+        }
+        settings.update(overrides)
+        fetcher = ImapReplyFetcher.from_settings(**settings)
+        made.append(fetcher)
+        return fetcher
+
+    yield make
+    for fetcher in made:
+        fetcher.close()
+
+
+class Forwarder:
+    """Relays TCP connections to the server, optionally ending TLS or rewriting replies."""
+
+    def __init__(
+        self,
+        target: int,
+        *,
+        tls: ssl.SSLContext | None = None,
+        rewrite: Callable[[bytes], bytes] | None = None,
+    ) -> None:
+        self.target = target
+        self.tls = tls
+        self.rewrite = rewrite or (lambda data: data)
+        self.listener = socket.create_server((HOST, 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.sockets: list[socket.socket] = []
+        self.threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._spawn(self._accept)
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        with self._lock:
+            self.threads.append(thread)
+        thread.start()
+
+    def _keep(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.sockets.append(sock)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self._keep(conn)
+            self._spawn(self._serve, conn)
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            client: socket.socket = conn
+            if self.tls is not None:
+                client = self.tls.wrap_socket(conn, server_side=True)
+                self._keep(client)
+            upstream = socket.create_connection((HOST, self.target))
+            self._keep(upstream)
+        except OSError:  # e.g. the client refused our certificate
+            return
+        self._spawn(self._pump, upstream, client, self.rewrite)
+        self._pump(client, upstream, lambda data: data)
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket, rewrite: Callable[[bytes], bytes]) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(rewrite(data))
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+        with self._lock:
+            sockets, threads = list(self.sockets), list(self.threads)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        for thread in threads:
+            thread.join(5)
+
+
+@pytest.fixture
+def tls_forwarder(imap_server: Server) -> Iterator[Forwarder]:
+    """Implicit TLS (as on port 993) in front of the server, with the test CA's certificate."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    imap_server.cert.configure_cert(context)
+    forwarder = Forwarder(imap_server.port, tls=context)
+    yield forwarder
+    forwarder.close()
+
+
+@pytest.fixture
+def no_idle_forwarder(imap_server: Server) -> Iterator[Forwarder]:
+    """The server as one without the IDLE capability."""
+    forwarder = Forwarder(imap_server.port, rewrite=lambda data: data.replace(b" IDLE", b""))
+    yield forwarder
+    forwarder.close()
+
+
+def message(n: int, **headers: str) -> bytes:
+    """A small reply, numbered ``n``; extra headers by keyword (``In_Reply_To=...``)."""
+    lines = [
+        f"From: Lead {n} <lead{n}@example.com>",
+        "To: sales@example.com",
+        f"Subject: Re: offer {n}",
+        f"Message-ID: <reply-{n}@example.com>",
+        "Date: Mon, 02 Mar 2026 10:00:00 +0000",
+    ]
+    lines += [f"{key.replace('_', '-')}: {value}" for key, value in headers.items()]
+    return ("\r\n".join(lines) + f"\r\n\r\nAnswer number {n}.\r\n").encode()
+
+
+@pytest.fixture
+def raw_message() -> Callable[..., bytes]:
+    return message

@@ -1,0 +1,253 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1, in its own thread, with test TLS certificates.
+
+``smtp_server(...)`` starts one on an ephemeral port and stops it after the
+test. Its handler records every message it accepted, and can refuse chosen
+recipients, drop the connection after the message content, or answer MAIL on
+a reused session with 421 (as a server that timed the session out). The
+server counts the TCP connections it accepted and the QUITs it received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage as MimeMessage
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import trustme
+from aiosmtpd.smtp import SMTP as SMTPServerProtocol
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+USERNAME = "sales@example.com"
+PASSWORD = "s3cret-app-password"
+
+
+@attrs.define
+class Received:
+    """One message the server accepted."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    over_tls: bool
+    authenticated: bool
+
+    def parsed(self) -> MimeMessage:
+        parsed = email.message_from_bytes(self.content, policy=email.policy.default)
+        assert isinstance(parsed, MimeMessage)
+        return parsed
+
+
+class Handler:
+    """aiosmtpd hooks: record messages; misbehave on request."""
+
+    def __init__(
+        self,
+        *,
+        reject: tuple[str, ...] = (),
+        drop_after_content: bool = False,
+        expire_reused_sessions: bool = False,
+    ) -> None:
+        self.reject = set(reject)
+        self.drop_after_content = drop_after_content
+        self.expire_reused_sessions = expire_reused_sessions
+        self.messages: list[Received] = []
+        self.quits = 0
+        self._mails_per_session: dict[int, int] = {}
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:  # noqa: E501
+        count = self._mails_per_session.get(id(session), 0) + 1
+        self._mails_per_session[id(session)] = count
+        if self.expire_reused_sessions and count > 1:
+            return "421 4.4.2 localhost Error: timeout exceeded"
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:  # noqa: E501
+        if address in self.reject:
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.drop_after_content:
+            server.transport.close()
+            return "451 4.3.0 never seen by the client"
+        self.messages.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content,
+                session.ssl is not None,
+                bool(session.authenticated),
+            )
+        )
+        return f"250 2.0.0 Ok: queued as Q{len(self.messages)}"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:
+        self.quits += 1
+        return "221 Bye"
+
+
+class LocalSmtpServer:
+    """aiosmtpd on 127.0.0.1 and an ephemeral port, in a thread with its own event loop."""
+
+    host = "127.0.0.1"
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        starttls: ssl.SSLContext | None = None,
+        implicit_tls: ssl.SSLContext | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        self.handler = handler
+        self.starttls = starttls
+        self.implicit_tls = implicit_tls
+        self.credentials = credentials
+        self.port = 0
+        #: TCP connections accepted
+        self.connections = 0
+        self._sessions: list[SMTPServerProtocol] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="test-smtpd", daemon=True)
+        self._ready = threading.Event()
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:  # noqa: E501
+        ok = isinstance(data, LoginPassword) and self.credentials == (
+            data.login.decode(),
+            data.password.decode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    def _factory(self) -> SMTPServerProtocol:
+        self.connections += 1
+        protocol = SMTPServerProtocol(
+            self.handler,
+            hostname="localhost",
+            tls_context=self.starttls,
+            authenticator=self._authenticate if self.credentials else None,
+            auth_require_tls=True,
+            loop=self._loop,
+        )
+        self._sessions.append(protocol)
+        return protocol
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            self._loop.create_server(self._factory, self.host, 0, ssl=self.implicit_tls)
+        )
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+        self._loop.run_until_complete(self._shutdown())
+        self._loop.close()
+
+    async def _shutdown(self) -> None:
+        for protocol in self._sessions:
+            if protocol.transport is not None:
+                protocol.transport.close()
+        await asyncio.sleep(0.05)
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def drop_connections(self) -> None:
+        """Close every open connection from the server's side (as an idle timeout would)."""
+
+        def drop() -> None:
+            for protocol in self._sessions:
+                if protocol.transport is not None:
+                    protocol.transport.close()
+
+        self._loop.call_soon_threadsafe(drop)
+
+    def start(self) -> LocalSmtpServer:
+        self._thread.start()
+        assert self._ready.wait(5), "the test SMTP server did not start"
+        return self
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+
+    @property
+    def messages(self) -> list[Received]:
+        return self.handler.messages
+
+
+@attrs.frozen
+class Tls:
+    """A test CA, a server context for 127.0.0.1 and the CA bundle's path for clients."""
+
+    server_context: ssl.SSLContext
+    ca_file: Path
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return Tls(context, ca_file)
+
+
+StartServer = Callable[..., LocalSmtpServer]
+
+
+@pytest.fixture
+def smtp_server(tls: Tls) -> Iterator[StartServer]:
+    """Start servers: ``smtp_server(mode="starttls"|"tls"|"plain", auth=True, **handler)``."""
+    started: list[LocalSmtpServer] = []
+
+    def start(mode: str = "starttls", *, auth: bool = True, **handler: Any) -> LocalSmtpServer:
+        server = LocalSmtpServer(
+            Handler(**handler),
+            starttls=tls.server_context if mode == "starttls" else None,
+            implicit_tls=tls.server_context if mode == "tls" else None,
+            credentials=(USERNAME, PASSWORD) if auth else None,
+        )
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def settings_for(tls: Tls) -> Callable[..., dict[str, Any]]:
+    """Config keys for a sender talking to a test server, as a config file would give them."""
+
+    def make(server: LocalSmtpServer, **changes: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "host": server.host,
+            "port": server.port,
+            "security": "tls" if server.implicit_tls else "starttls",
+            "ca_file": str(tls.ca_file),
+            "local_hostname": "client.example.com",
+            "timeout": 5.0,
+        }
+        if server.credentials:
+            values["username"], values["password"] = server.credentials
+        if not (server.starttls or server.implicit_tls):
+            values["security"] = "none"
+        values.update(changes)
+        return values
+
+    return make
