@@ -349,5 +349,5 @@ class ProviderHealth:
 
 
 def _failures(failed: int, slow: int, calls: int) -> str:
-    what = "failed or slow calls" if slow else "failures"
-    return f"{failed} {what} in the last {calls} calls"
+    what = "failed or slow call" if slow else "failure"
+    return f"{failed} {what}{'s' if failed != 1 else ''} in the last {calls} calls"

@@ -1,8 +1,15 @@
-"""The kit for adapter authors: conformance suites every provider of a port should pass.
+"""The kit for adapter authors and for testing applications.
+
+- conformance suites every provider of a port should pass
+  (:mod:`aicmo_gateway.testing.conformance`);
+- a scriptable, fault-injecting :class:`FakeProvider` for every port, whose
+  behaviour follows a profile over time (:mod:`aicmo_gateway.testing.profiles`);
+- virtual time for asyncio, so scenarios spanning hours run in milliseconds
+  (:mod:`aicmo_gateway.testing.virtual_time`).
 
 Subclass a suite in a plugin's tests and provide its fixtures::
 
-    from aicmo_gateway.testing.conformance import EmailSenderConformance
+    from aicmo_gateway.testing import EmailSenderConformance
 
     class TestAcmeConformance(EmailSenderConformance):
         @pytest.fixture
@@ -11,6 +18,41 @@ Subclass a suite in a plugin's tests and provide its fixtures::
         def delivered(self, server): ...
 """
 
+from aicmo_gateway.testing import profiles
 from aicmo_gateway.testing.conformance import EmailSenderConformance, ReplyFetcherConformance
+from aicmo_gateway.testing.fake_plugin import (
+    FAKE_TYPE,
+    fake_config,
+    fake_plugin,
+    fake_provider_type,
+    fake_registry,
+)
+from aicmo_gateway.testing.fakes import FakeProvider
+from aicmo_gateway.testing.virtual_time import (
+    VirtualClock,
+    VirtualEventLoop,
+    current_clock,
+    loop_time,
+    run_virtual,
+    virtual_loop,
+    wall_now,
+)
 
-__all__ = ["EmailSenderConformance", "ReplyFetcherConformance"]
+__all__ = [
+    "FAKE_TYPE",
+    "EmailSenderConformance",
+    "FakeProvider",
+    "ReplyFetcherConformance",
+    "VirtualClock",
+    "VirtualEventLoop",
+    "current_clock",
+    "fake_config",
+    "fake_plugin",
+    "fake_provider_type",
+    "fake_registry",
+    "loop_time",
+    "profiles",
+    "run_virtual",
+    "virtual_loop",
+    "wall_now",
+]

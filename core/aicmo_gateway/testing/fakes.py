@@ -1,4 +1,4 @@
-"""A scriptable, fault-injecting provider for every port, and helpers to register it.
+"""A scriptable, fault-injecting provider for every port (register it with ``fake_plugin``).
 
 :class:`FakeProvider` implements every port method as ``async def`` and returns valid
 records. Its behaviour follows a :mod:`~aicmo_gateway.testing.profiles` profile, and it
@@ -6,7 +6,8 @@ records what it was asked and which side effects it actually performed, so a tes
 assert "sent once, never twice"::
 
     from aicmo_gateway import Gateway
-    from aicmo_gateway.testing.fakes import FakeProvider, fake_config, fake_registry
+    from aicmo_gateway.testing.fake_plugin import fake_config, fake_registry
+    from aicmo_gateway.testing.fakes import FakeProvider
     from aicmo_gateway.testing.profiles import fast_failure, healthy
     from aicmo_gateway.testing.virtual_time import run_virtual
 
@@ -30,16 +31,13 @@ first result, as a service honouring ``Idempotency-Key`` would.
 from __future__ import annotations
 
 import asyncio
-import types
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import attrs
 
 from aicmo_gateway.errors import InvalidInput
-from aicmo_gateway.hookspecs import hookimpl
-from aicmo_gateway.plugins import Registry
 from aicmo_gateway.ports import (
     PORTS,
     Contact,
@@ -59,24 +57,12 @@ from aicmo_gateway.ports import (
     Verification,
     WebhookEvent,
 )
-from aicmo_gateway.provider_type import Idempotency, ProviderType
 from aicmo_gateway.testing.profiles import Behaviour, CallInfo, Profile, healthy
 from aicmo_gateway.testing.virtual_time import VirtualEventLoop
 
-__all__ = [
-    "FAKE_TYPE",
-    "FakeProvider",
-    "FakeSettings",
-    "fake_config",
-    "fake_plugin",
-    "fake_provider_type",
-    "fake_registry",
-]
+__all__ = ["FakeProvider"]
 
 R = TypeVar("R")
-
-#: the provider type name the helpers register by default
-FAKE_TYPE = "fake"
 
 #: operations whose repetition is a new side effect (a duplicate, if the key is the same)
 _WRITES = frozenset(
@@ -314,103 +300,3 @@ class FakeProvider:
             )
 
         return await self._call("dispatch", event, perform)
-
-
-# -- registering fakes -----------------------------------------------------------------
-
-
-@attrs.frozen
-class FakeSettings:
-    """The settings of the ``fake`` provider type: which pre-built fake to use."""
-
-    name: str
-
-
-def fake_provider_type(
-    fakes: Mapping[str, FakeProvider],
-    *,
-    type_name: str = FAKE_TYPE,
-    idempotency: Idempotency | str | None = None,
-) -> ProviderType:
-    """A provider type whose factory, given ``name=...``, returns ``fakes[name]``.
-
-    ``fakes`` is looked up when the gateway is built, so it may be filled in later.
-    ``idempotency`` defaults to ``key_header`` when every fake honours idempotency keys,
-    else ``none``; pass it to declare something else (e.g. a provider that lies).
-    """
-
-    def factory(*, name: str) -> FakeProvider:
-        try:
-            return fakes[name]
-        except KeyError:
-            known = ", ".join(sorted(fakes)) or "none"
-            raise ValueError(f"no fake named {name!r}; the fakes are: {known}") from None
-
-    if idempotency is None:
-        honoured = bool(fakes) and all(f.honours_idempotency for f in fakes.values())
-        idempotency = Idempotency.KEY_HEADER if honoured else Idempotency.NONE
-    return ProviderType(
-        name=type_name,
-        factory=factory,
-        summary="a scriptable fault-injecting fake (aicmo_gateway.testing.fakes)",
-        settings=FakeSettings,
-        idempotency=idempotency,
-    )
-
-
-def fake_plugin(
-    fakes: Mapping[str, FakeProvider] | None = None,
-    /,
-    *,
-    type_name: str = FAKE_TYPE,
-    idempotency: Idempotency | str | None = None,
-    **named: FakeProvider,
-) -> types.SimpleNamespace:
-    """A plugin object offering the fake provider type for all seven ports.
-
-    Pass it to ``Registry.from_plugins({"fakes": fake_plugin(primary=..., backup=...)})``.
-    """
-    # without named fakes, keep the caller's mapping: it may be filled in later
-    table = {**(fakes or {}), **named} if named or fakes is None else fakes
-    provider_type = fake_provider_type(table, type_name=type_name, idempotency=idempotency)
-
-    hooks = {spec.hook: hookimpl(_offer(provider_type, spec.hook)) for spec in PORTS.values()}
-    return types.SimpleNamespace(**hooks)
-
-
-def _offer(provider_type: ProviderType, hook_name: str) -> Callable[[], list[ProviderType]]:
-    def hook() -> list[ProviderType]:
-        return [provider_type]
-
-    hook.__name__ = hook.__qualname__ = hook_name
-    return hook
-
-
-def fake_registry(
-    fakes: Mapping[str, FakeProvider] | None = None,
-    /,
-    *,
-    type_name: str = FAKE_TYPE,
-    idempotency: Idempotency | str | None = None,
-    **named: FakeProvider,
-) -> Registry:
-    """A registry with the built-in providers and :func:`fake_plugin` (as plugin ``fakes``)."""
-    plugin = fake_plugin(fakes, type_name=type_name, idempotency=idempotency, **named)
-    return Registry.from_plugins({"fakes": plugin})
-
-
-def fake_config(
-    capability: str, *names: str, type_name: str = FAKE_TYPE, **capability_settings: Any
-) -> dict[str, Any]:
-    """A config mapping: ``capability`` served by the fakes ``names``, in that order.
-
-    Extra keyword arguments go to the capability's table (``attempt_timeout="1s"``, ...).
-    """
-    if capability not in PORTS:
-        raise ValueError(
-            f"fake_config: unknown capability {capability!r}; use one of {list(PORTS)}"
-        )
-    return {
-        "capabilities": {capability: {"providers": list(names), **capability_settings}},
-        "providers": {name: {"type": type_name, "name": name} for name in names},
-    }

@@ -172,13 +172,6 @@ def _unavailable(message: str) -> ErrorFactory:
     return make
 
 
-def _ambiguous(message: str) -> ErrorFactory:
-    def make(call: CallInfo) -> Exception:
-        return Ambiguous(f"{call.provider}: {message}", provider=call.provider)
-
-    return make
-
-
 # -- the profiles ------------------------------------------------------------------
 
 
@@ -239,8 +232,12 @@ def accept_then_timeout(delay: float = 0.0, *, hang: bool = False) -> Profile:
     delay = _seconds(delay, "accept_then_timeout(delay)")
     if hang:
         return _Every(Behaviour.PERFORM_THEN_HANG)
-    message = "the request timed out after it was sent; it may have been performed"
-    return _Every(Behaviour.PERFORM_THEN_FAIL, _Fixed(0.0), _ambiguous(message), delay)
+
+    def make(call: CallInfo) -> Exception:
+        text = "the request timed out after it was sent; it may have been performed"
+        return Ambiguous(f"{call.provider}: {text}", provider=call.provider)
+
+    return _Every(Behaviour.PERFORM_THEN_FAIL, _Fixed(0.0), make, delay)
 
 
 @attrs.define

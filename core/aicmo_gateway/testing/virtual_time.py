@@ -167,11 +167,6 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         clock: VirtualClock | None = None,
         autojump_threshold: float = DEFAULT_AUTOJUMP_THRESHOLD,
     ) -> None:
-        if not (autojump_threshold >= 0 and math.isfinite(autojump_threshold)):
-            raise ValueError(
-                f"VirtualEventLoop: autojump_threshold must be a finite number >= 0, "
-                f"got {autojump_threshold!r}"
-            )
         self.clock = clock if clock is not None else VirtualClock(start)
         self.autojump_threshold = autojump_threshold
         #: executor work not yet handed back to the loop (read and changed on the loop only)
@@ -183,6 +178,12 @@ class VirtualEventLoop(asyncio.SelectorEventLoop):
         selector.owner = self
         #: the loop's own file descriptors (its self-pipe): never a reason to wait
         self._own_fds = len(selector.get_map())
+        if not (autojump_threshold >= 0 and math.isfinite(autojump_threshold)):
+            self.close()
+            raise ValueError(
+                f"VirtualEventLoop: autojump_threshold must be a finite number >= 0, "
+                f"got {autojump_threshold!r}"
+            )
 
     def time(self) -> float:
         return self.clock.now

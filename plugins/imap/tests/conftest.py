@@ -256,6 +256,8 @@ class Forwarder:
             sink.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self.listener.close()
         with self._lock:
             sockets, threads = list(self.sockets), list(self.threads)
@@ -268,21 +270,43 @@ class Forwarder:
 
 
 @pytest.fixture
-def tls_forwarder(imap_server: Server) -> Iterator[Forwarder]:
-    """Implicit TLS (as on port 993) in front of the server, with the test CA's certificate."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    imap_server.cert.configure_cert(context)
-    forwarder = Forwarder(imap_server.port, tls=context)
-    yield forwarder
-    forwarder.close()
+def make_forwarder(imap_server: Server) -> Iterator[Callable[..., Forwarder]]:
+    """Build forwarders to the server (``tls=`` context, ``rewrite=`` of its replies)."""
+    made: list[Forwarder] = []
+
+    def make(**options: Any) -> Forwarder:
+        forwarder = Forwarder(imap_server.port, **options)
+        made.append(forwarder)
+        return forwarder
+
+    yield make
+    for forwarder in made:
+        forwarder.close()
 
 
 @pytest.fixture
-def no_idle_forwarder(imap_server: Server) -> Iterator[Forwarder]:
+def tls_forwarder(imap_server: Server, make_forwarder: Callable[..., Forwarder]) -> Forwarder:
+    """Implicit TLS (as on port 993) in front of the server, with the test CA's certificate."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    imap_server.cert.configure_cert(context)
+    return make_forwarder(tls=context)
+
+
+def without(capability: bytes) -> Callable[[bytes], bytes]:
+    """A rewrite that hides one capability from the client."""
+    return lambda data: data.replace(b" " + capability, b"")
+
+
+@pytest.fixture
+def no_idle_forwarder(make_forwarder: Callable[..., Forwarder]) -> Forwarder:
     """The server as one without the IDLE capability."""
-    forwarder = Forwarder(imap_server.port, rewrite=lambda data: data.replace(b" IDLE", b""))
-    yield forwarder
-    forwarder.close()
+    return make_forwarder(rewrite=without(b"IDLE"))
+
+
+@pytest.fixture
+def no_starttls_forwarder(make_forwarder: Callable[..., Forwarder]) -> Forwarder:
+    """The server as one without the STARTTLS capability."""
+    return make_forwarder(rewrite=without(b"STARTTLS"))
 
 
 def message(n: int, **headers: str) -> bytes:

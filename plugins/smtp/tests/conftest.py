@@ -40,7 +40,10 @@ class Received:
     authenticated: bool
 
     def parsed(self) -> MimeMessage:
-        parsed = email.message_from_bytes(self.content, policy=email.policy.default)
+        # as a mailbox stores it: local line ends
+        parsed = email.message_from_bytes(
+            self.content.replace(b"\r\n", b"\n"), policy=email.policy.default
+        )
         assert isinstance(parsed, MimeMessage)
         return parsed
 
@@ -86,7 +89,7 @@ class Handler:
                 envelope.mail_from,
                 list(envelope.rcpt_tos),
                 envelope.original_content,
-                session.ssl is not None,
+                server.transport.get_extra_info("sslcontext") is not None,
                 bool(session.authenticated),
             )
         )
@@ -136,7 +139,9 @@ class LocalSmtpServer:
             hostname="localhost",
             tls_context=self.starttls,
             authenticator=self._authenticate if self.credentials else None,
-            auth_require_tls=True,
+            # aiosmtpd only knows about TLS it negotiated itself (STARTTLS); with implicit
+            # TLS every byte is already encrypted, so AUTH may be offered at once
+            auth_require_tls=self.implicit_tls is None,
             loop=self._loop,
         )
         self._sessions.append(protocol)
