@@ -22,6 +22,7 @@ from aicmo_gateway.errors import (
     UnknownProviderType,
 )
 from aicmo_gateway.gateway import CheckResult, Gateway, SyncGateway
+from aicmo_gateway.health import BreakerState, Health, HealthPolicy, HealthSnapshot
 from aicmo_gateway.hookspecs import hookimpl
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, OutcomeError, Status
 from aicmo_gateway.provider_type import Idempotency, ProviderType, Quota, RateLimit
@@ -41,11 +42,15 @@ __all__ = [
     "Ambiguous",
     "Attempt",
     "AuthError",
+    "BreakerState",
     "CallRecord",
     "CheckResult",
     "ConfigError",
     "Gateway",
     "GatewayError",
+    "Health",
+    "HealthPolicy",
+    "HealthSnapshot",
     "Idempotency",
     "InvalidInput",
     "NotConfigured",

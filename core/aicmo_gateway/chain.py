@@ -9,6 +9,7 @@ one provider (permits, limits, timeouts, retries) are in :mod:`aicmo_gateway.att
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -37,6 +38,12 @@ class PlanStep:
     provider: str
     would_try: bool
     reason: str = ""
+
+
+def _when(wait: float) -> str:
+    if math.isinf(wait):
+        return "available when the probe in flight finishes"
+    return f"available in {wait:.1f}s"
 
 
 class Chain:
@@ -90,7 +97,7 @@ class Chain:
                     PlanStep(
                         slot.name,
                         False,
-                        f"{snap.reason or snap.health.value}; available in {wait:.1f}s",
+                        f"{snap.reason or snap.health.value}; {_when(wait)}",
                     )
                 )
                 continue

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import attrs
 
 from aicmo_gateway.audit import AuditTrail, explain
+from aicmo_gateway.budget import RetryBudget
 from aicmo_gateway.chain import Chain
 from aicmo_gateway.config import GatewayConfig, ProviderConfig, find_config, load_config
 from aicmo_gateway.errors import ConfigError, ConfigProblem
@@ -33,7 +34,7 @@ from aicmo_gateway.policy import parse_provider_policy
 from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.settings import check_settings, is_secret_key
-from aicmo_gateway.slot import ProviderSlot
+from aicmo_gateway.slot import ProviderSlot, loop_time
 
 __all__ = ["CheckResult", "Gateway", "SyncGateway"]
 
@@ -230,7 +231,14 @@ def _build_chains(config: GatewayConfig, registry: Registry, audit: AuditTrail) 
                 problems.append(ConfigProblem(config.source, f"{key}.{suffix}", message, fix))
             if policy_problems:
                 continue
-            slots.append(ProviderSlot(name, pt, provider, _secrets_of(inst, settings), policy))
+            budget = RetryBudget(
+                cap.policy.retry_budget_ratio,
+                cap.policy.retry_budget_min_per_second,
+                clock=loop_time,
+            )
+            slots.append(
+                ProviderSlot(name, pt, provider, _secrets_of(inst, settings), policy, budget=budget)
+            )
         chains[capability] = Chain(
             spec,
             slots,

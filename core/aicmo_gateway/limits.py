@@ -12,14 +12,15 @@ __all__ = ["ProviderLimits"]
 
 
 class _Bucket:
-    def __init__(self, limit: RateLimit, now: float) -> None:
+    def __init__(self, limit: RateLimit) -> None:
         self.rate = limit.per_second
         self.capacity = float(limit.burst)
         self.tokens = self.capacity
-        self.stamp = now
+        self.stamp: float | None = None  # set by the first use, on the clock in use then
 
     def _refill(self, now: float) -> None:
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        elapsed = 0.0 if self.stamp is None else max(0.0, now - self.stamp)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
         self.stamp = now
 
     def wait_time(self, now: float) -> float:
@@ -71,8 +72,7 @@ class ProviderLimits:
         clock: Callable[[], float],
     ) -> None:
         self._clock = clock
-        now = clock()
-        self._bucket = _Bucket(rate_limit, now) if rate_limit else None
+        self._bucket = _Bucket(rate_limit) if rate_limit else None
         self._windows = [_Window(q) for q in quotas]
         self._lock = threading.Lock()
 

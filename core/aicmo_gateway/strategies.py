@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -93,7 +94,7 @@ async def failover(
             if out.result is Result.AMBIGUOUS:
                 return Final(Status.UNCERTAIN, None, slot.name, out.reason)
             break
-        if policy == "wait" and (left is None or wait < left):
+        if policy == "wait" and math.isfinite(wait) and (left is None or wait < left):
             ctx.reasons.append(
                 f"every provider was unavailable; waited {wait:.1f}s for {slot.name}"
             )
@@ -102,7 +103,7 @@ async def failover(
             continue
         ctx.reasons.append(
             "every provider was unavailable"
-            + (f"; {slot.name} recovers first, in {wait:.1f}s" if wait else "")
+            + (f"; {slot.name} recovers first, in {wait:.1f}s" if 0 < wait < math.inf else "")
         )
         break
     return Final(Status.FAILED, None, None, "; ".join(ctx.reasons) or "no provider was tried")

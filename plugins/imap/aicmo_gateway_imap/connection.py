@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -49,20 +50,26 @@ def ssl_context(settings: ImapSettings) -> ssl.SSLContext:
 
 def _text(value: object, settings: ImapSettings) -> str:
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    text = re.sub(r"""^b(['"])(.*)\1$""", r"\2", text)  # a server's bytes, shown as text
     secret = settings.password.reveal()
     return text.replace(secret, "********") if secret else text
 
 
-def _translated(exc: OSError | EOFError | imaplib.IMAP4.error, settings: ImapSettings, doing: str) -> ProviderError:
+_LOGIN_HINTS = {
+    "gmail": "; for Gmail use an app password (myaccount.google.com/apppasswords, with "
+    "2-Step Verification on), not the account password",
+    "microsoft365": "; Microsoft 365 accepts a password only where the tenant still allows "
+    "basic authentication for IMAP (OAuth2 is not supported by this provider yet)",
+}
+
+
+def _translated(
+    exc: OSError | EOFError | imaplib.IMAP4.error, settings: ImapSettings, doing: str
+) -> ProviderError:
     where = f"imap {settings.address}"
     said = _text(exc, settings)
     if isinstance(exc, LoginError):
-        hint = (
-            "; for Gmail use an app password (myaccount.google.com/apppasswords, "
-            "2-Step Verification on) and make sure IMAP is enabled"
-            if settings.preset == "gmail"
-            else ""
-        )
+        hint = _LOGIN_HINTS.get(settings.preset or "", "")
         return AuthError(
             f"{where}: the server refused the login of {settings.username!r} ({said}); "
             f"check username and password{hint}"
@@ -119,6 +126,7 @@ class ImapSession:
         self.settings = settings
         self.uidvalidity = 0
         self.exists = 0
+        self.uidnext: int | None = None
 
     def examine(self) -> None:
         """(Re-)EXAMINE the mailbox: read-only, so nothing there changes; refresh the counts."""
@@ -144,6 +152,14 @@ class ImapSession:
             )
         self.uidvalidity = validity
         self.exists = int(info.get(b"EXISTS", 0))
+        uidnext = info.get(b"UIDNEXT")
+        self.uidnext = uidnext if isinstance(uidnext, int) and uidnext > 0 else None
+
+    def end_uid(self) -> int:
+        """The highest UID given out so far: every message now in the mailbox is at or below it."""
+        if self.uidnext is not None:
+            return self.uidnext - 1
+        return max(self.client.search(["UID", "*"]), default=0) if self.exists else 0
 
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs greater than ``last_uid``, ascending.
@@ -190,6 +206,20 @@ class ImapSession:
             self.client.socket().shutdown(socket.SHUT_RDWR)
 
 
+def _login(client: Any, settings: ImapSettings) -> None:
+    """LOGIN; AUTHENTICATE PLAIN (UTF-8) for credentials LOGIN cannot carry (non-ASCII)."""
+    username, password = settings.username, settings.password.reveal()
+    if username.isascii() and password.isascii():
+        client.login(username, password)
+    elif client.has_capability("AUTH=PLAIN"):
+        client.plain_login(username, password)
+    else:
+        raise AuthError(
+            f"imap {settings.address}: the username or password has non-ASCII characters, "
+            "which need AUTHENTICATE PLAIN, and the server does not offer it"
+        )
+
+
 def connect(settings: ImapSettings) -> ImapSession:
     """Connect, secure, log in and EXAMINE; the caller closes the session."""
     with translate_errors(settings, "connecting"):
@@ -217,7 +247,7 @@ def connect(settings: ImapSettings) -> ImapSession:
                     f"imap {settings.address}: the server refuses LOGIN on this connection; "
                     'use security = "tls" or "starttls"'
                 )
-            client.login(settings.username, settings.password.reveal())
+            _login(client, settings)
         with translate_errors(settings, f"opening {settings.mailbox!r}"):
             session.examine()
     except BaseException:

@@ -64,10 +64,14 @@ class ImapReplyFetcher:
     # -- the port ----------------------------------------------------------------------
 
     def fetch_replies(self, cursor: str | None) -> ReplyBatch:
-        """Replies after ``cursor`` (``None``: from the start), oldest first, at most
-        ``batch_size``; pass the batch's ``cursor`` to the next call."""
+        """Replies after ``cursor``, oldest first, at most ``batch_size``; pass the batch's
+        ``cursor`` to the next call. Without a cursor: the mailbox's messages from the
+        oldest (``start = "all"``), or none and a cursor at the end (``start = "new"``)."""
         state = Cursor.decode(cursor, mailbox=self.settings.mailbox)
         with self._session("fetching replies") as session:
+            if state is None and self.settings.start == "new":
+                end = Cursor(self.settings.mailbox, session.uidvalidity, session.end_uid())
+                return ReplyBatch(replies=(), cursor=end.encode(), has_more=False)
             last = 0 if state is None else state.last_uid
             notes: list[str] = []
             if state is not None and state.uidvalidity != session.uidvalidity:
@@ -104,7 +108,8 @@ class ImapReplyFetcher:
 
         Uses IMAP IDLE when ``idle = true`` and the server supports it, re-issuing
         it every ``idle_rearm_seconds``; otherwise checks every ``poll_interval``
-        seconds. A ``True`` is a hint: call ``fetch_replies(cursor)`` next.
+        seconds. A ``True`` is a hint: call ``fetch_replies(cursor)`` next. Without a
+        cursor it waits for any message (``start = "all"``) or a new one (``"new"``).
         """
         state = Cursor.decode(cursor, mailbox=self.settings.mailbox)
         return self._watcher.wait(state, timeout)

@@ -16,6 +16,7 @@ import contextlib
 import selectors
 import threading
 import time
+from typing import Any
 
 from loguru import logger
 
@@ -45,7 +46,10 @@ class MailboxWatcher:
 
     def wait(self, state: Cursor | None, timeout: float) -> bool:
         """Block until a message newer than ``state`` may be there (``True``) or
-        ``timeout`` seconds pass or ``interrupt()`` is called (``False``)."""
+        ``timeout`` seconds pass or ``interrupt()`` is called (``False``).
+
+        Without a state: any message at all (``start = "all"``), or one arriving
+        after the call (``start = "new"``)."""
         deadline = time.monotonic() + max(0.0, timeout)
         generation = self._generation
         with self._lock:
@@ -55,6 +59,8 @@ class MailboxWatcher:
             try:
                 session = self._ready()
                 with translate_errors(self.settings, "waiting for new mail"):
+                    if state is None and self.settings.start == "new":
+                        state = Cursor(self.settings.mailbox, session.uidvalidity, session.end_uid())
                     if self._has_new(session, state, fresh=False):
                         return True
                     if self.settings.idle and session.client.has_capability("IDLE"):
@@ -154,7 +160,7 @@ class MailboxWatcher:
 
     def _sleep_in_idle(
         self,
-        client: object,
+        client: Any,
         selector: selectors.BaseSelector,
         until: float,
         generation: int,
@@ -168,7 +174,7 @@ class MailboxWatcher:
                 continue
             if generation != self._generation:
                 return False
-            responses = client.idle_check(timeout=0)  # type: ignore[attr-defined]
+            responses = client.idle_check(timeout=0)
             if not responses:
                 raise Unavailable(
                     f"imap {self.settings.address}: the server closed the connection during IDLE"
@@ -180,7 +186,5 @@ class MailboxWatcher:
 def _announces_mail(response: object) -> bool:
     """``* n EXISTS`` (a message arrived) or ``* n RECENT``."""
     return (
-        isinstance(response, tuple)
-        and len(response) >= 2
-        and response[1] in (b"EXISTS", b"RECENT")
+        isinstance(response, tuple) and len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")
     )

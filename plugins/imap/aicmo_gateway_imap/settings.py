@@ -27,6 +27,7 @@ PRESETS: dict[str, tuple[str, int]] = {
 #: (port 143); ``none``: no encryption at all (only for a server on this machine)
 SECURITY_MODES = ("tls", "starttls", "none")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "none": 143}
+START_MODES = ("all", "new")
 #: RFC 2177: a server may log an idle client off after 30 minutes
 IDLE_LIMIT_SECONDS = 30 * 60
 _LINE_BREAKS = frozenset("\r\n\x00")
@@ -77,6 +78,9 @@ class ImapSettings:
     idle_rearm_seconds: float = 29 * 60
     #: seconds between checks when waiting without IDLE (``idle = false`` or no server support)
     poll_interval: float = 60.0
+    #: what a fetch without a cursor returns: ``"all"`` the messages already in the mailbox,
+    #: ``"new"`` none (only a cursor at the current end, so later fetches get what arrives)
+    start: str = "all"
 
     def __attrs_post_init__(self) -> None:
         _check_account(self)
@@ -87,6 +91,12 @@ class ImapSettings:
             object.__setattr__(self, "mailbox", "INBOX")
         _check_tls(self)
         _check_numbers(self)
+        if self.start not in START_MODES:
+            raise _problem(
+                "start",
+                f"{self.start!r} is not a start mode; use 'all' (the mailbox's messages first) "
+                "or 'new' (only what arrives from now on)",
+            )
 
     @property
     def address(self) -> str:
@@ -144,7 +154,9 @@ def _endpoint(settings: ImapSettings) -> tuple[str, int]:
         )
     host = _text(host, "host", "imap.example.com")
     if any(ch.isspace() for ch in host) or "/" in host:
-        raise _problem("host", f"{host!r} is not a host name; write only the name, e.g. imap.example.com")
+        raise _problem(
+            "host", f"{host!r} is not a host name; write only the name, e.g. imap.example.com"
+        )
     if port is None:
         port = DEFAULT_PORTS[settings.security]
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
@@ -179,7 +191,9 @@ def _check_tls(settings: ImapSettings) -> None:
             )
 
 
-def _number(settings: ImapSettings, key: str, *, minimum: float, below: float | None = None) -> None:
+def _number(
+    settings: ImapSettings, key: str, *, minimum: float, below: float | None = None
+) -> None:
     value: Any = getattr(settings, key)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise _problem(key, f"{value!r} is not a number of seconds")

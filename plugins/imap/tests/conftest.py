@@ -28,7 +28,6 @@ from typing import Any
 import attrs
 import pytest
 import trustme
-
 from aicmo_gateway_imap.fetcher import ImapReplyFetcher
 
 USER = "sales@example.com"
@@ -169,7 +168,9 @@ def mailroom(imap_server: Server) -> Iterator[Mailroom]:
 
 
 @pytest.fixture
-def make_fetcher(imap_server: Server, mailroom: Mailroom) -> Iterator[Callable[..., ImapReplyFetcher]]:
+def make_fetcher(
+    imap_server: Server, mailroom: Mailroom
+) -> Iterator[Callable[..., ImapReplyFetcher]]:
     """Build fetchers for the test's mailbox (plain connection unless overridden)."""
     made: list[ImapReplyFetcher] = []
 
@@ -246,7 +247,9 @@ class Forwarder:
         self._pump(client, upstream, lambda data: data)
 
     @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket, rewrite: Callable[[bytes], bytes]) -> None:
+    def _pump(
+        source: socket.socket, sink: socket.socket, rewrite: Callable[[bytes], bytes]
+    ) -> None:
         try:
             while data := source.recv(65536):
                 sink.sendall(rewrite(data))

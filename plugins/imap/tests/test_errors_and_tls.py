@@ -32,7 +32,7 @@ def test_a_wrong_password_is_an_auth_error_that_does_not_show_the_password(make_
     wrong = "wrong-" + PASSWORD
     fetcher = make_fetcher(password=wrong)
     for call in (lambda: fetcher.fetch_replies(None), fetcher.check):
-        with pytest.raises(AuthError, match="refused the login of 'sales@example.com'") as caught:
+        with pytest.raises(AuthError, match=r"refused the login of 'sales@example\.com'") as caught:
             call()
         assert wrong not in str(caught.value) and PASSWORD not in str(caught.value)
     assert wrong not in repr(fetcher)

@@ -166,3 +166,24 @@ def test_a_cursor_from_another_provider_type_is_invalid_input(make_fetcher: Any)
 
 def _encode(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def test_with_start_new_a_fetch_without_cursor_skips_the_mailboxs_history(
+    make_fetcher: Any, mailroom: Any, raw_message: Any
+):
+    for n in (1, 2):
+        mailroom.deliver(raw_message(n))
+    fetcher = make_fetcher(start="new")
+    first = fetcher.fetch_replies(None)
+    assert first.replies == () and first.has_more is False
+    mailroom.deliver(raw_message(3))
+    assert ids(fetcher.fetch_replies(first.cursor)) == ["<reply-3@example.com>"]
+
+
+def test_with_start_new_an_empty_mailbox_gives_a_usable_cursor(
+    make_fetcher: Any, mailroom: Any, raw_message: Any
+):
+    fetcher = make_fetcher(start="new")
+    first = fetcher.fetch_replies(None)
+    mailroom.deliver(raw_message(1))
+    assert ids(fetcher.fetch_replies(first.cursor)) == ["<reply-1@example.com>"]

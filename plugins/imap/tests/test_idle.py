@@ -171,3 +171,14 @@ async def test_cancelling_a_watch_frees_its_waiting_thread(make_fetcher: Any):
     started = time.monotonic()
     await fetcher.aclose()
     assert time.monotonic() - started < 5
+
+
+def test_with_start_new_a_wait_without_cursor_ignores_the_mailboxs_history(
+    make_fetcher: Any, mailroom: Any, raw_message: Any
+):
+    mailroom.deliver(raw_message(1))
+    fetcher = make_fetcher(idle=True, start="new")
+    assert timed_wait(fetcher, None, 0.5)[0] is False
+    timer = later(0.5, lambda: mailroom.deliver(raw_message(2)))
+    assert timed_wait(fetcher, None, 20)[0] is True
+    timer.join()

@@ -7,11 +7,12 @@ import sys
 import textwrap
 from typing import Any
 
+from aicmo_gateway_imap import ImapSettings
+from aicmo_gateway_imap.fetcher import ImapReplyFetcher
+
 from aicmo_gateway import Gateway, Status
 from aicmo_gateway.plugins import Registry
 from aicmo_gateway.ports import ReplyBatch
-from aicmo_gateway_imap import ImapSettings
-from aicmo_gateway_imap.fetcher import ImapReplyFetcher
 
 
 def test_discovery_finds_an_active_imap_reply_fetcher():

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aicmo_gateway_imap import PRESETS, ImapSettings
 
 from aicmo_gateway import Secret
-from aicmo_gateway_imap import PRESETS, ImapSettings
 
 PASSWORD = "hunter2-app-password"
 
@@ -25,6 +25,7 @@ def test_the_defaults_are_tls_on_993_reading_inbox_in_batches_of_100():
     assert (s.host, s.port, s.security, s.mailbox) == ("imap.example.com", 993, "tls", "INBOX")
     assert s.verify_certificates is True and s.ca_file is None
     assert (s.batch_size, s.idle, s.idle_rearm_seconds) == (100, False, 29 * 60)
+    assert (s.timeout, s.poll_interval, s.start) == (30.0, 60.0, "all")
 
 
 @pytest.mark.parametrize(
@@ -75,6 +76,7 @@ def test_the_password_becomes_a_secret_that_never_prints():
         ({"idle_rearm_seconds": 30 * 60}, "idle_rearm_seconds"),
         ({"idle_rearm_seconds": -1}, "idle_rearm_seconds"),
         ({"poll_interval": float("nan")}, "poll_interval"),
+        ({"start": "latest"}, "start"),
     ],
 )
 def test_a_bad_value_or_combination_is_a_value_error_naming_the_key(
