@@ -184,7 +184,17 @@ def test_a_usage_error_exits_2():
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["plugins"], ["providers"], ["config", "check"], ["doctor"], ["demo"]]
+    "command",
+    [
+        [],
+        ["plugins"],
+        ["providers"],
+        ["config", "check"],
+        ["doctor"],
+        ["demo"],
+        ["status"],
+        ["explain"],
+    ],
 )
 def test_every_command_has_help(command):
     result = run(*command, "--help")
@@ -198,6 +208,47 @@ def test_demo_falls_back_from_the_broken_provider_and_writes_a_readable_maildir(
     result = run("demo", "--dir", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output
     assert "broken_relay: fallback (Unavailable) -> outbox_maildir: done" in result.output
+    assert "broken_relay: skipped (open after 5 consecutive failures)" in result.output
     box = mailbox.Maildir(tmp_path / "demo" / "Maildir", create=False)
     subjects = sorted(m["Subject"] for m in box)
-    assert len(subjects) == 3 and subjects[0].startswith("Quick question for")
+    assert len(subjects) == 6
+    assert subjects[0].startswith("Quick question for")
+
+
+def test_status_and_explain_show_what_the_demo_recorded(tmp_path):
+    result = run("demo", "--dir", str(tmp_path / "demo"))
+    config = str(tmp_path / "demo" / "aicmo-gateway.toml")
+    status = run("status", "--config", config, "--json")
+    assert status.exit_code == 0, status.output
+    rows = {(p["capability"], p["provider"]): p for p in json.loads(status.output)["providers"]}
+    broken = rows[("email_sending", "broken_relay")]
+    assert broken["state"] == "open"
+    assert broken["health"] == "unhealthy"
+    assert "5 consecutive failures" in broken["reason"]
+    assert broken["open_until"] is not None
+    assert rows[("crm_sync", "crm")]["health"] == "healthy"
+    call_id = result.output.split("aicmo-gateway explain ")[1].split()[0]
+    explained = run("explain", call_id, "--config", config)
+    assert explained.exit_code == 0, explained.output
+    assert f"call {call_id}: email_sending.send -> ok via outbox_maildir" in explained.output
+    assert "skipped broken_relay (maildir): open after 5 consecutive failures" in explained.output
+
+
+def test_status_without_a_state_dir_says_how_to_enable_it(tmp_path):
+    config = write_config(
+        tmp_path,
+        '[capabilities.crm_sync]\nproviders = ["c"]\n'
+        '[providers.c]\ntype = "sqlite"\npath = "c.db"\n',
+    )
+    result = run("status", "--config", config)
+    assert result.exit_code == 1
+    assert "state_dir" in result.output
+
+
+def test_explain_an_unknown_call_exits_1(tmp_path):
+    run("demo", "--dir", str(tmp_path / "demo"))
+    result = run(
+        "explain", "no-such-call", "--config", str(tmp_path / "demo" / "aicmo-gateway.toml")
+    )
+    assert result.exit_code == 1
+    assert "is not in" in result.output

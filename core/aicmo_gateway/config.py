@@ -47,7 +47,7 @@ __all__ = [
 
 CONFIG_FILENAME = "aicmo-gateway.toml"
 ENV_CONFIG = "AICMO_GATEWAY_CONFIG"
-GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000}
+GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000, "state_dir": None}
 _REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
 _INSTANCE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -108,6 +108,10 @@ class GatewayConfig:
     dry_run: bool = False
     #: how many recent calls the in-memory audit trail keeps
     audit_size: int = 1000
+    #: where the audit trail and health are written for the CLI (None: nowhere)
+    state_dir: Path | None = None
+    #: the config file's folder: relative paths in settings are relative to it
+    base_dir: Path | None = None
     #: things worth knowing that are not errors (an unused provider table)
     warnings: tuple[str, ...] = ()
 
@@ -129,8 +133,16 @@ def find_config(
 
 
 class _Loader:
-    def __init__(self, source: str, env: Mapping[str, str], registry: Registry | None) -> None:
+    def __init__(
+        self,
+        source: str,
+        env: Mapping[str, str],
+        registry: Registry | None,
+        base: Path | None = None,
+    ) -> None:
         self.source = source
+        #: relative paths in [gateway] are relative to this folder (the config file's)
+        self.base = base
         self.env = env
         self.registry = registry
         self.problems: list[ConfigProblem] = []
@@ -194,7 +206,7 @@ class _Loader:
                     + "the tables are [gateway], [capabilities.<name>] and [providers.<name>]",
                 )
         gateway = self.table(data, "gateway")
-        store, dry_run, audit_size = self.gateway(gateway)
+        gateway_values = self.gateway(gateway)
         providers = self.providers(self.table(data, "providers"))
         capabilities = self.capabilities(self.table(data, "capabilities"), providers)
         used = {p for cap in capabilities.values() for p in cap.providers}
@@ -209,10 +221,9 @@ class _Loader:
             self.source,
             capabilities,
             providers,
-            store,
-            dry_run,
-            audit_size,
-            tuple(self.warnings),
+            warnings=tuple(self.warnings),
+            base_dir=self.base,
+            **gateway_values,
         )
 
     def table(self, data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
@@ -226,7 +237,7 @@ class _Loader:
             return {}
         return value
 
-    def gateway(self, table: Mapping[str, Any]) -> tuple[str, bool, int]:
+    def gateway(self, table: Mapping[str, Any]) -> dict[str, Any]:
         for key in table:
             if key not in GATEWAY_KEYS:
                 close = difflib.get_close_matches(key, list(GATEWAY_KEYS), n=1)
@@ -259,7 +270,25 @@ class _Loader:
                 "write audit_size = 1000 (0 keeps no audit trail)",
             )
             audit_size = 1000
-        return str(store), dry_run, audit_size
+        state_dir = None
+        raw_dir, _ = self.resolve(table.get("state_dir"), "gateway.state_dir")
+        if raw_dir is not None:
+            if not isinstance(raw_dir, str) or not raw_dir.strip():
+                self.problem(
+                    "gateway.state_dir",
+                    f"expected a folder path, got {raw_dir!r}",
+                    'write state_dir = ".aicmo-gateway"',
+                )
+            else:
+                state_dir = Path(raw_dir)
+                if not state_dir.is_absolute() and self.base is not None:
+                    state_dir = self.base / state_dir
+        return {
+            "store": str(store),
+            "dry_run": dry_run,
+            "audit_size": audit_size,
+            "state_dir": state_dir,
+        }
 
     def providers(self, table: Mapping[str, Any]) -> dict[str, ProviderConfig]:
         result: dict[str, ProviderConfig] = {}
@@ -459,4 +488,4 @@ def load_config(
         raise ConfigError(
             [ConfigProblem(name, "", "is not UTF-8 text", "save the file as UTF-8")]
         ) from None
-    return _Loader(name, env, registry).load(data)
+    return _Loader(name, env, registry, path.resolve().parent).load(data)

@@ -12,6 +12,7 @@ from email.utils import parseaddr
 from typing import Any, TypeVar
 
 import attrs
+from loguru import logger
 
 from aicmo_gateway.audit import AuditTrail, explain
 from aicmo_gateway.budget import RetryBudget
@@ -29,12 +30,14 @@ from aicmo_gateway.facade import (
     WebhookDispatch,
 )
 from aicmo_gateway.ledger import MemoryLedger
+from aicmo_gateway.outcome import CallRecord
 from aicmo_gateway.plugins import Registry
 from aicmo_gateway.policy import parse_provider_policy
 from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.settings import check_settings, is_secret_key
 from aicmo_gateway.slot import ProviderSlot, loop_time
+from aicmo_gateway.statefiles import StateFiles, snapshot_to_json
 
 __all__ = ["CheckResult", "Gateway", "SyncGateway"]
 
@@ -91,6 +94,7 @@ class Gateway:
         self.registry = registry
         self.chains = dict(chains)
         self.audit = audit if audit is not None else AuditTrail(config.audit_size)
+        self._state: StateFiles | None = None
         for capability, client_cls in CLIENTS.items():
             types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
             hint = f"installed {capability} provider types: {types}"
@@ -130,7 +134,33 @@ class Gateway:
             source = found
         config = load_config(source, env=env, registry=registry)
         audit = AuditTrail(config.audit_size)
-        return cls(config, registry, _build_chains(config, registry, audit), audit)
+        state = StateFiles(config.state_dir, keep=config.audit_size) if config.state_dir else None
+        holder: list[Gateway] = []
+
+        def notify(hook: str, **kwargs: Any) -> None:
+            registry.notify(hook, **kwargs)
+            if state is not None and hook == "aicmo_call_finished" and holder:
+                holder[0]._record_state(state, kwargs["call"])
+
+        gateway = cls(config, registry, _build_chains(config, registry, audit, notify), audit)
+        gateway._state = state
+        holder.append(gateway)
+        return gateway
+
+    def status(self) -> list[dict[str, Any]]:
+        """Every configured provider's health, breaker state, cooldown, failure rate, latency."""
+        return [
+            snapshot_to_json(capability, slot.name, slot.type.name, slot.health.snapshot())
+            for capability, chain in self.chains.items()
+            for slot in chain.slots
+        ]
+
+    def _record_state(self, state: StateFiles, call: CallRecord) -> None:
+        try:
+            state.append(call)
+            state.write_health(self.status())
+        except OSError as exc:  # the state folder is a convenience: never fail a call for it
+            logger.warning("could not write state to {}: {}", state.directory, exc)
 
     def explain(self, call_id: str) -> str:
         """One recent call's decisions in words (from the bounded audit trail)."""
@@ -151,7 +181,12 @@ class Gateway:
         return list(results)
 
     async def aclose(self) -> None:
-        """Close every provider that has ``aclose()`` (or ``close()``)."""
+        """Close every provider that has ``aclose()`` (or ``close()``); flush the state files."""
+        if self._state is not None:
+            try:
+                self._state.write_health(self.status(), force=True)
+            except OSError as exc:
+                logger.warning("could not write state to {}: {}", self._state.directory, exc)
         for chain in self.chains.values():
             for slot in chain.slots:
                 closer = getattr(slot.provider, "aclose", None) or getattr(
@@ -183,7 +218,12 @@ def _secrets_of(inst: ProviderConfig, settings: Mapping[str, Any]) -> tuple[str,
     return tuple(v for v in found if len(v) >= 4)
 
 
-def _build_chains(config: GatewayConfig, registry: Registry, audit: AuditTrail) -> dict[str, Chain]:
+def _build_chains(
+    config: GatewayConfig,
+    registry: Registry,
+    audit: AuditTrail,
+    notify: Callable[..., None] | None = None,
+) -> dict[str, Chain]:
     problems: list[ConfigProblem] = []
     ledger = MemoryLedger()
     chains: dict[str, Chain] = {}
@@ -194,7 +234,7 @@ def _build_chains(config: GatewayConfig, registry: Registry, audit: AuditTrail) 
             inst = config.providers[name]
             key = f"providers.{name}"
             pt = registry.get(capability, inst.type)
-            settings, _ = check_settings(pt.settings, dict(inst.settings))
+            settings, _ = check_settings(pt.settings, dict(inst.settings), base=config.base_dir)
             try:
                 provider = pt.factory(**settings)
             except TypeError as exc:
@@ -243,7 +283,7 @@ def _build_chains(config: GatewayConfig, registry: Registry, audit: AuditTrail) 
             spec,
             slots,
             policy=cap.policy,
-            notify=registry.notify,
+            notify=notify or registry.notify,
             prepare=_prepare,
             ledger=ledger,
             audit=audit,

@@ -61,7 +61,7 @@ def _describe(tp: Any) -> str:
     return " or ".join(parts)
 
 
-def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
+def _coerce(value: Any, tp: Any, base: Path | None = None) -> tuple[bool, Any]:
     """Return (ok, converted) for the simple types config files can express."""
     alts = _alternatives(tp)
     for alt in alts:
@@ -82,7 +82,8 @@ def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
         if alt is str and isinstance(value, Secret):
             return True, value.reveal()
         if alt is Path and isinstance(value, str | Path):
-            return True, Path(value)
+            path = Path(value).expanduser()
+            return True, base / path if base is not None and not path.is_absolute() else path
         origin = typing.get_origin(alt)
         if origin in (list, tuple, typing.Sequence) and isinstance(value, list):
             return True, tuple(value) if origin is tuple else value
@@ -94,13 +95,15 @@ def _coerce(value: Any, tp: Any) -> tuple[bool, Any]:
 
 
 def check_settings(
-    settings_cls: type | None, values: dict[str, Any]
+    settings_cls: type | None, values: dict[str, Any], *, base: Path | None = None
 ) -> tuple[dict[str, Any], list[SettingsProblem]]:
     """Validate ``values`` against an attrs settings class; return converted values and problems.
 
     Unknown keys, missing required keys and values of the wrong simple type are
-    reported. A class that is not an attrs class is not checked (its factory's
-    own ``TypeError`` is reported when the provider is built).
+    reported. Relative paths in fields typed ``Path`` are taken relative to
+    ``base`` (the config file's folder). A class that is not an attrs class is
+    not checked (its factory's own ``TypeError`` is reported when the provider
+    is built).
     """
     if settings_cls is None or not attrs.has(settings_cls):
         return dict(values), []
@@ -126,7 +129,7 @@ def check_settings(
         if tp is None:
             out[key] = value
             continue
-        ok, converted = _coerce(value, tp)
+        ok, converted = _coerce(value, tp, base)
         if not ok:
             shown = "********" if is_secret_key(key) else repr(value)
             problems.append(

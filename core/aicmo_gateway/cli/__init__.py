@@ -12,6 +12,7 @@ from loguru import logger
 
 from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
 from aicmo_gateway.cli.demo import demo
+from aicmo_gateway.cli.observe import explain, status
 from aicmo_gateway.plugins import CORE_DISTRIBUTION, Registry, core_version
 
 __all__ = ["main"]
@@ -56,6 +57,8 @@ cli.add_command(plugins)
 cli.add_command(providers)
 cli.add_command(config_group)
 cli.add_command(doctor)
+cli.add_command(status)
+cli.add_command(explain)
 cli.add_command(demo)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -16,29 +15,47 @@ _LEADS = [
     ("Ada Lovelace", "ada@example.com", "Analytical Engines"),
     ("Grace Hopper", "grace@example.org", "COBOL Consulting"),
     ("Søren Kierkegaard", "soren@example.net", "Enten-Eller ApS"),
+    ("Hedy Lamarr", "hedy@example.com", "Frequency Hopping GmbH"),
+    ("Alan Turing", "alan@example.org", "Bombe Works"),
+    ("Katherine Johnson", "katherine@example.net", "Trajectory Labs"),
 ]
 
+DEMO_CONFIG = """\
+# Written by `aicmo-gateway demo`. The first email provider is broken on purpose:
+# a Maildir below a regular file can never be written, so every send falls back.
+[gateway]
+state_dir = "state"            # lets `aicmo-gateway status` and `explain` show this run
 
-def demo_config(directory: Path) -> dict[str, Any]:
-    """A chain whose first email provider is broken (a maildir below a regular file)."""
-    return {
-        "capabilities": {
-            "email_sending": {"providers": ["broken_relay", "outbox_maildir"]},
-            "reply_fetching": {"providers": ["outbox_maildir"]},
-            "crm_sync": {"providers": ["crm"]},
-        },
-        "providers": {
-            "broken_relay": {"type": "maildir", "path": "/dev/null/unreachable"},
-            "outbox_maildir": {"type": "maildir", "path": str(directory / "Maildir")},
-            "crm": {"type": "sqlite", "path": str(directory / "crm.db")},
-        },
-    }
+[capabilities.email_sending]
+providers = ["broken_relay", "outbox_maildir"]
+
+[capabilities.reply_fetching]
+providers = ["outbox_maildir"]
+
+[capabilities.crm_sync]
+providers = ["crm"]
+
+[providers.broken_relay]
+type = "maildir"
+path = "/dev/null/unreachable"
+
+[providers.outbox_maildir]
+type = "maildir"
+path = "Maildir"
+
+[providers.crm]
+type = "sqlite"
+path = "crm.db"
+"""
 
 
 def _describe(outcome: Outcome) -> str:
     steps = []
     for a in outcome.attempts:
-        steps.append(f"{a.provider}: {a.action.value}" + (f" ({a.error})" if a.error else ""))
+        if a.action.value == "skip":
+            steps.append(f"{a.provider}: skipped ({(a.detail or '').split(' until')[0]})")
+        else:
+            steps.append(f"{a.provider}: {a.action.value}" + (f" ({a.error})" if a.error else ""))
     return " -> ".join(steps)
 
 
@@ -46,7 +63,9 @@ async def _run(directory: Path) -> list[Outcome]:
     from aicmo_gateway.gateway import Gateway
 
     outcomes: list[Outcome] = []
-    async with Gateway.from_config(demo_config(directory)) as gateway:
+    config = directory / "aicmo-gateway.toml"
+    config.write_text(DEMO_CONFIG, encoding="utf-8")
+    async with Gateway.from_config(config) as gateway:
         for name, address, company in _LEADS:
             message = EmailMessage(
                 to=f"{name} <{address}>",
@@ -119,5 +138,9 @@ def demo(directory: Path) -> None:
     for provider, detail in sorted(failures, key=str):
         click.echo(f"\n{provider} failed: {detail}")
     click.echo(f"\nMessages: {directory / 'Maildir'}   CRM: {directory / 'crm.db'}")
+    config = directory / "aicmo-gateway.toml"
+    click.echo(f"Provider health: aicmo-gateway status --config {config}")
+    last_send = [o for o in outcomes if o.operation == "send"][-1]
+    click.echo(f"One call's decisions: aicmo-gateway explain {last_send.call_id} --config {config}")
     if any(o.status is not Status.OK for o in outcomes):
         raise SystemExit(1)

@@ -29,6 +29,7 @@ from imapclient.exceptions import CapabilityError, LoginError  # type: ignore[im
 from loguru import logger
 
 from aicmo_gateway.errors import AuthError, ProviderError, Unavailable
+from aicmo_gateway_imap.cursor import Cursor
 from aicmo_gateway_imap.settings import ImapSettings
 
 __all__ = ["Fetched", "ImapSession", "open_session", "translate_errors"]
@@ -155,11 +156,13 @@ class ImapSession:
         uidnext = info.get(b"UIDNEXT")
         self.uidnext = uidnext if isinstance(uidnext, int) and uidnext > 0 else None
 
-    def end_uid(self) -> int:
-        """The highest UID given out so far: every message now in the mailbox is at or below it."""
+    def end_cursor(self) -> Cursor:
+        """A cursor past every message now in the mailbox (for ``start = "new"``)."""
         if self.uidnext is not None:
-            return self.uidnext - 1
-        return max(self.client.search(["UID", "*"]), default=0) if self.exists else 0
+            last = self.uidnext - 1  # every UID given out so far is below UIDNEXT
+        else:
+            last = max(self.client.search(["UID", "*"]), default=0) if self.exists else 0
+        return Cursor(self.settings.mailbox, self.uidvalidity, last)
 
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs greater than ``last_uid``, ascending.

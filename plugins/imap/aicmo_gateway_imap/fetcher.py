@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 from loguru import logger
 
+from aicmo_gateway.errors import AuthError, Unavailable
 from aicmo_gateway.mime import parse_reply
 from aicmo_gateway.ports import Reply, ReplyBatch
 from aicmo_gateway_imap.connection import ImapSession, open_session
@@ -70,8 +71,8 @@ class ImapReplyFetcher:
         state = Cursor.decode(cursor, mailbox=self.settings.mailbox)
         with self._session("fetching replies") as session:
             if state is None and self.settings.start == "new":
-                end = Cursor(self.settings.mailbox, session.uidvalidity, session.end_uid())
-                return ReplyBatch(replies=(), cursor=end.encode(), has_more=False)
+                end = session.end_cursor().encode()
+                return ReplyBatch(replies=(), cursor=end, has_more=False)
             last = 0 if state is None else state.last_uid
             notes: list[str] = []
             if state is not None and state.uidvalidity != session.uidvalidity:
@@ -118,10 +119,18 @@ class ImapReplyFetcher:
         """Yield each non-empty batch of new replies as it arrives, for ever.
 
         Keep each batch's ``cursor`` to resume after a restart. Stop by leaving the
-        ``async for`` (or cancelling the task); ``aclose()`` ends a running wait.
+        ``async for`` (or cancelling the task); ``aclose()`` ends a running wait. A lost
+        connection or an unreachable server is logged and retried every
+        ``poll_interval`` seconds; an ``AuthError`` (login refused, mailbox gone) ends it.
         """
         while True:
-            batch = await asyncio.to_thread(self.fetch_replies, cursor)
+            try:
+                batch = await asyncio.to_thread(self.fetch_replies, cursor)
+            except AuthError:
+                raise
+            except Unavailable as exc:
+                await self._pause(exc)
+                continue
             cursor = batch.cursor
             if batch.replies:
                 yield batch
@@ -134,6 +143,19 @@ class ImapReplyFetcher:
             except asyncio.CancelledError:
                 self._watcher.interrupt()  # frees the worker thread blocked in the wait
                 raise
+            except AuthError:
+                raise
+            except Unavailable as exc:
+                await self._pause(exc)
+
+    async def _pause(self, exc: Unavailable) -> None:
+        _log.warning(
+            "imap {}: {}; trying again in {}s",
+            self.settings.address,
+            exc,
+            self.settings.poll_interval,
+        )
+        await asyncio.sleep(self.settings.poll_interval)
 
     # -- closing ---------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ class MailboxWatcher:
                 session = self._ready()
                 with translate_errors(self.settings, "waiting for new mail"):
                     if state is None and self.settings.start == "new":
-                        state = Cursor(self.settings.mailbox, session.uidvalidity, session.end_uid())
+                        state = session.end_cursor()
                     if self._has_new(session, state, fresh=False):
                         return True
                     if self.settings.idle and session.client.has_capability("IDLE"):

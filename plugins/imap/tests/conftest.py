@@ -258,6 +258,14 @@ class Forwarder:
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
 
+    def drop_connections(self) -> None:
+        """Cut every relayed connection, as a network failure would; keep listening."""
+        with self._lock:
+            sockets = list(self.sockets)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()

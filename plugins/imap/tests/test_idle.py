@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from loguru import logger
 
+from aicmo_gateway.errors import AuthError
+
 
 @pytest.fixture
 def log_lines() -> Iterator[list[str]]:
@@ -182,3 +184,31 @@ def test_with_start_new_a_wait_without_cursor_ignores_the_mailboxs_history(
     timer = later(0.5, lambda: mailroom.deliver(raw_message(2)))
     assert timed_wait(fetcher, None, 20)[0] is True
     timer.join()
+
+
+async def test_watch_survives_a_lost_connection(
+    make_fetcher: Any, mailroom: Any, raw_message: Any, make_forwarder: Any, log_lines: list[str]
+):
+    relay = make_forwarder()
+    fetcher = make_fetcher(idle=True, poll_interval=0.2, port=relay.port)
+    mailroom.deliver(raw_message(1))
+    seen: list[str | None] = []
+    stream = fetcher.watch(None)
+    async for batch in stream:
+        seen += [reply.message_id for reply in batch.replies]
+        if len(seen) == 1:
+            later(0.5, relay.drop_connections)  # while the watch waits in IDLE
+            later(1.5, lambda: mailroom.deliver(raw_message(2)))
+        else:
+            break
+    await stream.aclose()
+    await fetcher.aclose()
+    assert seen == ["<reply-1@example.com>", "<reply-2@example.com>"]
+    assert any("trying again" in line for line in log_lines)
+
+
+async def test_watch_ends_with_an_auth_error(make_fetcher: Any):
+    fetcher = make_fetcher(idle=True, password="wrong")
+    with pytest.raises(AuthError):
+        async for _ in fetcher.watch(None):
+            pass

@@ -1,0 +1,209 @@
+"""State files: the audit trail and provider health written to a folder, for the CLI.
+
+With ``[gateway] state_dir`` set, every call is appended to ``audit.jsonl``
+(trimmed to the last ``audit_size`` calls) and provider health is written to
+``health.json`` (atomically, at most once a second), so ``aicmo-gateway status``
+and ``aicmo-gateway explain CALL_ID`` can show them from another process.
+Values are summarised, never stored whole: no message bodies, no secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aicmo_gateway.health import HealthSnapshot
+from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, Status
+
+__all__ = ["StateFiles", "record_from_json", "record_to_json"]
+
+_VALUE_CHARS = 200
+
+
+def _summary(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = repr(value)
+    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 3] + "..."
+
+
+def record_to_json(record: CallRecord) -> dict[str, Any]:
+    o = record.outcome
+    return {
+        "call_id": o.call_id,
+        "capability": o.capability,
+        "operation": o.operation,
+        "status": o.status.value,
+        "provider": o.provider,
+        "idempotency_key": o.idempotency_key,
+        "reason": o.reason,
+        "replayed_from": o.replayed_from,
+        "value": _summary(o.value),
+        "started_at": record.started_at.isoformat(),
+        "duration": record.duration,
+        "dry_run": record.dry_run,
+        "attempts": [
+            {
+                "provider": a.provider,
+                "provider_type": a.provider_type,
+                "started_at": a.started_at.isoformat(),
+                "duration": a.duration,
+                "action": a.action.value,
+                "error": a.error,
+                "detail": a.detail,
+            }
+            for a in o.attempts
+        ],
+    }
+
+
+def record_from_json(data: dict[str, Any]) -> CallRecord:
+    attempts = [
+        Attempt(
+            a["provider"],
+            a["provider_type"],
+            datetime.fromisoformat(a["started_at"]),
+            a["duration"],
+            Action(a["action"]),
+            a.get("error"),
+            a.get("detail"),
+        )
+        for a in data.get("attempts", [])
+    ]
+    outcome = Outcome(
+        Status(data["status"]),
+        data.get("value"),
+        data.get("provider"),
+        attempts,
+        data["call_id"],
+        data["capability"],
+        data["operation"],
+        data.get("idempotency_key"),
+        data.get("reason"),
+        data.get("replayed_from"),
+    )
+    return CallRecord(
+        outcome,
+        datetime.fromisoformat(data["started_at"]),
+        data["duration"],
+        bool(data.get("dry_run")),
+    )
+
+
+def _wall(at: float, clock_time: float | None) -> str | None:
+    if clock_time is None:
+        return None
+    return datetime.fromtimestamp(time.time() + (clock_time - at), UTC).isoformat()
+
+
+def snapshot_to_json(
+    capability: str, provider: str, ptype: str, snap: HealthSnapshot
+) -> dict[str, Any]:
+    return {
+        "capability": capability,
+        "provider": provider,
+        "type": ptype,
+        "health": snap.health.value,
+        "state": snap.state.value,
+        "reason": snap.reason,
+        "open_until": _wall(snap.at, snap.open_until),
+        "cooldown_until": _wall(snap.at, snap.cooldown_until),
+        "calls": snap.calls,
+        "failure_rate": snap.failure_rate,
+        "slow_rate": snap.slow_rate,
+        "consecutive_failures": snap.consecutive_failures,
+        "ewma_latency": snap.ewma_latency,
+        "trips": snap.trips,
+    }
+
+
+class StateFiles:
+    """``audit.jsonl`` and ``health.json`` in one folder."""
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, keep: int = 1000, health_interval: float = 1.0
+    ) -> None:
+        self.directory = Path(directory)
+        self.keep = keep
+        self.health_interval = health_interval
+        self._lock = threading.Lock()
+        self._lines = -1
+        self._last_health = 0.0
+
+    @property
+    def audit_path(self) -> Path:
+        return self.directory / "audit.jsonl"
+
+    @property
+    def health_path(self) -> Path:
+        return self.directory / "health.json"
+
+    def append(self, record: CallRecord) -> None:
+        line = json.dumps(record_to_json(record), separators=(",", ":"), default=str)
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if self._lines < 0:
+                self._lines = _count_lines(self.audit_path)
+            with self.audit_path.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+            self._lines += 1
+            if self.keep and self._lines > 2 * self.keep:
+                lines = self.audit_path.read_text(encoding="utf-8").splitlines()[-self.keep :]
+                _atomic_write(self.audit_path, "\n".join(lines) + "\n")
+                self._lines = len(lines)
+
+    def write_health(self, rows: list[dict[str, Any]], *, force: bool = False) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last_health < self.health_interval:
+                return
+            self._last_health = now
+            self.directory.mkdir(parents=True, exist_ok=True)
+            payload = {
+                "written_at": datetime.now(UTC).isoformat(),
+                "pid": os.getpid(),
+                "providers": rows,
+            }
+            _atomic_write(self.health_path, json.dumps(payload, indent=2, default=str))
+
+    def read_health(self) -> dict[str, Any] | None:
+        try:
+            data: dict[str, Any] = json.loads(self.health_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        return data
+
+    def find(self, call_id: str) -> CallRecord | None:
+        try:
+            text = self.audit_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        for line in reversed(text.splitlines()):
+            if f'"call_id":"{call_id}"' in line:
+                return record_from_json(json.loads(line))
+        return None
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as fh:
+            return sum(1 for _ in fh)
+    except FileNotFoundError:
+        return 0
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
