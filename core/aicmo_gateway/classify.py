@@ -123,7 +123,7 @@ def classify(
         verdict = Verdict(Kind.FAILURE, Reaction.FALLBACK, True)
     if overrides and verdict.kind is not Kind.REJECTED:
         for cls in type(exc).__mro__:
-            if cls.__name__ in overrides:
+            if cls.__name__ in overrides and cls.__name__ != "Exception":
                 return attrs.evolve(verdict, reaction=overrides[cls.__name__])
         if "Exception" in overrides and _name(exc) == "Exception":
             return attrs.evolve(verdict, reaction=overrides["Exception"])

@@ -127,11 +127,20 @@ async def quit_session(client: SMTP) -> None:
     """Say QUIT and close; never raises (the connection is going away anyway)."""
     if client.is_connected:
         with contextlib.suppress(Exception):
-            await client.quit(timeout=QUIT_TIMEOUT)
+            await client.execute_command(b"QUIT", timeout=QUIT_TIMEOUT)
     close_session(client)
 
 
 def close_session(client: SMTP) -> None:
-    """Drop the connection without a word (also safe when its event loop is gone)."""
+    """Drop the connection at once, without a word and without a TLS goodbye.
+
+    A graceful TLS close waits for the server's answer, which may never come
+    before the event loop ends, leaving the socket open; after QUIT (or when the
+    session is broken) there is nothing left to say, so the socket is closed now.
+    """
+    transport = client.transport
+    with contextlib.suppress(Exception):
+        if transport is not None:
+            transport.abort()  # type: ignore[attr-defined]
     with contextlib.suppress(Exception):
         client.close()

@@ -39,7 +39,12 @@ from aicmo_gateway_smtp.classify import (
     recipients_refused,
     reply_error,
 )
-from aicmo_gateway_smtp.connection import make_tls_context, open_session, quit_session
+from aicmo_gateway_smtp.connection import (
+    close_session,
+    make_tls_context,
+    open_session,
+    quit_session,
+)
 from aicmo_gateway_smtp.pool import Lease, SessionPool
 from aicmo_gateway_smtp.settings import SmtpSettings
 
@@ -245,7 +250,7 @@ class SmtpSender:
             protocol.write(_LEADING_DOT.sub(b"..", data) + b".\r\n")
             return await protocol.read_response(timeout=self.settings.timeout)
         except (SMTPException, OSError) as exc:
-            client.close()
+            close_session(client)
             raise after_content(exc, server=self.server) from None
 
     async def _reset(self, lease: Lease) -> None:

@@ -1,0 +1,131 @@
+"""Rate limits and quotas, the retry budget, the idempotency ledger, the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from aicmo_gateway import Outcome, Quota, RateLimit, Status
+from aicmo_gateway.audit import AuditTrail
+from aicmo_gateway.budget import RetryBudget
+from aicmo_gateway.ledger import MemoryLedger, derive_idempotency_key
+from aicmo_gateway.limits import ProviderLimits
+from aicmo_gateway.outcome import CallRecord
+from aicmo_gateway.ports import EmailMessage
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_token_bucket_allows_the_burst_then_the_rate():
+    clock = Clock()
+    limits = ProviderLimits(RateLimit(per_second=2, burst=2), (), clock)
+    assert [limits.try_take()[0] for _ in range(3)] == [True, True, False]
+    allowed, wait, why = limits.try_take()
+    assert not allowed and wait == pytest.approx(0.5) and "rate limit of 2/s" in why
+    clock.now += 0.5
+    assert limits.try_take()[0]
+
+
+def test_a_quota_resets_at_the_period_boundary():
+    clock = Clock(86400.0 * 100 + 86000)  # 400 s before midnight UTC
+    limits = ProviderLimits(None, (Quota(limit=2, period="day"),), clock)
+    assert limits.try_take()[0] and limits.try_take()[0]
+    allowed, wait, why = limits.try_take()
+    assert not allowed and wait == pytest.approx(400) and "quota of 2 per day" in why
+    clock.now += 400
+    assert limits.try_take()[0]
+
+
+def test_a_zero_quota_never_allows_a_call():
+    limits = ProviderLimits(None, (Quota(limit=0, period="hour"),), Clock())
+    assert not limits.try_take()[0]
+
+
+def test_the_retry_budget_allows_a_ratio_of_calls_plus_a_floor():
+    clock = Clock()
+    budget = RetryBudget(ratio=0.1, min_per_second=0.2, window=10, clock=clock)
+    for _ in range(20):
+        budget.record_call()
+    spent = sum(budget.try_spend() for _ in range(10))
+    assert spent == 4  # 0.1 * 20 + 0.2 * 10
+    clock.now += 11
+    assert budget.try_spend()  # the window moved on: the floor is available again
+
+
+def test_a_zero_retry_budget_allows_no_retry():
+    budget = RetryBudget(ratio=0, min_per_second=0, clock=Clock())
+    budget.record_call()
+    assert not budget.try_spend()
+
+
+def _outcome(key: str | None, status: Status = Status.OK) -> Outcome:
+    return Outcome(status, "value", "p", (), "call-1", "email_sending", "send", key)
+
+
+def test_the_ledger_records_only_successful_writes_with_a_key():
+    ledger = MemoryLedger()
+    ledger.record(_outcome("k1"))
+    ledger.record(_outcome("k2", Status.FAILED))
+    ledger.record(_outcome(None))
+    assert ledger.get("email_sending", "send", "k1").value == "value"
+    assert ledger.get("email_sending", "send", "k2") is None
+    assert len(ledger) == 1
+
+
+def test_the_ledger_forgets_after_its_ttl_and_beyond_its_size():
+    clock = Clock()
+    ledger = MemoryLedger(max_entries=2, ttl=60, clock=clock)
+    for key in ("a", "b", "c"):
+        ledger.record(_outcome(key))
+    assert ledger.get("email_sending", "send", "a") is None  # evicted by size
+    clock.now += 61
+    assert ledger.get("email_sending", "send", "c") is None  # expired
+
+
+async def test_the_ledger_claim_serialises_one_key_and_not_others():
+    ledger = MemoryLedger()
+    order: list[str] = []
+
+    async def hold(key: str, tag: str) -> None:
+        async with ledger.claim("c", "op", key):
+            order.append(f"{tag}-in")
+            await asyncio.sleep(0.01)
+            order.append(f"{tag}-out")
+
+    await asyncio.gather(hold("k", "a"), hold("k", "b"), hold("other", "c"))
+    assert order.index("a-out") < order.index("b-in")
+    assert order.index("c-in") < order.index("a-out")
+
+
+def test_derived_keys_depend_on_the_payload_only():
+    one = EmailMessage(to="a@example.com", subject="Hi", text="x")
+    same = EmailMessage(to=["a@example.com"], subject="Hi", text="x")
+    other = EmailMessage(to="a@example.com", subject="Hi", text="y")
+    key = derive_idempotency_key("email_sending", "send", one)
+    assert key == derive_idempotency_key("email_sending", "send", same)
+    assert key != derive_idempotency_key("email_sending", "send", other)
+    assert key != derive_idempotency_key("social_posting", "send", one)
+
+
+def test_the_audit_trail_keeps_only_the_last_n_calls():
+    trail = AuditTrail(size=2)
+    for i in range(3):
+        outcome = Outcome(Status.OK, None, "p", (), f"c{i}", "crm_sync", "upsert_contact")
+        trail.add(CallRecord(outcome, datetime.now(UTC), 0.0))
+    assert trail.get("c0") is None
+    assert [r.outcome.call_id for r in trail.recent()] == ["c1", "c2"]
+
+
+def test_an_audit_trail_of_size_zero_keeps_nothing():
+    trail = AuditTrail(size=0)
+    outcome = Outcome(Status.OK, None, "p", (), "c", "crm_sync", "upsert_contact")
+    trail.add(CallRecord(outcome, datetime.now(UTC), 0.0))
+    assert len(trail) == 0
