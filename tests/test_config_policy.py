@@ -1,0 +1,177 @@
+"""Config errors for the chain and provider policies: every key names its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from aicmo_gateway import ConfigError, Gateway, Quota, RateLimit
+from aicmo_gateway.config import load_config
+from aicmo_gateway.plugins import Registry
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return Registry.discover(env={"AICMO_GATEWAY_LOAD_PLUGINS": ""})
+
+
+def config(cap="email_sending", cap_extra=None, provider_extra=None, ptype="noop"):
+    return {
+        "capabilities": {cap: {"providers": ["p"], **(cap_extra or {})}},
+        "providers": {"p": {"type": ptype, **(provider_extra or {})}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "key", "says", "fix"),
+    [
+        (
+            config(cap_extra={"order": "fastest"}),
+            "capabilities.email_sending.order",
+            "is not a valid order",
+            "config, health",
+        ),
+        (
+            config(cap_extra={"when_all_down": "panic"}),
+            "capabilities.email_sending.when_all_down",
+            "is not a valid when_all_down",
+            "wait, closest, fail",
+        ),
+        (
+            config(cap_extra={"strategy": "waterfall"}),
+            "capabilities.email_sending.strategy",
+            "is for reads, and this capability writes",
+            '"fanout"',
+        ),
+        (
+            config("email_verification", {"strategy": "fanout"}),
+            "capabilities.email_verification.strategy",
+            "only reads",
+            '"hedge"',
+        ),
+        (
+            config(cap_extra={"on_error": {"Unavailible": "retry"}}),
+            "capabilities.email_sending.on_error.Unavailible",
+            "is not an error the chain reacts to",
+            "Unavailable",
+        ),
+        (
+            config(cap_extra={"on_error": {"Unavailable": "again"}}),
+            "capabilities.email_sending.on_error.Unavailable",
+            "is not a reaction",
+            "fallback, retry, stop",
+        ),
+        (
+            config(cap_extra={"retry_budget": {"ratio": -1}}),
+            "capabilities.email_sending.retry_budget.ratio",
+            "expected a number >= 0",
+            "ratio = 0.2",
+        ),
+        (
+            config(cap_extra={"max_attempts": 0}),
+            "capabilities.email_sending.max_attempts",
+            "would never try a provider",
+            "1 or more",
+        ),
+        (
+            config(cap_extra={"retries": -2}),
+            "capabilities.email_sending.retries",
+            "expected a whole number",
+            "retries = 2",
+        ),
+        (
+            config(cap_extra={"hedge_delay": "soon"}),
+            "capabilities.email_sending.hedge_delay",
+            "is not a duration",
+            '"500ms"',
+        ),
+        (
+            config(provider_extra={"rate_limit": "fast"}),
+            "providers.p.rate_limit",
+            "is not a rate",
+            '"10/s"',
+        ),
+        (
+            config(provider_extra={"daily_quota": -5}),
+            "providers.p.daily_quota",
+            "expected a whole number",
+            "daily_quota = 500",
+        ),
+        (
+            config(provider_extra={"quotas": {"fortnight": 3}}),
+            "providers.p.quotas.fortnight",
+            "is not a period",
+            "second, minute, hour, day",
+        ),
+        (
+            config(provider_extra={"health": {"consecutive_failure": 3}}),
+            "providers.p.health.consecutive_failure",
+            "unknown health key",
+            "did you mean 'consecutive_failures'",
+        ),
+        (
+            config(provider_extra={"health": {"ewma_alpha": 2}}),
+            "providers.p.health.ewma_alpha",
+            "out of range",
+            "ewma_alpha = 0.2",
+        ),
+        (
+            {"gateway": {"state_dir": 3}},
+            "gateway.state_dir",
+            "expected a folder path",
+            'state_dir = ".aicmo-gateway"',
+        ),
+        (
+            {"gateway": {"audit_size": -1}},
+            "gateway.audit_size",
+            "expected a whole number",
+            "audit_size = 1000",
+        ),
+    ],
+)
+def test_a_bad_policy_setting_names_the_key_and_fix(registry, data, key, says, fix):
+    with pytest.raises(ConfigError) as info:
+        load_config(data, env={}, registry=registry)
+    matching = [p for p in info.value.problems if p.key == key]
+    assert matching, str(info.value)
+    assert says in matching[0].message
+    assert fix in matching[0].fix
+
+
+def test_policy_keys_are_not_passed_to_the_provider_factory(registry):
+    gateway = Gateway.from_config(
+        config(
+            provider_extra={
+                "daily_quota": 500,
+                "rate_limit": "10/s",
+                "health": {"consecutive_failures": 3},
+                "on_error": {"Unavailable": "retry"},
+            }
+        ),
+        registry=registry,
+        env={},
+    )
+    (slot,) = gateway.chains["email_sending"].slots
+    assert slot.policy.quotas == (Quota(limit=500, period="day"),)
+    assert slot.policy.rate_limit == RateLimit(per_second=10, burst=10)
+    assert slot.policy.health.consecutive_failures == 3
+    assert slot.policy.on_error == {"Unavailable": "retry"}
+
+
+def test_capability_policy_defaults_are_safe_for_interactive_calls(registry):
+    cap = load_config(config(), env={}, registry=registry).capabilities["email_sending"]
+    assert cap.policy.deadline == 30.0
+    assert cap.policy.attempt_timeout == 10.0
+    assert cap.policy.when_all_down == "wait"
+    assert cap.policy.retries == 0
+
+
+def test_off_disables_a_deadline(registry):
+    cap = load_config(config(cap_extra={"deadline": "off"}), env={}, registry=registry)
+    assert cap.capabilities["email_sending"].policy.deadline is None
+
+
+def test_a_relative_state_dir_is_relative_to_the_config_file(tmp_path, registry):
+    path = tmp_path / "conf" / "aicmo-gateway.toml"
+    path.parent.mkdir()
+    path.write_text('[gateway]\nstate_dir = "state"\n', encoding="utf-8")
+    assert load_config(path, env={}, registry=registry).state_dir == tmp_path / "conf" / "state"
