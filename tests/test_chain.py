@@ -441,3 +441,55 @@ async def test_a_wrong_argument_type_is_a_type_error_naming_the_record():
     gateway = gateway_for("email_sending", ["ok"])
     with pytest.raises(TypeError, match="expected EmailMessage, got dict"):
         await gateway.email_sending.send({"to": "a@example.com"})
+
+
+async def test_a_noop_read_is_simulated_too():
+    gateway = Gateway.from_config(
+        {
+            "capabilities": {"email_verification": {"providers": ["nothing"]}},
+            "providers": {"nothing": {"type": "noop"}},
+        },
+        env={},
+    )
+    outcome = await gateway.email_verification.verify("ada@example.com")
+    assert outcome.status is Status.SIMULATED
+    assert outcome.value.verdict == "unknown"
+
+
+async def test_a_port_method_declaring_idempotency_key_receives_the_calls_key():
+    seen = []
+
+    class KeyAware:
+        async def post(self, post, *, idempotency_key):
+            seen.append(idempotency_key)
+            from aicmo_gateway.ports import PostReceipt
+
+            return PostReceipt(post_id="1")
+
+    @hookimpl
+    def aicmo_social_posters():
+        return ProviderType(name="keyaware", factory=KeyAware)
+
+    registry = Registry.from_plugins(
+        {"k": types.SimpleNamespace(aicmo_social_posters=aicmo_social_posters)}
+    )
+    gateway = Gateway.from_config(
+        {
+            "capabilities": {"social_posting": {"providers": ["k"]}},
+            "providers": {"k": {"type": "keyaware"}},
+        },
+        registry=registry,
+        env={},
+    )
+    from aicmo_gateway.ports import SocialPost
+
+    outcome = await gateway.social_posting.post(SocialPost(text="hello"), idempotency_key="p-1")
+    assert outcome.ok
+    assert seen == ["p-1"]
+
+
+async def test_explain_says_when_a_write_was_replayed_from_the_ledger():
+    gateway = gateway_for("email_sending", ["ok"])
+    await gateway.email_sending.send(MESSAGE)
+    again = await gateway.email_sending.send(MESSAGE)
+    assert "nothing was performed again" in gateway.explain(again.call_id)

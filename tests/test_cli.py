@@ -252,3 +252,27 @@ def test_explain_an_unknown_call_exits_1(tmp_path):
     )
     assert result.exit_code == 1
     assert "is not in" in result.output
+
+
+def test_plugins_exits_1_when_a_plugin_has_a_warning(make_dist):
+    make_dist(
+        "typo",
+        "from aicmo_gateway import hookimpl\n@hookimpl\ndef aicmo_email_sender():\n    return []\n",
+    )
+    result = run("plugins")
+    assert result.exit_code == 1
+    assert "did you mean 'aicmo_email_senders'" in result.output
+
+
+def test_strict_mode_prints_the_plugin_error_without_a_traceback(make_dist, monkeypatch, capsys):
+    from aicmo_gateway.cli import main
+
+    make_dist("aicmo-gateway-broken", BROKEN, entry_name="broken")
+    monkeypatch.setenv("AICMO_GATEWAY_STRICT_PLUGINS", "1")
+    monkeypatch.setattr("sys.argv", ["aicmo-gateway", "plugins"])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert "no_such_dependency" in err and "Traceback" not in err
+    assert "unset AICMO_GATEWAY_STRICT_PLUGINS" in err

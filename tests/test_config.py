@@ -448,3 +448,15 @@ def test_durations_parse_to_seconds(raw, seconds):
 def test_bad_durations_are_refused(raw):
     with pytest.raises(ValueError):
         parse_duration(raw)
+
+
+def test_numbers_from_the_environment_are_converted_for_numeric_settings(registry):
+    gateway = Gateway.from_config(
+        {
+            "capabilities": {"crm_sync": {"providers": ["crm"]}},
+            "providers": {"crm": {"type": "sqlite", "path": "x.db", "timeout": "${T}"}},
+        },
+        registry=registry,
+        env={"T": "12.5"},
+    )
+    assert gateway.chains["crm_sync"].slots[0].provider.timeout == 12.5

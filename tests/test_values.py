@@ -256,6 +256,7 @@ def test_traits_are_plain_data():
         "quotas": [{"limit": 1000, "period": "day"}],
         "has_check": True,
         "priority": 3,
+        "simulates": False,
     }
 
 

@@ -25,6 +25,7 @@ from aicmo_gateway.gateway import CheckResult, Gateway, SyncGateway
 from aicmo_gateway.health import BreakerState, Health, HealthPolicy, HealthSnapshot
 from aicmo_gateway.hookspecs import hookimpl
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, OutcomeError, Status
+from aicmo_gateway.plugins import Registry
 from aicmo_gateway.provider_type import Idempotency, ProviderType, Quota, RateLimit
 from aicmo_gateway.secret import Secret
 
@@ -63,6 +64,7 @@ __all__ = [
     "QuotaExhausted",
     "RateLimit",
     "RateLimited",
+    "Registry",
     "Secret",
     "Status",
     "SyncGateway",

@@ -72,7 +72,7 @@ class CallContext:
         return left is not None and left <= 0
 
     def skip(self, slot: ProviderSlot, reason: str) -> SlotOutcome:
-        self.attempts.append(
+        self.record(
             Attempt(slot.name, slot.type.name, datetime.now(UTC), 0.0, Action.SKIP, None, reason)
         )
         return SlotOutcome(Result.SKIPPED, reason=f"{slot.name}: skipped: {reason}")
@@ -132,7 +132,7 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
         started_at, t0 = datetime.now(UTC), loop_time()
         try:
             async with asyncio.timeout(_timeout(ctx)):
-                value = await invoke(slot, ctx.op, ctx.payload)
+                value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
         except asyncio.CancelledError:
             if permit is not None:
                 slot.health.release(permit)
@@ -185,7 +185,7 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
                     slot.type.name,
                     started_at,
                     duration,
-                    Action.STOP if stop or ambiguous else Action.FALLBACK,
+                    Action.STOP if stop else Action.FALLBACK,
                     error,
                     detail,
                 )
@@ -201,7 +201,7 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
             slot.health.record(permit, ok=True, duration=duration)
         slot.latencies.append(duration)
         ctx.record(Attempt(slot.name, slot.type.name, started_at, duration, Action.DONE))
-        if not performed(value):
+        if slot.type.simulates or not performed(value):
             return SlotOutcome(
                 Result.DONE,
                 value,

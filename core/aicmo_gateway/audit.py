@@ -52,6 +52,11 @@ def explain(record: CallRecord) -> str:
     ]
     if o.idempotency_key:
         lines.append(f"  idempotency key {o.idempotency_key}")
+    if o.replayed_from:
+        lines.append(
+            f"  already performed by call {o.replayed_from} with this key: "
+            "its outcome was returned and nothing was performed again"
+        )
     for i, a in enumerate(o.attempts, 1):
         if a.action is Action.SKIP:
             lines.append(f"  {i}. skipped {a.provider} ({a.provider_type}): {a.detail}")

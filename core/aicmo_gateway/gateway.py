@@ -240,7 +240,7 @@ def _build_chains(
             except TypeError as exc:
                 problems.append(_factory_problem(config.source, key, inst, exc))
                 continue
-            except (ValueError, OSError) as exc:
+            except Exception as exc:  # a factory's own check of its settings, or a plugin bug
                 problems.append(
                     ConfigProblem(
                         config.source,

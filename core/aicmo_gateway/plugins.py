@@ -478,7 +478,7 @@ class Registry:
     def explain_unknown(self, port: str, name: str) -> str:
         installed = [pt.name for pt in self.provider_types(port)]
         parts = [
-            f"no installed plugin provides a {port} provider of type {name!r}; "
+            f"no installed plugin provides the {port} provider type {name!r}; "
             f"installed {port} types: {', '.join(installed) or 'none'}"
         ]
         elsewhere = sorted(p for (p, n) in self._types if n == name)
@@ -505,6 +505,8 @@ class Registry:
         """Call an observer hook on every plugin; an observer that raises is logged, not raised."""
         caller = getattr(self.pm.hook, hook)
         for impl in caller.get_hookimpls():
+            if self.trace:
+                logger.debug("hook {} -> {}", hook, impl.plugin_name)
             try:
                 impl.function(*(kwargs[name] for name in impl.argnames))
             except Exception:

@@ -143,6 +143,8 @@ class ProviderType:
     has_check: bool | None = attrs.field(default=None, kw_only=True)
     #: breaks ties in ordering when config does not decide (higher first)
     priority: int = attrs.field(default=0, kw_only=True)
+    #: the type performs nothing (a no-op): its answers are reported SIMULATED, never OK
+    simulates: bool = attrs.field(default=False, kw_only=True)
     port: str | None = attrs.field(default=None, kw_only=True)
     plugin: str | None = attrs.field(default=None, kw_only=True)
     distribution: str | None = attrs.field(default=None, kw_only=True)
@@ -164,4 +166,5 @@ class ProviderType:
             "quotas": [attrs.asdict(q) for q in self.quotas],
             "has_check": bool(self.has_check),
             "priority": self.priority,
+            "simulates": self.simulates,
         }

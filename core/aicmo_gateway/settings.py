@@ -61,6 +61,24 @@ def _describe(tp: Any) -> str:
     return " or ".join(parts)
 
 
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _parse_scalar(text: str, tp: Any) -> Any:
+    """A string read as an int, float or bool (environment values are strings)."""
+    text = text.strip()
+    try:
+        if tp is int:
+            return int(text)
+        if tp is float:
+            return float(text)
+    except ValueError:
+        return None
+    lowered = text.lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else None
+
+
 def _coerce(value: Any, tp: Any, base: Path | None = None) -> tuple[bool, Any]:
     """Return (ok, converted) for the simple types config files can express."""
     alts = _alternatives(tp)
@@ -73,6 +91,10 @@ def _coerce(value: Any, tp: Any, base: Path | None = None) -> tuple[bool, Any]:
             return True, Secret(value) if isinstance(value, str) else value
         if alt is bool and isinstance(value, bool):
             return True, value
+        if isinstance(value, str) and alt in (int, float, bool):  # e.g. from ${ENV_VAR}
+            parsed = _parse_scalar(value, alt)
+            if parsed is not None:
+                return True, parsed
         if alt is int and isinstance(value, int) and not isinstance(value, bool):
             return True, value
         if alt is float and isinstance(value, int | float) and not isinstance(value, bool):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import time
 from collections import deque
@@ -81,19 +82,33 @@ class ProviderSlot:
         return text
 
 
-async def _call(method: Callable[..., Any], arg: Any) -> Any:
+@functools.lru_cache(maxsize=1024)
+def _takes_key(function: Callable[..., Any]) -> bool:
+    try:
+        return "idempotency_key" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+async def _call(method: Callable[..., Any], arg: Any, key: str | None = None) -> Any:
+    """Call a port method, async or in a worker thread; pass the key if it takes one."""
+    target = getattr(method, "__func__", method)
+    kwargs = {"idempotency_key": key} if key is not None and _takes_key(target) else {}
     if inspect.iscoroutinefunction(method):
-        return await method(arg)
-    result = await asyncio.to_thread(method, arg)
+        return await method(arg, **kwargs)
+    result = await asyncio.to_thread(method, arg, **kwargs)
     if inspect.isawaitable(result):
         return await result
     return result
 
 
-async def invoke(slot: ProviderSlot, op: Operation, payload: Any) -> Any:
-    """Call the operation on the provider; batch operations use a native batch or map."""
+async def invoke(slot: ProviderSlot, op: Operation, payload: Any, key: str | None = None) -> Any:
+    """Call the operation on the provider; batch operations use a native batch or map.
+
+    A port method that declares an ``idempotency_key`` keyword receives the call's key.
+    """
     if op.batch_of is None:
-        return await _call(getattr(slot.provider, op.name), payload)
+        return await _call(getattr(slot.provider, op.name), payload, key)
     native = getattr(slot.provider, op.name, None)
     items = list(payload)
     if callable(native):

@@ -80,6 +80,7 @@ async def failover(
                 ctx.attempts[-1] = attrs.evolve(ctx.attempts[-1], action=Action.DONE)
             return empty
         if ambiguous is not None:
+            _mark_stop(ctx, ambiguous_from)
             return Final(Status.UNCERTAIN, None, ambiguous_from, ambiguous.reason)
         if tried or closest is None or waited:
             break
@@ -92,6 +93,7 @@ async def failover(
             if out.result is Result.DONE:
                 return Final(out.status or Status.OK, out.value, slot.name, out.reason)
             if out.result is Result.AMBIGUOUS:
+                _mark_stop(ctx, slot.name)
                 return Final(Status.UNCERTAIN, None, slot.name, out.reason)
             break
         if policy == "wait" and math.isfinite(wait) and (left is None or wait < left):
@@ -138,12 +140,12 @@ async def fanout(
         status = Status.REJECTED
     else:
         status = Status.FAILED
-    failed = [f"{n}: {s.value}" for n, s in statuses.items() if s is not Status.OK]
-    reason = (
-        ("; ".join(failed) + (" — " + "; ".join(ctx.reasons) if ctx.reasons else ""))
-        if failed
-        else None
-    )
+    failed = [n for n, s in statuses.items() if s is not Status.OK]
+    reason = None
+    if failed:
+        reason = f"not delivered by {', '.join(failed)}"
+        if ctx.reasons:
+            reason += ": " + "; ".join(ctx.reasons)
     return Final(status, values, ",".join(n for n in values), reason)
 
 
@@ -180,7 +182,7 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
     finally:
         for task, slot in running.items():
             task.cancel()
-            ctx.attempts.append(
+            ctx.record(
                 Attempt(
                     slot.name,
                     slot.type.name,
@@ -194,6 +196,15 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
         if running:
             await asyncio.gather(*running, return_exceptions=True)
     return Final(Status.FAILED, None, None, "; ".join(ctx.reasons) or "no provider answered")
+
+
+def _mark_stop(ctx: CallContext, provider: str | None) -> None:
+    """The ambiguous attempt ended the call: record it as the stop it turned out to be."""
+    for i in range(len(ctx.attempts) - 1, -1, -1):
+        attempt = ctx.attempts[i]
+        if attempt.provider == provider and attempt.error is not None:
+            ctx.attempts[i] = attrs.evolve(attempt, action=Action.STOP)
+            return
 
 
 def _hedge_delay(slots: Sequence[ProviderSlot], ctx: CallContext) -> float:

@@ -34,6 +34,7 @@ def aicmo_email_senders() -> list[ProviderType]:
             NoopEmailSender,
             "sends nothing (performed=False), for tests and dry runs",
             priority=NOOP_PRIORITY,
+            simulates=True,
         ),
     ]
 
@@ -54,6 +55,7 @@ def aicmo_reply_fetchers() -> list[ProviderType]:
             NoopReplyFetcher,
             "finds no replies; the cursor stays unchanged",
             priority=NOOP_PRIORITY,
+            simulates=True,
         ),
     ]
 
@@ -75,6 +77,7 @@ def aicmo_crm_syncers() -> list[ProviderType]:
             NoopCrmSyncer,
             "stores nothing (performed=False), for tests and dry runs",
             priority=NOOP_PRIORITY,
+            simulates=True,
         ),
     ]
 
@@ -89,6 +92,7 @@ def aicmo_lead_enrichers() -> list[ProviderType]:
             NoopLeadEnricher,
             "finds nothing (found=False), for tests and dry runs",
             priority=NOOP_PRIORITY,
+            simulates=True,
         )
     ]
 
@@ -103,6 +107,7 @@ def aicmo_email_verifiers() -> list[ProviderType]:
             NoopEmailVerifier,
             "checks nothing: every verdict is unknown",
             priority=NOOP_PRIORITY,
+            simulates=True,
         )
     ]
 
@@ -117,6 +122,7 @@ def aicmo_social_posters() -> list[ProviderType]:
             NoopSocialPoster,
             "publishes nothing (performed=False), for tests and dry runs",
             priority=NOOP_PRIORITY,
+            simulates=True,
         )
     ]
 
@@ -131,5 +137,6 @@ def aicmo_webhook_dispatchers() -> list[ProviderType]:
             NoopWebhookDispatcher,
             "delivers nothing (performed=False), for tests and dry runs",
             priority=NOOP_PRIORITY,
+            simulates=True,
         )
     ]

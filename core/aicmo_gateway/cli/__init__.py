@@ -5,6 +5,7 @@ Exit codes: 0 when all is well, 1 when problems were found, 2 for a usage error.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -13,7 +14,14 @@ from loguru import logger
 from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
 from aicmo_gateway.cli.demo import demo
 from aicmo_gateway.cli.observe import explain, status
-from aicmo_gateway.plugins import CORE_DISTRIBUTION, Registry, core_version
+from aicmo_gateway.errors import PluginError
+from aicmo_gateway.plugins import (
+    CORE_DISTRIBUTION,
+    ENV_STRICT,
+    ENV_TRACE,
+    Registry,
+    core_version,
+)
 
 __all__ = ["main"]
 
@@ -48,9 +56,10 @@ def cli(verbose: int) -> None:
     Configuration comes from --config, $AICMO_GATEWAY_CONFIG or ./aicmo-gateway.toml.
     """
     logger.remove()
-    if verbose:
+    tracing = os.environ.get(ENV_TRACE, "").strip().lower() in {"1", "true", "yes", "on"}
+    if verbose or tracing:
         logger.enable("aicmo_gateway")
-        logger.add(sys.stderr, level="DEBUG" if verbose > 1 else "WARNING")
+        logger.add(sys.stderr, level="DEBUG" if verbose > 1 or tracing else "WARNING")
 
 
 cli.add_command(plugins)
@@ -63,4 +72,12 @@ cli.add_command(demo)
 
 
 def main() -> None:
-    cli(prog_name="aicmo-gateway")
+    try:
+        cli(prog_name="aicmo-gateway")
+    except PluginError as exc:  # AICMO_GATEWAY_STRICT_PLUGINS=1 turned a quarantine into this
+        click.echo(f"error: {exc}", err=True)
+        click.echo(
+            f"unset {ENV_STRICT} to quarantine the plugin and carry on, or fix or uninstall it",
+            err=True,
+        )
+        raise SystemExit(1) from None

@@ -28,7 +28,8 @@ _config_option = click.option(
 def plugins(as_json: bool) -> None:
     """List installed plugins: distribution, version, status and provider types.
 
-    Exits 1 when a plugin is quarantined or a plugin switch names nothing installed.
+    Exits 1 when a plugin is quarantined or has a warning (e.g. a misspelt hook), or a
+    plugin switch names nothing installed.
     """
     registry = Registry.discover()
     if as_json:
@@ -55,7 +56,7 @@ def plugins(as_json: bool) -> None:
                 click.echo(f"\nwarning: {info.name} ({info.distribution}): {warning}")
         for problem in registry.problems:
             click.echo(f"\nwarning: {problem}")
-    if registry.quarantined or registry.problems:
+    if registry.quarantined or registry.problems or any(p.warnings for p in registry.plugins):
         raise SystemExit(1)
 
 

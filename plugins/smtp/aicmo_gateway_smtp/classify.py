@@ -146,6 +146,10 @@ def recipients_refused(refused: Mapping[str, tuple[int, str]], *, server: str) -
     return InvalidInput(f"{what}; nothing was sent")
 
 
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    return str(getattr(exc, "reason", None) or exc)
+
+
 def _reason(exc: BaseException) -> str:
     """The most telling text in an exception and its causes (TLS errors hide in causes)."""
     seen: list[BaseException] = []
@@ -153,13 +157,13 @@ def _reason(exc: BaseException) -> str:
     while current is not None and current not in seen:
         seen.append(current)
         if isinstance(current, ssl.SSLCertVerificationError):
-            detail = current.verify_message or current.reason or str(current)
+            detail = getattr(current, "verify_message", None) or _ssl_reason(current)
             return (
                 f"the server's TLS certificate was not trusted ({detail}); set ca_file to "
                 "the CA bundle that signed it, or verify_certificates = false for a test server"
             )
         if isinstance(current, ssl.SSLError):
-            return f"the TLS handshake failed ({current.reason or current})"
+            return f"the TLS handshake failed ({_ssl_reason(current)})"
         current = current.__cause__ or current.__context__
     text = str(exc) or type(exc).__name__
     return _text(text)

@@ -70,18 +70,18 @@ async def open_session(settings: SmtpSettings, tls: ssl.SSLContext | None) -> SM
             stage = "auth"
             await _login(client, settings, where)
     except ProviderError:
-        client.close()
+        close_session(client)
         raise
     except SMTPResponseException as exc:
-        client.close()
+        close_session(client)
         if stage == "connect":
             stage = "greeting"
         raise reply_error(exc.code, exc.message, stage=stage, server=where) from None
     except (SMTPException, OSError, ssl.SSLError) as exc:
-        client.close()
+        close_session(client)
         raise network_failure(exc, stage=stage, server=where) from None
     except BaseException:
-        client.close()
+        close_session(client)
         raise
     return client
 

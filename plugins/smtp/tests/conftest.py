@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import gc
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -65,7 +66,9 @@ class Handler:
         self.quits = 0
         self._mails_per_session: dict[int, int] = {}
 
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:  # noqa: E501
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         count = self._mails_per_session.get(id(session), 0) + 1
         self._mails_per_session[id(session)] = count
         if self.expire_reused_sessions and count > 1:
@@ -74,7 +77,9 @@ class Handler:
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:  # noqa: E501
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if address in self.reject:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
@@ -125,7 +130,9 @@ class LocalSmtpServer:
         self._thread = threading.Thread(target=self._run, name="test-smtpd", daemon=True)
         self._ready = threading.Event()
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:  # noqa: E501
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         ok = isinstance(data, LoginPassword) and self.credentials == (
             data.login.decode(),
             data.password.decode(),
@@ -256,3 +263,10 @@ def settings_for(tls: Tls) -> Callable[..., dict[str, Any]]:
         return values
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    """Collect garbage after each test, so a leaked socket fails the test that leaked it."""
+    yield
+    gc.collect()

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-
-from aicmo_gateway.ports import EmailMessage
 from aicmo_gateway_smtp.plugin import smtp_sender
 from aicmo_gateway_smtp.sender import SmtpSender
+
+from aicmo_gateway.ports import EmailMessage
 
 
 @pytest.fixture
@@ -63,9 +63,7 @@ async def test_a_connection_the_server_closed_is_replaced(smtp_server, sender):
     assert server.connections == 2
 
 
-async def test_a_session_the_server_timed_out_is_retried_on_a_new_connection(
-    smtp_server, sender
-):
+async def test_a_session_the_server_timed_out_is_retried_on_a_new_connection(smtp_server, sender):
     server = smtp_server("starttls", expire_reused_sessions=True)
     provider = sender(server)
     await provider.send(message(1))
