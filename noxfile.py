@@ -45,7 +45,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHONS[0])
 def typing(session: nox.Session) -> None:
     """mypy, strict, over the core package."""
-    session.install("-e", ".", "mypy>=1.10")
+    session.install("-e", ".[test]", "mypy>=1.10")
     session.run("mypy")
 
 

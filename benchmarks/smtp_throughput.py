@@ -15,8 +15,12 @@ same run, to the same server by:
 Variants: ``plain`` (no TLS, no login) and ``starttls`` (STARTTLS and AUTH on
 every connection, certificates from a throw-away test CA).
 
-Run: ``python benchmarks/smtp_throughput.py [--messages 500] [--variant plain starttls]``
-(needs the plugin installed with its ``test`` extra: aiosmtpd, trustme).
+``--rtt-ms`` puts a proxy between clients and server that delays every byte by
+half the round trip each way (and the connection by one round trip), as a
+network between an application and a mail provider does.
+
+Run: ``python benchmarks/smtp_throughput.py [--messages 500] [--variant plain starttls]
+[--rtt-ms 10]`` (needs the plugin installed with its ``test`` extra: aiosmtpd, trustme).
 """
 
 from __future__ import annotations
@@ -44,8 +48,48 @@ LOCAL_HOSTNAME = "bench-client.example.com"
 # -- the server (child process) ------------------------------------------------------
 
 
+async def delayed_proxy(upstream: int, rtt: float) -> asyncio.Server:
+    """A TCP proxy to ``upstream`` that delays every byte by ``rtt / 2`` in each direction.
+
+    The connection itself becomes usable one ``rtt`` after accept (the TCP handshake).
+    """
+    loop = asyncio.get_running_loop()
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                due, data = await queue.get()
+                if not data:
+                    break
+                await asyncio.sleep(max(0.0, due - loop.time()))
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        delivery = asyncio.create_task(deliver())
+        try:
+            while data := await reader.read(65536):
+                queue.put_nowait((loop.time() + rtt / 2, data))
+        except ConnectionError:
+            pass
+        queue.put_nowait((0.0, b""))
+        await delivery
+
+    async def accept(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(rtt)
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", upstream)
+        await asyncio.gather(
+            pump(client_r, server_w), pump(server_r, client_w), return_exceptions=True
+        )
+
+    return await asyncio.start_server(accept, "127.0.0.1", 0)
+
+
 def serve(
     cert_files: tuple[str, str] | None,
+    rtt_ms: float,
     port_out: Any,
     messages: Synchronized[int],
     connections: Synchronized[int],
@@ -82,6 +126,9 @@ def serve(
         )
 
     server = loop.run_until_complete(loop.create_server(factory, "127.0.0.1", 0))
+    if rtt_ms > 0:
+        upstream = server.sockets[0].getsockname()[1]
+        server = loop.run_until_complete(delayed_proxy(upstream, rtt_ms / 1000))
     port_out.send(server.sockets[0].getsockname()[1])
     loop.run_forever()
 
@@ -108,9 +155,7 @@ def build_messages(count: int) -> list[Any]:
 def smtplib_loop(port: int, messages: list[Any], tls: ssl.SSLContext | None) -> None:
     from aicmo_gateway.mime import SMTP_POLICY, build_message
 
-    rendered = [
-        (m.recipients, build_message(m).as_bytes(policy=SMTP_POLICY)) for m in messages
-    ]
+    rendered = [(m.recipients, build_message(m).as_bytes(policy=SMTP_POLICY)) for m in messages]
     for recipients, data in rendered:
         with smtplib.SMTP("127.0.0.1", port, local_hostname=LOCAL_HOSTNAME, timeout=30) as smtp:
             if tls is not None:
@@ -130,9 +175,7 @@ def plugin_sends(port: int, messages: list[Any], ca_file: str | None, pool_size:
         "security": "none",
     }
     if ca_file:
-        settings.update(
-            security="starttls", ca_file=ca_file, username=USERNAME, password=PASSWORD
-        )
+        settings.update(security="starttls", ca_file=ca_file, username=USERNAME, password=PASSWORD)
     sender = smtp_sender(**settings)
 
     async def run() -> None:
@@ -187,7 +230,7 @@ def measure(
     }
 
 
-def run_variant(variant: str, count: int, workdir: Path) -> list[dict[str, Any]]:
+def run_variant(variant: str, count: int, rtt_ms: float, workdir: Path) -> list[dict[str, Any]]:
     tls_client = None
     cert_files = None
     ca_file = None
@@ -208,7 +251,7 @@ def run_variant(variant: str, count: int, workdir: Path) -> list[dict[str, Any]]
     messages, connections = ctx.Value("i", 0), ctx.Value("i", 0)
     port_in, port_out = ctx.Pipe(duplex=False)
     server = ctx.Process(
-        target=serve, args=(cert_files, port_out, messages, connections), daemon=True
+        target=serve, args=(cert_files, rtt_ms, port_out, messages, connections), daemon=True
     )
     server.start()
     try:
@@ -251,13 +294,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variant", nargs="+", choices=["plain", "starttls"], default=["plain", "starttls"]
     )
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=0.0,
+        help="simulated network round trip between client and server (0: plain loopback)",
+    )
     args = parser.parse_args(argv)
     print(f"machine: {machine()}")
     print(f"command: python {' '.join([sys.argv[0], *(argv or sys.argv[1:])])}")
-    print(f"{args.messages} messages per client, server: aiosmtpd in a child process\n")
+    network = f"{args.rtt_ms:g} ms simulated round trip" if args.rtt_ms else "loopback"
+    print(f"{args.messages} messages per client, aiosmtpd in a child process, {network}\n")
     with tempfile.TemporaryDirectory() as tmp:
         for variant in args.variant:
-            rows = run_variant(variant, args.messages, Path(tmp))
+            rows = run_variant(variant, args.messages, args.rtt_ms, Path(tmp))
             base = rows[0]["rate"]
             print(f"### {variant}\n")
             print("| client | messages/s | seconds | connections | vs smtplib |")
