@@ -8,6 +8,8 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
+# Test on every supported Python that is installed; CI machines need not have all of them.
+nox.options.error_on_missing_interpreters = False
 nox.options.sessions = ["tests", "plugin_tests", "lint", "typing", "docs"]
 
 ROOT = Path(__file__).parent
@@ -44,9 +46,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def typing(session: nox.Session) -> None:
-    """mypy, strict, over the core package."""
-    session.install("-e", ".[test]", "mypy>=1.10")
+    """mypy, strict, over the core package and each plugin package."""
+    session.install("-e", ".[test]", "mypy>=1.10", *(f"-e./plugins/{name}" for name in PLUGINS))
     session.run("mypy")
+    for name in PLUGINS:
+        session.run("mypy", "--strict", f"plugins/{name}/aicmo_gateway_{name}")
 
 
 @nox.session(python=PYTHONS[0])
@@ -54,6 +58,13 @@ def docs(session: nox.Session) -> None:
     """Build the documentation; warnings are errors."""
     session.install("-e", ".", "mkdocs>=1.6")
     session.run("mkdocs", "build", "--strict", "--site-dir", str(session.create_tmp() + "/site"))
+
+
+@nox.session(python=PYTHONS[0])
+def bench(session: nox.Session) -> None:
+    """Benchmarks; results are recorded in benchmarks/README.md."""
+    session.install("-e", ".", "-e", "plugins/smtp[test]")
+    session.run("python", "benchmarks/smtp_throughput.py", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

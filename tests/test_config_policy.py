@@ -175,3 +175,31 @@ def test_a_relative_state_dir_is_relative_to_the_config_file(tmp_path, registry)
     path.parent.mkdir()
     path.write_text('[gateway]\nstate_dir = "state"\n', encoding="utf-8")
     assert load_config(path, env={}, registry=registry).state_dir == tmp_path / "conf" / "state"
+
+
+def test_limits_a_provider_instance_reports_apply_unless_the_config_overrides_them():
+    import types
+
+    from aicmo_gateway import ProviderType, hookimpl
+
+    class Preset:
+        quotas = (Quota(limit=500, period="day"),)
+        rate_limit = RateLimit(per_second=1, burst=5)
+
+        def send(self, message): ...
+
+    @hookimpl
+    def aicmo_email_senders():
+        return ProviderType(name="preset", factory=Preset)
+
+    registry = Registry.from_plugins(
+        {"p": types.SimpleNamespace(aicmo_email_senders=aicmo_email_senders)}
+    )
+    plain = Gateway.from_config(config(ptype="preset"), registry=registry, env={})
+    (slot,) = plain.chains["email_sending"].slots
+    assert slot.policy.quotas == (Quota(limit=500, period="day"),)
+    assert slot.policy.rate_limit == RateLimit(per_second=1, burst=5)
+    tuned = Gateway.from_config(
+        config(ptype="preset", provider_extra={"daily_quota": 20}), registry=registry, env={}
+    )
+    assert tuned.chains["email_sending"].slots[0].policy.quotas == (Quota(limit=20, period="day"),)

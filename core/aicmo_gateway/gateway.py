@@ -34,6 +34,7 @@ from aicmo_gateway.outcome import CallRecord
 from aicmo_gateway.plugins import Registry
 from aicmo_gateway.policy import parse_provider_policy
 from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
+from aicmo_gateway.provider_type import Quota, RateLimit
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.settings import check_settings, is_secret_key
 from aicmo_gateway.slot import ProviderSlot, loop_time
@@ -266,7 +267,8 @@ def _build_chains(
                     )
                 )
                 continue
-            policy, policy_problems = parse_provider_policy(inst.reserved, pt.rate_limit, pt.quotas)
+            rate, quotas = _instance_limits(provider, pt)
+            policy, policy_problems = parse_provider_policy(inst.reserved, rate, quotas)
             for suffix, message, fix in policy_problems:
                 problems.append(ConfigProblem(config.source, f"{key}.{suffix}", message, fix))
             if policy_problems:
@@ -291,6 +293,19 @@ def _build_chains(
     if problems:
         raise ConfigError(problems)
     return chains
+
+
+def _instance_limits(provider: Any, pt: Any) -> tuple[RateLimit | None, tuple[Quota, ...]]:
+    """The limits a provider instance reports (``provider.quotas``, ``provider.rate_limit``),
+    e.g. from a preset, else its type's declared ones. Config keys override both."""
+    quotas = getattr(provider, "quotas", None)
+    rate = getattr(provider, "rate_limit", None)
+    found_quotas = (
+        tuple(quotas)
+        if isinstance(quotas, tuple | list) and all(isinstance(q, Quota) for q in quotas)
+        else pt.quotas
+    )
+    return (rate if isinstance(rate, RateLimit) else pt.rate_limit), found_quotas
 
 
 def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError) -> ConfigProblem:

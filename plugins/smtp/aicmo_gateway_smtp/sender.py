@@ -195,7 +195,7 @@ class SmtpSender:
                 raise reply_error(reply.code, reply.message, stage=stage, server=self.server)
         except (SMTPException, OSError) as exc:
             error = network_failure(exc, stage=stage, server=self.server)
-            if stage == "mail" and lease.reused:
+            if stage == "mail" and lease.reused and isinstance(exc, ConnectionError):
                 raise _StaleSession(error) from None
             raise error from None
         reply = await self._content(client, envelope.data)

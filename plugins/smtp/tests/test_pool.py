@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -59,6 +60,18 @@ async def test_a_connection_the_server_closed_is_replaced(smtp_server, sender):
     server.drop_connections()
     await asyncio.sleep(0.2)
     await provider.send(message(2))
+    assert len(server.messages) == 2
+    assert server.connections == 2
+
+
+async def test_a_dead_connection_found_at_mail_is_retried_on_a_new_one(smtp_server, sender):
+    server = smtp_server("starttls")
+    provider = sender(server)
+    await provider.send(message(1))
+    server.drop_connections()
+    time.sleep(0.2)  # blocking on purpose: the client's loop does not see the close before MAIL
+    receipt = await provider.send(message(2))
+    assert receipt.accepted == ("lead2@example.com",)
     assert len(server.messages) == 2
     assert server.connections == 2
 
