@@ -21,13 +21,14 @@ from aicmo_gateway.errors import (
     Unavailable,
     UnknownProviderType,
 )
-from aicmo_gateway.gateway import CheckResult, Gateway, SyncGateway
+from aicmo_gateway.gateway import CheckResult, Gateway
 from aicmo_gateway.health import BreakerState, Health, HealthPolicy, HealthSnapshot
 from aicmo_gateway.hookspecs import hookimpl
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, OutcomeError, Status
 from aicmo_gateway.plugins import Registry
 from aicmo_gateway.provider_type import Idempotency, ProviderType, Quota, RateLimit
 from aicmo_gateway.secret import Secret
+from aicmo_gateway.sync import SyncGateway
 
 logger.disable("aicmo_gateway")
 

@@ -1,0 +1,166 @@
+"""Building chains from a validated config: providers from their factories, with policies."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from email.utils import parseaddr
+from typing import Any
+
+import attrs
+
+from aicmo_gateway.audit import AuditTrail
+from aicmo_gateway.budget import RetryBudget
+from aicmo_gateway.chain import Chain
+from aicmo_gateway.config import GatewayConfig, ProviderConfig
+from aicmo_gateway.errors import ConfigError, ConfigProblem
+from aicmo_gateway.ledger import MemoryLedger
+from aicmo_gateway.plugins import Registry
+from aicmo_gateway.policy import parse_provider_policy
+from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
+from aicmo_gateway.provider_type import Quota, RateLimit
+from aicmo_gateway.secret import Secret
+from aicmo_gateway.settings import check_settings, is_secret_key
+from aicmo_gateway.slot import ProviderSlot, loop_time
+
+__all__ = ["build_chains"]
+
+_UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
+_MISSING = re.compile(r"missing \d+ required (?:keyword-only |positional )?arguments?: (.+)")
+
+
+def prepare_payload(operation: str, payload: Any, key: str | None) -> Any:
+    """Carry the idempotency key into the payload where the protocol has a place for it."""
+    if key is None:
+        return payload
+    if isinstance(payload, EmailMessage) and payload.message_id is None:
+        from aicmo_gateway.mime import message_id_for_key
+
+        domain = parseaddr(payload.sender or "")[1].partition("@")[2] or "aicmo-gateway.local"
+        return attrs.evolve(payload, message_id=message_id_for_key(key, domain))
+    if isinstance(payload, WebhookEvent) and payload.id is None:
+        return attrs.evolve(payload, id=key)
+    return payload
+
+
+def _secrets_of(inst: ProviderConfig, settings: Mapping[str, Any]) -> tuple[str, ...]:
+    found = []
+    for key, value in settings.items():
+        if isinstance(value, Secret):
+            found.append(value.reveal())
+        elif isinstance(value, str) and (key in inst.from_env or is_secret_key(key)):
+            found.append(value)
+    return tuple(v for v in found if len(v) >= 4)
+
+
+def build_chains(
+    config: GatewayConfig,
+    registry: Registry,
+    audit: AuditTrail,
+    notify: Callable[..., None] | None = None,
+) -> dict[str, Chain]:
+    problems: list[ConfigProblem] = []
+    ledger = MemoryLedger()
+    chains: dict[str, Chain] = {}
+    for capability, cap in config.capabilities.items():
+        spec = PORTS[capability]
+        slots = []
+        for name in cap.providers:
+            inst = config.providers[name]
+            key = f"providers.{name}"
+            pt = registry.get(capability, inst.type)
+            settings, _ = check_settings(pt.settings, dict(inst.settings), base=config.base_dir)
+            try:
+                provider = pt.factory(**settings)
+            except TypeError as exc:
+                problems.append(_factory_problem(config.source, key, inst, exc))
+                continue
+            except Exception as exc:  # a factory's own check of its settings, or a plugin bug
+                problems.append(
+                    ConfigProblem(
+                        config.source,
+                        key,
+                        f"type {inst.type!r} refused its settings: {exc}",
+                        f"correct the settings in [{key}]",
+                    )
+                )
+                continue
+            missing = [
+                op.name
+                for op in spec.single_operations
+                if not callable(getattr(provider, op.name, None))
+            ]
+            if missing:
+                problems.append(
+                    ConfigProblem(
+                        config.source,
+                        key,
+                        f"type {inst.type!r} from {pt.distribution} built an object without "
+                        f"{', '.join(missing)}(), so it cannot serve {capability}",
+                        f"report this to the maintainers of {pt.distribution}",
+                    )
+                )
+                continue
+            rate, quotas = _instance_limits(provider, pt)
+            policy, policy_problems = parse_provider_policy(inst.reserved, rate, quotas)
+            for suffix, message, fix in policy_problems:
+                problems.append(ConfigProblem(config.source, f"{key}.{suffix}", message, fix))
+            if policy_problems:
+                continue
+            budget = RetryBudget(
+                cap.policy.retry_budget_ratio,
+                cap.policy.retry_budget_min_per_second,
+                clock=loop_time,
+            )
+            slots.append(
+                ProviderSlot(name, pt, provider, _secrets_of(inst, settings), policy, budget=budget)
+            )
+        chains[capability] = Chain(
+            spec,
+            slots,
+            policy=cap.policy,
+            notify=notify or registry.notify,
+            prepare=prepare_payload,
+            ledger=ledger,
+            audit=audit,
+        )
+    if problems:
+        raise ConfigError(problems)
+    return chains
+
+
+def _instance_limits(provider: Any, pt: Any) -> tuple[RateLimit | None, tuple[Quota, ...]]:
+    """The limits a provider instance reports (``provider.quotas``, ``provider.rate_limit``),
+    e.g. from a preset, else its type's declared ones. Config keys override both."""
+    quotas = getattr(provider, "quotas", None)
+    rate = getattr(provider, "rate_limit", None)
+    found_quotas = (
+        tuple(quotas)
+        if isinstance(quotas, tuple | list) and all(isinstance(q, Quota) for q in quotas)
+        else pt.quotas
+    )
+    return (rate if isinstance(rate, RateLimit) else pt.rate_limit), found_quotas
+
+
+def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError) -> ConfigProblem:
+    text = str(exc)
+    unexpected = _UNEXPECTED.search(text)
+    if unexpected:
+        return ConfigProblem(
+            source,
+            f"{key}.{unexpected.group(1)}",
+            f"is not a setting of type {inst.type!r}",
+            "remove it (see the plugin's README for its settings)",
+        )
+    missing = _MISSING.search(text)
+    if missing:
+        names = missing.group(1).replace("'", "").replace(" and ", ", ")
+        return ConfigProblem(
+            source, f"{key}", f"type {inst.type!r} requires {names}", f"add {names} to [{key}]"
+        )
+    return ConfigProblem(
+        source,
+        key,
+        f"type {inst.type!r} refused its settings: {text}",
+        f"correct the settings in [{key}]",
+    )
