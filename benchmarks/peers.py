@@ -87,26 +87,34 @@ def compose(providers: dict[str, Any], operation: str, payload: Callable[[int], 
                 return await breakers[name].call_async(attempt, provider, item)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def call(i: int, c: Call) -> None:
-        item = payload(i)
+    async def perform(item: Any, c: Call | None = None) -> tuple[str, Any]:
+        """Primary, then the next provider on any failure; raises the last error."""
         last: Exception | None = None
         for name, provider in providers.items():
             try:
-                await on(name, provider, item)
+                return name, await on(name, provider, item)
             except CircuitBreakerError as exc:
-                if not c.attempts[name]:
+                if c is not None and not c.attempts[name]:
                     c.skipped.add(name)
                 last = exc
-                continue
             except InvalidInput:
                 raise
             except Exception as exc:
                 last = exc
-                continue
-            c.ok, c.status, c.served_by = True, "ok", name
-            return
-        c.status = f"failed ({type(last).__name__})"
+        assert last is not None
+        raise last
 
+    async def call(i: int, c: Call) -> None:
+        try:
+            c.served_by, _ = await perform(payload(i), c)
+        except InvalidInput:
+            raise
+        except Exception as exc:
+            c.status = f"failed ({type(exc).__name__})"
+            return
+        c.ok, c.status = True, "ok"
+
+    call.perform = perform  # type: ignore[attr-defined]  # the bare call, for overhead.py
     return call
 
 

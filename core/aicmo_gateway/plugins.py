@@ -23,36 +23,53 @@ Names in the lists match a distribution name or an entry-point name.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import enum
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-import importlib_metadata
 import pluggy
 from loguru import logger
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from aicmo_gateway import hookspecs
+from aicmo_gateway.discovery import (
+    BUILTIN_MODULE,
+    CORE_DISTRIBUTION,
+    ENV_DISABLE,
+    ENV_LOAD,
+    ENV_STRICT,
+    ENV_TRACE,
+    GROUP,
+    Candidate,
+    Quarantine,
+    as_provider_types,
+    check_core_requirement,
+    core_version,
+    env_list,
+    find_candidates,
+    hook_warnings,
+    import_candidate,
+)
 from aicmo_gateway.errors import PluginError, UnknownProviderType
 from aicmo_gateway.known_plugins import install_hint
 from aicmo_gateway.ports import HOOK_PORTS, PORTS
 from aicmo_gateway.provider_type import ProviderType
 
-__all__ = ["CORE_DISTRIBUTION", "PluginInfo", "PluginStatus", "Registry"]
+__all__ = [
+    "CORE_DISTRIBUTION",
+    "ENV_DISABLE",
+    "ENV_LOAD",
+    "ENV_STRICT",
+    "ENV_TRACE",
+    "PluginInfo",
+    "PluginStatus",
+    "Registry",
+    "core_version",
+]
 
-GROUP = hookspecs.PROJECT
-CORE_DISTRIBUTION = "aicmo-gateway"
-BUILTIN_MODULE = "aicmo_gateway.builtin.plugin"
-ENV_LOAD = "AICMO_GATEWAY_LOAD_PLUGINS"
-ENV_DISABLE = "AICMO_GATEWAY_DISABLE_PLUGINS"
-ENV_STRICT = "AICMO_GATEWAY_STRICT_PLUGINS"
-ENV_TRACE = "AICMO_GATEWAY_TRACE_PLUGINS"
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -94,110 +111,6 @@ class PluginInfo:
         }
 
 
-def core_version() -> str:
-    try:
-        return importlib_metadata.version(CORE_DISTRIBUTION)
-    except importlib_metadata.PackageNotFoundError:
-        return "0+unknown"
-
-
-def _env_list(env: Mapping[str, str], key: str) -> set[str] | None:
-    raw = env.get(key)
-    if raw is None:
-        return None
-    return {canonicalize_name(p.strip()) for p in raw.split(",") if p.strip()}
-
-
-@attrs.frozen
-class _Candidate:
-    name: str
-    distribution: str
-    version: str
-    module: str
-    entry_point: Any  # importlib_metadata.EntryPoint, or a loaded module/object
-    requires: tuple[str, ...] = ()
-    builtin: bool = False
-
-    def matches(self, names: set[str]) -> bool:
-        return (
-            canonicalize_name(self.distribution) in names or canonicalize_name(self.name) in names
-        )
-
-
-class _Quarantine(Exception):
-    def __init__(self, reason: str, cause: BaseException | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.cause = cause
-
-
-def _candidates(path: Sequence[str] | None) -> list[_Candidate]:
-    found: list[_Candidate] = []
-    seen: set[str] = set()
-    dists = list(
-        importlib_metadata.distributions(path=list(path))
-        if path is not None
-        else importlib_metadata.distributions()
-    )
-    core_found = False
-    if path is not None:  # the core always comes from the running installation
-        with contextlib.suppress(importlib_metadata.PackageNotFoundError):
-            dists.insert(0, importlib_metadata.distribution(CORE_DISTRIBUTION))
-    for dist in dists:
-        dist_name = dist.metadata["Name"] or ""
-        key = canonicalize_name(dist_name)
-        if not dist_name or key in seen:
-            continue
-        seen.add(key)
-        is_core = key == CORE_DISTRIBUTION
-        for ep in dist.entry_points.select(group=GROUP):
-            core_found = core_found or is_core
-            found.append(
-                _Candidate(
-                    name=ep.name,
-                    distribution=dist_name,
-                    version=dist.version,
-                    module=ep.value,
-                    entry_point=ep,
-                    requires=tuple(dist.requires or ()),
-                    builtin=is_core,
-                )
-            )
-    if not core_found:  # running from a source tree without an installed distribution
-        found.append(
-            _Candidate(
-                name="builtin",
-                distribution=CORE_DISTRIBUTION,
-                version=core_version(),
-                module=BUILTIN_MODULE,
-                entry_point=None,
-                builtin=True,
-            )
-        )
-    found.sort(key=lambda c: (not c.builtin, canonicalize_name(c.distribution), c.name))
-    return found
-
-
-def _as_list(result: Any, hook: str) -> list[ProviderType]:
-    if result is None:
-        return []
-    if isinstance(result, ProviderType):
-        return [result]
-    if isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
-        raise _Quarantine(
-            f"{hook} returned {type(result).__name__}, not ProviderType records; "
-            "return a list of ProviderType(...)"
-        )
-    items = list(result)
-    for item in items:
-        if not isinstance(item, ProviderType):
-            raise _Quarantine(
-                f"{hook} returned a {type(item).__name__} ({item!r:.60}), not a ProviderType; "
-                "wrap each provider in ProviderType(name=..., factory=...)"
-            )
-    return items
-
-
 class Registry:
     """The discovered plugins and the provider types they offer, per port."""
 
@@ -228,9 +141,9 @@ class Registry:
             strict=env.get(ENV_STRICT, "").strip().lower() in _TRUE,
             trace=env.get(ENV_TRACE, "").strip().lower() in _TRUE,
         )
-        load = _env_list(env, ENV_LOAD)
-        disable = _env_list(env, ENV_DISABLE) or set()
-        candidates = _candidates(path)
+        load = env_list(env, ENV_LOAD)
+        disable = env_list(env, ENV_DISABLE) or set()
+        candidates = find_candidates(path)
         for wanted, variable in ((load or set(), ENV_LOAD), (disable, ENV_DISABLE)):
             for name in sorted(wanted):
                 if not any(c.matches({name}) for c in candidates):
@@ -261,7 +174,7 @@ class Registry:
         cands = []
         if include_builtin:
             cands.append(
-                _Candidate(
+                Candidate(
                     "builtin",
                     CORE_DISTRIBUTION,
                     core_version(),
@@ -273,14 +186,14 @@ class Registry:
             )
         for name, obj in plugins.items():
             module = getattr(obj, "__name__", name)
-            cands.append(_Candidate(name, name, "0", module, obj))
+            cands.append(Candidate(name, name, "0", module, obj))
         for cand in cands:
             registry._load(cand)
         return registry
 
     # -- loading ----------------------------------------------------------------
 
-    def _add_disabled(self, cand: _Candidate, reason: str) -> None:
+    def _add_disabled(self, cand: Candidate, reason: str) -> None:
         self.plugins.append(
             PluginInfo(
                 cand.name,
@@ -293,19 +206,19 @@ class Registry:
             )
         )
 
-    def _load(self, cand: _Candidate) -> None:
+    def _load(self, cand: Candidate) -> None:
         plugin_id = f"{cand.distribution}:{cand.name}"
         obj: Any = None
         try:
-            self._check_core_requirement(cand)
-            obj = self._import(cand)
+            check_core_requirement(cand)
+            obj = import_candidate(cand)
             try:
                 self.pm.register(obj, name=plugin_id)
             except Exception as exc:
-                raise _Quarantine(f"its hooks do not match the contract: {exc}", exc) from exc
-            warnings = self._hook_warnings(obj, plugin_id)
+                raise Quarantine(f"its hooks do not match the contract: {exc}", exc) from exc
+            warnings = hook_warnings(self.pm, obj)
             provided = self._collect(cand, obj)
-        except _Quarantine as q:
+        except Quarantine as q:
             if obj is not None and self.pm.is_registered(obj):
                 self.pm.unregister(obj)
             self._quarantine(cand, q)
@@ -331,55 +244,7 @@ class Registry:
         for warning in warnings:
             logger.warning("plugin {} ({}): {}", cand.name, cand.distribution, warning)
 
-    def _check_core_requirement(self, cand: _Candidate) -> None:
-        if cand.builtin:
-            return
-        current = core_version()
-        for line in cand.requires:
-            try:
-                req = Requirement(line)
-            except InvalidRequirement:
-                continue
-            if canonicalize_name(req.name) != CORE_DISTRIBUTION:
-                continue
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-                continue
-            if not req.specifier.contains(Version(current), prereleases=True):
-                raise _Quarantine(
-                    f"it requires {CORE_DISTRIBUTION}{req.specifier}, but {current} is "
-                    f"installed; install a release of {cand.distribution} made for "
-                    f"{CORE_DISTRIBUTION} {current}, or a matching core"
-                )
-
-    def _import(self, cand: _Candidate) -> Any:
-        try:
-            if cand.entry_point is None:
-                import importlib
-
-                return importlib.import_module(cand.module)
-            if isinstance(cand.entry_point, importlib_metadata.EntryPoint):
-                return cand.entry_point.load()
-            return cand.entry_point
-        except Exception as exc:
-            raise _Quarantine(
-                f"importing {cand.module} failed: {type(exc).__name__}: {exc}", exc
-            ) from exc
-
-    def _hook_warnings(self, obj: Any, plugin_id: str) -> list[str]:
-        known = [name for name in dir(hookspecs) if name.startswith("aicmo_")]
-        warnings = []
-        for caller in self.pm.get_hookcallers(obj) or []:
-            if not caller.has_spec():
-                guess = difflib.get_close_matches(caller.name, known, n=1)
-                hint = f"; did you mean {guess[0]!r}?" if guess else ""
-                warnings.append(f"{caller.name!r} is not an aicmo-gateway hook{hint}")
-        registered = {c.name for c in self.pm.get_hookcallers(obj) or []}
-        for attr in dir(obj):
-            if attr in known and attr not in registered and callable(getattr(obj, attr)):
-                warnings.append(f"{attr!r} is defined without @hookimpl, so it is never called")
-        return warnings
-
-    def _collect(self, cand: _Candidate, obj: Any) -> list[ProviderType]:
+    def _collect(self, cand: Candidate, obj: Any) -> list[ProviderType]:
         provided: list[ProviderType] = []
         for hook, port in HOOK_PORTS.items():
             for impl in getattr(self.pm.hook, hook).get_hookimpls():
@@ -390,14 +255,14 @@ class Registry:
                 try:
                     result = impl.function()
                 except Exception as exc:
-                    raise _Quarantine(f"{hook} raised {type(exc).__name__}: {exc}", exc) from exc
-                items = _as_list(result, hook)
+                    raise Quarantine(f"{hook} raised {type(exc).__name__}: {exc}", exc) from exc
+                items = as_provider_types(result, hook)
                 if self.trace:
                     logger.debug("hook {} of {}: {}", hook, cand.name, [i.name for i in items])
                 for item in items:
                     if item.port is not None and item.port != port:
                         right = PORTS[item.port].hook if item.port in PORTS else "its own hook"
-                        raise _Quarantine(
+                        raise Quarantine(
                             f"{hook} returned {item.name!r} declared for port {item.port!r}; "
                             f"return it from {right}"
                         )
@@ -415,7 +280,7 @@ class Registry:
             key = (pt.port or "", pt.name)
             owner = self._types.get(key) or seen.get(key)
             if owner is not None:
-                raise _Quarantine(
+                raise Quarantine(
                     f"it provides {pt.port} type {pt.name!r}, which {owner.distribution} "
                     f"{owner.version} already provides; uninstall one of them or set "
                     f"{ENV_DISABLE}={cand.distribution}"
@@ -423,7 +288,7 @@ class Registry:
             seen[key] = pt
         return provided
 
-    def _quarantine(self, cand: _Candidate, q: _Quarantine) -> None:
+    def _quarantine(self, cand: Candidate, q: Quarantine) -> None:
         reason = q.reason
         logger.warning(
             "plugin {} ({} {}) quarantined: {}",

@@ -1,0 +1,187 @@
+"""Finding plugins: installed entry points, the environment switches, per-plugin checks.
+
+Stateless helpers for :class:`aicmo_gateway.plugins.Registry`: which candidates
+exist, whether one may load (core version), loading it, and what is wrong with
+its hooks. A problem that quarantines a plugin is raised as :class:`Quarantine`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import importlib_metadata
+import pluggy
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from aicmo_gateway import hookspecs
+from aicmo_gateway.provider_type import ProviderType
+
+GROUP = hookspecs.PROJECT
+CORE_DISTRIBUTION = "aicmo-gateway"
+BUILTIN_MODULE = "aicmo_gateway.builtin.plugin"
+ENV_LOAD = "AICMO_GATEWAY_LOAD_PLUGINS"
+ENV_DISABLE = "AICMO_GATEWAY_DISABLE_PLUGINS"
+ENV_STRICT = "AICMO_GATEWAY_STRICT_PLUGINS"
+ENV_TRACE = "AICMO_GATEWAY_TRACE_PLUGINS"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def core_version() -> str:
+    try:
+        return importlib_metadata.version(CORE_DISTRIBUTION)
+    except importlib_metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def env_list(env: Mapping[str, str], key: str) -> set[str] | None:
+    raw = env.get(key)
+    if raw is None:
+        return None
+    return {canonicalize_name(p.strip()) for p in raw.split(",") if p.strip()}
+
+
+@attrs.frozen
+class Candidate:
+    name: str
+    distribution: str
+    version: str
+    module: str
+    entry_point: Any  # importlib_metadata.EntryPoint, or a loaded module/object
+    requires: tuple[str, ...] = ()
+    builtin: bool = False
+
+    def matches(self, names: set[str]) -> bool:
+        return (
+            canonicalize_name(self.distribution) in names or canonicalize_name(self.name) in names
+        )
+
+
+class Quarantine(Exception):
+    def __init__(self, reason: str, cause: BaseException | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+
+
+def find_candidates(path: Sequence[str] | None) -> list[Candidate]:
+    found: list[Candidate] = []
+    seen: set[str] = set()
+    dists = list(
+        importlib_metadata.distributions(path=list(path))
+        if path is not None
+        else importlib_metadata.distributions()
+    )
+    core_found = False
+    if path is not None:  # the core always comes from the running installation
+        with contextlib.suppress(importlib_metadata.PackageNotFoundError):
+            dists.insert(0, importlib_metadata.distribution(CORE_DISTRIBUTION))
+    for dist in dists:
+        dist_name = dist.metadata["Name"] or ""
+        key = canonicalize_name(dist_name)
+        if not dist_name or key in seen:
+            continue
+        seen.add(key)
+        is_core = key == CORE_DISTRIBUTION
+        for ep in dist.entry_points.select(group=GROUP):
+            core_found = core_found or is_core
+            found.append(
+                Candidate(
+                    name=ep.name,
+                    distribution=dist_name,
+                    version=dist.version,
+                    module=ep.value,
+                    entry_point=ep,
+                    requires=tuple(dist.requires or ()),
+                    builtin=is_core,
+                )
+            )
+    if not core_found:  # running from a source tree without an installed distribution
+        found.append(
+            Candidate(
+                name="builtin",
+                distribution=CORE_DISTRIBUTION,
+                version=core_version(),
+                module=BUILTIN_MODULE,
+                entry_point=None,
+                builtin=True,
+            )
+        )
+    found.sort(key=lambda c: (not c.builtin, canonicalize_name(c.distribution), c.name))
+    return found
+
+
+def as_provider_types(result: Any, hook: str) -> list[ProviderType]:
+    if result is None:
+        return []
+    if isinstance(result, ProviderType):
+        return [result]
+    if isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
+        raise Quarantine(
+            f"{hook} returned {type(result).__name__}, not ProviderType records; "
+            "return a list of ProviderType(...)"
+        )
+    items = list(result)
+    for item in items:
+        if not isinstance(item, ProviderType):
+            raise Quarantine(
+                f"{hook} returned a {type(item).__name__} ({item!r:.60}), not a ProviderType; "
+                "wrap each provider in ProviderType(name=..., factory=...)"
+            )
+    return items
+
+
+def check_core_requirement(cand: Candidate) -> None:
+    if cand.builtin:
+        return
+    current = core_version()
+    for line in cand.requires:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(req.name) != CORE_DISTRIBUTION:
+            continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        if not req.specifier.contains(Version(current), prereleases=True):
+            raise Quarantine(
+                f"it requires {CORE_DISTRIBUTION}{req.specifier}, but {current} is "
+                f"installed; install a release of {cand.distribution} made for "
+                f"{CORE_DISTRIBUTION} {current}, or a matching core"
+            )
+
+
+def import_candidate(cand: Candidate) -> Any:
+    try:
+        if cand.entry_point is None:
+            import importlib
+
+            return importlib.import_module(cand.module)
+        if isinstance(cand.entry_point, importlib_metadata.EntryPoint):
+            return cand.entry_point.load()
+        return cand.entry_point
+    except Exception as exc:
+        raise Quarantine(
+            f"importing {cand.module} failed: {type(exc).__name__}: {exc}", exc
+        ) from exc
+
+
+def hook_warnings(pm: pluggy.PluginManager, obj: Any) -> list[str]:
+    known = [name for name in dir(hookspecs) if name.startswith("aicmo_")]
+    warnings = []
+    for caller in pm.get_hookcallers(obj) or []:
+        if not caller.has_spec():
+            guess = difflib.get_close_matches(caller.name, known, n=1)
+            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            warnings.append(f"{caller.name!r} is not an aicmo-gateway hook{hint}")
+    registered = {c.name for c in pm.get_hookcallers(obj) or []}
+    for attr in dir(obj):
+        if attr in known and attr not in registered and callable(getattr(obj, attr)):
+            warnings.append(f"{attr!r} is defined without @hookimpl, so it is never called")
+    return warnings
