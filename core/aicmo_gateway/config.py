@@ -1,16 +1,14 @@
-"""Loading and validating ``aicmo-gateway.toml`` (or the same shape as a mapping).
+"""The validated configuration records, finding the config file, and loading it.
 
 Every problem is collected before anything is raised, so ``config check``
 shows them all at once. Each names the file, the table and key, the bad value
-(never a secret's) and the fix. ``${ENV_VAR}`` references are resolved here;
-``${VAR:-default}`` gives a default and ``$$`` writes a literal ``$``.
+(never a secret's) and the fix. The tables are read by
+:mod:`aicmo_gateway.config_tables`.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,18 +18,14 @@ import attrs
 
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.policy import (
-    CAPABILITY_KEYS,
-    PROVIDER_POLICY_KEYS,
     ChainPolicy,
-    parse_chain_policy,
     parse_duration,
-    parse_provider_policy,
 )
-from aicmo_gateway.ports import PORTS, Effect
 from aicmo_gateway.secret import Secret
-from aicmo_gateway.settings import check_settings, is_secret_key
+from aicmo_gateway.settings import is_secret_key
 
 if TYPE_CHECKING:
+    from aicmo_gateway.config_tables import ConfigLoader
     from aicmo_gateway.plugins import Registry
 
 __all__ = [
@@ -48,9 +42,6 @@ __all__ = [
 CONFIG_FILENAME = "aicmo-gateway.toml"
 ENV_CONFIG = "AICMO_GATEWAY_CONFIG"
 GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000, "state_dir": None}
-_REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
-_VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
-_INSTANCE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
 @attrs.frozen
@@ -132,314 +123,10 @@ def find_config(
     return local if local.exists() else None
 
 
-class _Loader:
-    def __init__(
-        self,
-        source: str,
-        env: Mapping[str, str],
-        registry: Registry | None,
-        base: Path | None = None,
-    ) -> None:
-        self.source = source
-        #: relative paths in [gateway] are relative to this folder (the config file's)
-        self.base = base
-        self.env = env
-        self.registry = registry
-        self.problems: list[ConfigProblem] = []
-        self.warnings: list[str] = []
+def _loader() -> type[ConfigLoader]:
+    from aicmo_gateway.config_tables import ConfigLoader
 
-    def problem(self, key: str, message: str, fix: str = "") -> None:
-        self.problems.append(ConfigProblem(self.source, key, message, fix))
-
-    # -- ${ENV} references ----------------------------------------------------
-
-    def resolve(self, value: Any, key: str) -> tuple[Any, bool]:
-        """Resolve references in strings (recursively in lists); return (value, used_env)."""
-        if isinstance(value, list):
-            items = [self.resolve(v, f"{key}[{i}]") for i, v in enumerate(value)]
-            return [v for v, _ in items], any(u for _, u in items)
-        if not isinstance(value, str) or "$" not in value:
-            return value, False
-        used = False
-
-        def sub(match: re.Match[str]) -> str:
-            nonlocal used
-            found = match.group(0)
-            if found == "$$":
-                return "$"
-            inner = match.group(1)
-            var = _VAR.match(inner or "") if inner is not None else None
-            if var is None:
-                self.problem(
-                    key,
-                    f"malformed environment reference {found!r}",
-                    "write ${NAME} with NAME made of letters, digits and '_' "
-                    "(or $$ for a literal '$')",
-                )
-                return ""
-            used = True
-            name, default = var.group(1), var.group(2)
-            if name in self.env:
-                return self.env[name]
-            if default is not None:
-                return default
-            self.problem(
-                key,
-                f"environment variable {name} is not set",
-                f"export {name}=... before running, or write ${{{name}:-default}}",
-            )
-            return ""
-
-        return _REF.sub(sub, value), used
-
-    # -- tables ---------------------------------------------------------------
-
-    def load(self, data: Mapping[str, Any]) -> GatewayConfig:
-        allowed = ("gateway", "capabilities", "providers")
-        for key in data:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                self.problem(
-                    key,
-                    "is not a known table",
-                    (f"did you mean [{close[0]}]? " if close else "")
-                    + "the tables are [gateway], [capabilities.<name>] and [providers.<name>]",
-                )
-        gateway = self.table(data, "gateway")
-        gateway_values = self.gateway(gateway)
-        providers = self.providers(self.table(data, "providers"))
-        capabilities = self.capabilities(self.table(data, "capabilities"), providers)
-        used = {p for cap in capabilities.values() for p in cap.providers}
-        for name in providers:
-            if name not in used:
-                self.warnings.append(
-                    f"{self.source}: providers.{name} is defined but no capability uses it"
-                )
-        if self.problems:
-            raise ConfigError(self.problems)
-        return GatewayConfig(
-            self.source,
-            capabilities,
-            providers,
-            warnings=tuple(self.warnings),
-            base_dir=self.base,
-            **gateway_values,
-        )
-
-    def table(self, data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
-        value = data.get(key, {})
-        if not isinstance(value, Mapping):
-            self.problem(
-                f"{prefix}{key}",
-                f"must be a table, got {type(value).__name__}",
-                f"write it as [{prefix}{key}] followed by key = value lines",
-            )
-            return {}
-        return value
-
-    def gateway(self, table: Mapping[str, Any]) -> dict[str, Any]:
-        for key in table:
-            if key not in GATEWAY_KEYS:
-                close = difflib.get_close_matches(key, list(GATEWAY_KEYS), n=1)
-                self.problem(
-                    f"gateway.{key}",
-                    "is not a gateway setting",
-                    (f"did you mean {close[0]!r}? " if close else "")
-                    + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}",
-                )
-        store, _ = self.resolve(table.get("store", "memory"), "gateway.store")
-        if store != "memory":
-            self.problem(
-                "gateway.store",
-                f"{store!r} is not an available store",
-                'use store = "memory" (shared Redis stores are not in this release)',
-            )
-        dry_run = table.get("dry_run", False)
-        if not isinstance(dry_run, bool):
-            self.problem(
-                "gateway.dry_run",
-                f"expected true or false, got {dry_run!r}",
-                "write dry_run = true or dry_run = false",
-            )
-            dry_run = False
-        audit_size = table.get("audit_size", 1000)
-        if isinstance(audit_size, bool) or not isinstance(audit_size, int) or audit_size < 0:
-            self.problem(
-                "gateway.audit_size",
-                f"expected a whole number of calls (0 or more), got {audit_size!r}",
-                "write audit_size = 1000 (0 keeps no audit trail)",
-            )
-            audit_size = 1000
-        state_dir = None
-        raw_dir, _ = self.resolve(table.get("state_dir"), "gateway.state_dir")
-        if raw_dir is not None:
-            if not isinstance(raw_dir, str) or not raw_dir.strip():
-                self.problem(
-                    "gateway.state_dir",
-                    f"expected a folder path, got {raw_dir!r}",
-                    'write state_dir = ".aicmo-gateway"',
-                )
-            else:
-                state_dir = Path(raw_dir)
-                if not state_dir.is_absolute() and self.base is not None:
-                    state_dir = self.base / state_dir
-        return {
-            "store": str(store),
-            "dry_run": dry_run,
-            "audit_size": audit_size,
-            "state_dir": state_dir,
-        }
-
-    def providers(self, table: Mapping[str, Any]) -> dict[str, ProviderConfig]:
-        result: dict[str, ProviderConfig] = {}
-        for name, body in table.items():
-            key = f"providers.{name}"
-            if not _INSTANCE.match(name):
-                self.problem(
-                    key,
-                    f"{name!r} is not a valid provider instance name",
-                    "use letters, digits, '_' or '-', starting with a letter",
-                )
-                continue
-            if not isinstance(body, Mapping):
-                self.problem(
-                    key,
-                    f"must be a table, got {type(body).__name__}",
-                    f'write [providers.{name}] with a type = "..." line',
-                )
-                continue
-            ptype = body.get("type")
-            if not isinstance(ptype, str) or not ptype:
-                installed = self.all_type_names()
-                self.problem(
-                    f"{key}.type",
-                    "is missing" if ptype is None else f"must be a string, got {ptype!r}",
-                    'add type = "<provider type>"'
-                    + (f"; installed types: {installed}" if installed else ""),
-                )
-                continue
-            settings: dict[str, Any] = {}
-            reserved: dict[str, Any] = {}
-            from_env = set()
-            for skey, svalue in body.items():
-                if skey == "type":
-                    continue
-                resolved, used_env = self.resolve(svalue, f"{key}.{skey}")
-                if used_env:
-                    from_env.add(skey)
-                (reserved if skey in PROVIDER_POLICY_KEYS else settings)[skey] = resolved
-            _, problems = parse_provider_policy(reserved, None, ())
-            for suffix, message, fix in problems:
-                self.problem(f"{key}.{suffix}", message, fix)
-            result[name] = ProviderConfig(name, ptype, settings, frozenset(from_env), reserved)
-        return result
-
-    def all_type_names(self) -> str:
-        if self.registry is None:
-            return ""
-        return ", ".join(sorted({pt.name for pt in self.registry.provider_types()}))
-
-    def capabilities(
-        self, table: Mapping[str, Any], providers: Mapping[str, ProviderConfig]
-    ) -> dict[str, CapabilityConfig]:
-        result: dict[str, CapabilityConfig] = {}
-        for cap, body in table.items():
-            key = f"capabilities.{cap}"
-            if cap not in PORTS:
-                close = difflib.get_close_matches(cap, list(PORTS), n=1)
-                self.problem(
-                    key,
-                    f"{cap!r} is not a capability",
-                    (f"did you mean {close[0]!r}? " if close else "")
-                    + f"capabilities are: {', '.join(PORTS)}",
-                )
-                continue
-            if not isinstance(body, Mapping):
-                self.problem(
-                    key,
-                    f"must be a table, got {type(body).__name__}",
-                    f'write [capabilities.{cap}] with providers = ["..."]',
-                )
-                continue
-            for k in body:
-                if k not in CAPABILITY_KEYS:
-                    close = difflib.get_close_matches(k, CAPABILITY_KEYS, n=1)
-                    self.problem(
-                        f"{key}.{k}",
-                        "is not a capability setting",
-                        (f"did you mean {close[0]!r}? " if close else "")
-                        + f"the keys are: {', '.join(CAPABILITY_KEYS)}",
-                    )
-            names = self.provider_list(body, key, cap, providers)
-            read_only = all(op.effect is Effect.READ for op in PORTS[cap].operations)
-            policy, problems = parse_chain_policy(body, read_only)
-            for suffix, message, fix in problems:
-                self.problem(f"{key}.{suffix}", message, fix)
-            result[cap] = CapabilityConfig(cap, tuple(names), policy)
-        return result
-
-    def provider_list(
-        self, body: Mapping[str, Any], key: str, cap: str, providers: Mapping[str, ProviderConfig]
-    ) -> list[str]:
-        raw = body.get("providers")
-        if raw is None or raw == []:
-            self.problem(
-                f"{key}.providers",
-                "is missing or empty" if raw is None else "is empty",
-                f"list the provider instances to use in order, e.g. providers = "
-                f'["{next(iter(providers), "primary")}"]',
-            )
-            return []
-        if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
-            self.problem(
-                f"{key}.providers",
-                f"must be a list of names, got {raw!r}",
-                'write providers = ["first", "second"]',
-            )
-            return []
-        names: list[str] = []
-        for i, name in enumerate(raw):
-            if name in names:
-                self.problem(
-                    f"{key}.providers[{i}]",
-                    f"{name!r} is listed twice",
-                    "list each provider instance once",
-                )
-                continue
-            names.append(name)
-            inst = providers.get(name)
-            if inst is None:
-                close = difflib.get_close_matches(name, list(providers), n=1)
-                self.problem(
-                    f"{key}.providers[{i}]",
-                    f"{name!r} is not defined",
-                    (f"did you mean {close[0]!r}? " if close else "")
-                    + f"add a [providers.{name}] table with its type",
-                )
-                continue
-            self.check_instance(inst, cap)
-        return names
-
-    def check_instance(self, inst: ProviderConfig, cap: str) -> None:
-        if self.registry is None:
-            return
-        pkey = f"providers.{inst.name}"
-        try:
-            pt = self.registry.get(cap, inst.type)
-        except LookupError:
-            self.problem(
-                f"{pkey}.type",
-                self.registry.explain_unknown(cap, inst.type),
-                f"set type to one of the installed {cap} types, or install the "
-                "plugin that provides it",
-            )
-            return
-        _, problems = check_settings(pt.settings, dict(inst.settings))
-        for p in problems:
-            message = p.message
-            if p.key in inst.from_env:
-                message = message.split(", got ")[0] + " (value from the environment)"
-            self.problem(f"{pkey}.{p.key}", f"{message} (type {inst.type!r})", p.fix)
+    return ConfigLoader
 
 
 def load_config(
@@ -455,7 +142,7 @@ def load_config(
     """
     env = os.environ if env is None else env
     if isinstance(source, Mapping):
-        return _Loader("<mapping>", env, registry).load(source)
+        return _loader()("<mapping>", env, registry).load(source)
     path = Path(source)
     name = str(path)
     if not path.is_file():
@@ -488,4 +175,4 @@ def load_config(
         raise ConfigError(
             [ConfigProblem(name, "", "is not UTF-8 text", "save the file as UTF-8")]
         ) from None
-    return _Loader(name, env, registry, path.resolve().parent).load(data)
+    return _loader()(name, env, registry, path.resolve().parent).load(data)
