@@ -62,9 +62,16 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[0])
 def bench(session: nox.Session) -> None:
-    """Benchmarks; results are recorded in benchmarks/README.md."""
+    """SMTP throughput: pooled connections vs a new smtplib connection per message."""
     session.install("-e", ".", "-e", "plugins/smtp[test]")
     session.run("python", "benchmarks/smtp_throughput.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def bench_chain(session: nox.Session) -> None:
+    """Chain scenarios and overhead versus tenacity+aiobreaker+timeout and LiteLLM's Router."""
+    session.install("-e", ".[test]", "tenacity>=9", "aiobreaker>=1.2", "litellm")
+    session.run("python", "-m", "benchmarks.run", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

@@ -230,7 +230,7 @@ def statuses(calls: list[Call]) -> dict[str, int]:
 
 # -- aiobreaker on the virtual clock ------------------------------------------------------
 
-_EPOCH = datetime(2025, 1, 1)  # noqa: DTZ001  # aiobreaker compares naive datetimes
+_EPOCH = datetime(2025, 1, 1)  # aiobreaker compares naive datetimes
 
 
 class _VirtualDatetime(datetime):
