@@ -160,16 +160,43 @@ async def test_an_ambiguous_write_is_uncertain_and_not_sent_elsewhere():
     assert INSTANCES["p1"].calls == []
 
 
-async def test_an_ambiguous_write_falls_back_to_a_provider_honouring_the_key():
+async def test_an_ambiguous_write_is_retried_with_the_same_key_where_it_is_honoured():
     gateway = gateway_for(
         "email_sending", [Ambiguous("timeout after DATA")], ["ok"], ptype="scripted-idem"
     )
     outcome = await gateway.email_sending.send(MESSAGE)
     assert outcome.status is Status.OK
-    assert outcome.provider == "p1"
-    (first,) = INSTANCES["p0"].calls
-    (second,) = INSTANCES["p1"].calls
+    assert outcome.provider == "p0"
+    first, second = INSTANCES["p0"].calls
     assert first.message_id == second.message_id
+    assert INSTANCES["p1"].calls == []
+
+
+async def test_an_ambiguous_write_never_moves_to_another_provider_by_default():
+    gateway = gateway_for(
+        "email_sending",
+        [Ambiguous("timeout"), Ambiguous("timeout again")],
+        ["ok"],
+        ptype="scripted-idem",
+    )
+    outcome = await gateway.email_sending.send(MESSAGE)
+    assert outcome.status is Status.UNCERTAIN
+    assert INSTANCES["p1"].calls == []
+    assert "only de-duplicates where it was seen" in outcome.attempts[-1].detail
+
+
+async def test_fallback_after_ambiguous_idempotent_allows_providers_honouring_keys():
+    gateway = gateway_for(
+        "email_sending",
+        [Ambiguous("timeout"), Ambiguous("timeout again")],
+        ["ok"],
+        ptype="scripted-idem",
+        fallback_after_ambiguous="idempotent",
+    )
+    outcome = await gateway.email_sending.send(MESSAGE)
+    assert outcome.status is Status.OK
+    assert outcome.provider == "p1"
+    assert INSTANCES["p0"].calls[0].message_id == INSTANCES["p1"].calls[0].message_id
 
 
 async def test_an_ambiguous_read_falls_back():

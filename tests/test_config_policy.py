@@ -34,7 +34,7 @@ def config(cap="email_sending", cap_extra=None, provider_extra=None, ptype="noop
             config(cap_extra={"when_all_down": "panic"}),
             "capabilities.email_sending.when_all_down",
             "is not a valid when_all_down",
-            "wait, closest, fail",
+            "fail, wait, closest",
         ),
         (
             config(cap_extra={"strategy": "waterfall"}),
@@ -161,7 +161,8 @@ def test_capability_policy_defaults_are_safe_for_interactive_calls(registry):
     cap = load_config(config(), env={}, registry=registry).capabilities["email_sending"]
     assert cap.policy.deadline == 30.0
     assert cap.policy.attempt_timeout == 10.0
-    assert cap.policy.when_all_down == "wait"
+    assert cap.policy.when_all_down == "fail"
+    assert cap.policy.fallback_after_ambiguous == "never"
     assert cap.policy.retries == 0
 
 

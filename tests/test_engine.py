@@ -360,3 +360,67 @@ def test_a_dry_run_plan_says_why_a_provider_would_be_skipped():
         ("backup", True),
     ]
     assert "would skip primary" in outcome.reason and "available in" in outcome.reason
+
+
+def test_in_flight_calls_far_slower_than_usual_stop_new_calls_to_a_black_hole():
+    primary = FakeProvider(
+        profiles.phases([(10.0, profiles.healthy(latency=0.05))], then=profiles.black_hole())
+    )
+    backup = FakeProvider(profiles.healthy(latency=0.05))
+    gateway = build("email_verification", {"primary": primary, "backup": backup})
+
+    async def caller(i):
+        await asyncio.sleep(i * 0.02)  # 50 calls per second
+        return await gateway.email_verification.verify(f"u{i}@example.com")
+
+    async def scenario():
+        return await asyncio.gather(*(caller(i) for i in range(1500)))
+
+    outcomes = run_virtual(scenario())
+    assert all(o.status is Status.OK for o in outcomes)
+    stuck = [
+        o
+        for o in outcomes[500:]
+        if any(a.provider == "primary" and a.error == "TimeoutError" for a in o.attempts)
+    ]
+    assert len(stuck) <= 15  # without the stall rule: about 500 at a 10 s timeout
+
+
+def test_a_hedged_black_hole_is_isolated_by_its_breaker():
+    primary = FakeProvider(profiles.black_hole())
+    backup = FakeProvider(profiles.healthy(latency=0.05))
+    gateway = build(
+        "lead_enrichment",
+        {"primary": primary, "backup": backup},
+        strategy="hedge",
+        hedge_delay="200ms",
+    )
+
+    async def scenario():
+        return [
+            await gateway.lead_enrichment.enrich(Lead(email=f"u{i}@example.com")) for i in range(30)
+        ]
+
+    outcomes = run_virtual(scenario())
+    assert all(o.provider == "backup" for o in outcomes)
+    assert primary.total_calls == 5  # then its breaker is open
+    assert outcomes[-1].attempts[0].action is Action.SKIP
+
+
+def test_health_order_demotes_a_primary_in_brownout():
+    primary = FakeProvider(
+        profiles.phases([(5.0, profiles.healthy(latency=0.05))], then=profiles.healthy(latency=0.5))
+    )
+    backup = FakeProvider(profiles.healthy(latency=0.1))
+    gateway = build("email_verification", {"primary": primary, "backup": backup}, order="health")
+
+    async def scenario():
+        served = []
+        for i in range(200):
+            served.append((await gateway.email_verification.verify(f"u{i}@x.com")).provider)
+            await asyncio.sleep(0.05)
+        return served
+
+    served = run_virtual(scenario())
+    assert served[-20:] == ["backup"] * 20
+    assert primary.total_calls < 140

@@ -61,6 +61,8 @@ class CallContext:
     notify: Callable[..., None]
     attempts: list[Attempt] = attrs.field(factory=list)
     reasons: list[str] = attrs.field(factory=list)
+    #: set by hedge before cancelling losers: a loser running at least this long failed
+    lost_race_after: float | None = None
 
     def remaining(self) -> float | None:
         if self.budget is None:
@@ -95,6 +97,11 @@ def _timeout(ctx: CallContext) -> float | None:
 def _acquire(slot: ProviderSlot, ctx: CallContext, forced: bool) -> tuple[Any, SlotOutcome | None]:
     """A health permit and a rate/quota token, or the reason there is none."""
     permit = None
+    stall = slot.stalled(loop_time(), ctx.policy.stall_calls, ctx.policy.stall_factor)
+    if stall is not None and not forced:
+        out = ctx.skip(slot, stall)
+        out.available_in = ctx.policy.attempt_timeout
+        return None, out
     if not forced:
         permit = slot.health.acquire()
         if permit is None:
@@ -130,14 +137,22 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
         ctx.attempts_left -= 1
         tries += 1
         started_at, t0 = datetime.now(UTC), loop_time()
+        serial = slot.started(t0)
         try:
             async with asyncio.timeout(_timeout(ctx)):
                 value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
         except asyncio.CancelledError:
+            slot.finished(serial)
+            duration = loop_time() - t0
             if permit is not None:
-                slot.health.release(permit)
+                lost = ctx.lost_race_after is not None and duration >= ctx.lost_race_after
+                if lost:  # a hedge loser slower than the hedge delay: a slow, failed call
+                    slot.health.record(permit, ok=False, duration=duration)
+                else:
+                    slot.health.release(permit)
             raise
         except Exception as exc:
+            slot.finished(serial)
             duration = loop_time() - t0
             verdict = classify(exc, overrides=overrides)
             if permit is not None:
@@ -158,9 +173,13 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
                     )
                 )
                 return SlotOutcome(Result.REJECTED, status=Status.REJECTED, reason=reason)
+            # an ambiguous write may be retried here with the same key, where it is honoured
+            same_key_retry = ambiguous and slot.honours_idempotency and tries == 1
             retry = (
-                verdict.reaction is Reaction.RETRY
-                and tries <= ctx.policy.retries
+                (
+                    (verdict.reaction is Reaction.RETRY and tries <= ctx.policy.retries)
+                    or same_key_retry
+                )
                 and (not ambiguous or slot.honours_idempotency)
                 and ctx.attempts_left > 0
                 and slot.budget.try_spend()
@@ -197,9 +216,9 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
                 return SlotOutcome(Result.STOPPED, status=Status.FAILED, reason=reason)
             return SlotOutcome(Result.FAILED, reason=reason)
         duration = loop_time() - t0
+        slot.finished(serial, duration)
         if permit is not None:
             slot.health.record(permit, ok=True, duration=duration)
-        slot.latencies.append(duration)
         ctx.record(Attempt(slot.name, slot.type.name, started_at, duration, Action.DONE))
         if slot.type.simulates or not performed(value):
             return SlotOutcome(

@@ -28,7 +28,8 @@ from aicmo_gateway.strategies import Final, failover, fanout, hedge
 
 __all__ = ["Chain", "PlanStep", "ProviderSlot", "derive_idempotency_key"]
 
-_HEALTH_RANK = {"healthy": 0, "unknown": 1, "degraded": 2, "unhealthy": 3}
+#: an untried provider ranks with the healthy ones, so it gets tried and its latency learnt
+_HEALTH_RANK = {"healthy": 0, "unknown": 0, "degraded": 1, "unhealthy": 2}
 
 
 @attrs.frozen
@@ -81,7 +82,7 @@ class Chain:
         def rank(item: tuple[int, ProviderSlot]) -> tuple[int, float, int]:
             index, slot = item
             snap = slot.health.snapshot()
-            latency = snap.ewma_latency if snap.ewma_latency is not None else float("inf")
+            latency = snap.ewma_latency if snap.ewma_latency is not None else 0.0
             return (_HEALTH_RANK.get(str(snap.health.value), 1), latency, index)
 
         return [slot for _, slot in sorted(enumerate(self.slots), key=rank)]

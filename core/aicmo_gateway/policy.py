@@ -31,7 +31,8 @@ __all__ = [
 STRATEGIES = ("failover", "waterfall", "fanout", "hedge")
 READ_ONLY_STRATEGIES = ("waterfall", "hedge")
 ORDERS = ("config", "health")
-ALL_DOWN = ("wait", "closest", "fail")
+ALL_DOWN = ("fail", "wait", "closest")
+AFTER_AMBIGUOUS = ("never", "idempotent")
 CAPABILITY_KEYS = (
     "providers",
     "strategy",
@@ -44,6 +45,9 @@ CAPABILITY_KEYS = (
     "retry_budget",
     "when_all_down",
     "hedge_delay",
+    "fallback_after_ambiguous",
+    "stall_calls",
+    "stall_factor",
     "on_error",
 )
 PROVIDER_POLICY_KEYS = ("daily_quota", "quotas", "rate_limit", "health", "on_error")
@@ -100,11 +104,18 @@ class ChainPolicy:
     retry_backoff: float = 0.1
     retry_budget_ratio: float = 0.2
     retry_budget_min_per_second: float = 1.0
-    #: when every provider is unavailable: "wait" for the first to recover within the
-    #: deadline, try the one "closest" to recovery anyway, or "fail" at once
-    when_all_down: str = "wait"
+    #: when every provider is unavailable: "fail" at once, "wait" for the first to recover
+    #: within the deadline, or try the one "closest" to recovery anyway
+    when_all_down: str = "fail"
     #: hedge: start the next provider after this many seconds (None: the first's p99)
     hedge_delay: float | None = None
+    #: after a write may have been performed: "never" try another provider (the key only
+    #: de-duplicates where it was seen), or "idempotent": those honouring keys may be tried
+    fallback_after_ambiguous: str = "never"
+    #: skip a provider while this many of its calls are in flight for longer than
+    #: ``stall_factor`` times its usual latency (None: never); catches a black hole early
+    stall_calls: int | None = 5
+    stall_factor: float = 4.0
     on_error: Mapping[str, Reaction] = attrs.field(factory=dict)
 
 
@@ -204,6 +215,20 @@ def _count(
     return raw
 
 
+def _factor(body: Mapping[str, Any], problems: list[Problem]) -> float:
+    raw = body.get("stall_factor", 4.0)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 1:
+        problems.append(
+            (
+                "stall_factor",
+                f"expected a number of at least 1, got {raw!r}",
+                "write stall_factor = 4 (times the provider's usual latency)",
+            )
+        )
+        return 4.0
+    return float(raw)
+
+
 def parse_chain_policy(
     body: Mapping[str, Any], read_only: bool
 ) -> tuple[ChainPolicy, list[Problem]]:
@@ -283,8 +308,15 @@ def parse_chain_policy(
         retry_backoff=_duration(body, "retry_backoff", 0.1, problems, allow_none=False) or 0.0,
         retry_budget_ratio=ratio,
         retry_budget_min_per_second=floor,
-        when_all_down=_choice(body, "when_all_down", ALL_DOWN, "wait", problems),
+        when_all_down=_choice(body, "when_all_down", ALL_DOWN, "fail", problems),
         hedge_delay=_duration(body, "hedge_delay", None, problems),
+        fallback_after_ambiguous=_choice(
+            body, "fallback_after_ambiguous", AFTER_AMBIGUOUS, "never", problems
+        ),
+        stall_calls=None
+        if body.get("stall_calls") == "off"
+        else _count(body, "stall_calls", 5, problems),
+        stall_factor=_factor(body, problems),
         on_error=_on_error(body.get("on_error"), problems),
     )
     return policy, problems

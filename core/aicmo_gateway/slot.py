@@ -63,6 +63,36 @@ class ProviderSlot:
     )
     budget: RetryBudget = attrs.field(factory=lambda: RetryBudget(clock=loop_time))
     latencies: deque[float] = attrs.field(factory=lambda: deque(maxlen=512))
+    #: loop time each attempt in flight started, by attempt number
+    inflight: dict[int, float] = attrs.field(factory=dict)
+    #: mean latency of successful attempts (exponentially weighted), seconds
+    typical_latency: float | None = None
+    _serial: int = 0
+
+    def started(self, now: float) -> int:
+        self._serial += 1
+        self.inflight[self._serial] = now
+        return self._serial
+
+    def finished(self, serial: int, latency: float | None = None) -> None:
+        self.inflight.pop(serial, None)
+        if latency is not None:
+            self.latencies.append(latency)
+            previous = self.typical_latency
+            self.typical_latency = latency if previous is None else 0.8 * previous + 0.2 * latency
+
+    def stalled(self, now: float, calls: int | None, factor: float) -> str | None:
+        """Why new calls should wait: too many in flight for far longer than usual."""
+        if calls is None or self.typical_latency is None or len(self.inflight) < max(calls, 1):
+            return None
+        limit = max(factor * self.typical_latency, 0.05)
+        stuck = sum(1 for start in self.inflight.values() if now - start > limit)
+        if stuck < max(calls, 1):
+            return None
+        return (
+            f"{stuck} calls in flight for over {limit:.2f}s ({factor:g}x its usual "
+            f"latency): no more until they finish"
+        )
 
     @property
     def honours_idempotency(self) -> bool:

@@ -40,12 +40,16 @@ async def failover(
         closest: tuple[float, ProviderSlot] | None = None
         tried = False
         for slot in slots:
-            if ambiguous_from and not slot.honours_idempotency:
-                ctx.skip(
-                    slot,
-                    f"{ambiguous_from} may already have performed this write and "
-                    f"{slot.name} honours no idempotency key",
+            if ambiguous_from and (
+                ctx.policy.fallback_after_ambiguous == "never" or not slot.honours_idempotency
+            ):
+                why = (
+                    "another provider would perform it again: the key only de-duplicates "
+                    "where it was seen"
+                    if slot.honours_idempotency
+                    else f"{slot.name} honours no idempotency key"
                 )
+                ctx.skip(slot, f"{ambiguous_from} may already have performed this write; {why}")
                 continue
             out = await try_slot(slot, ctx)
             if out.result is Result.SKIPPED:
@@ -180,6 +184,7 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
                 if out.result is Result.REJECTED:
                     return Final(Status.REJECTED, None, slot.name, out.reason)
     finally:
+        ctx.lost_race_after = delay
         for task, slot in running.items():
             task.cancel()
             ctx.record(

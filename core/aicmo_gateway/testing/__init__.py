@@ -18,8 +18,9 @@ Subclass a suite in a plugin's tests and provide its fixtures::
         def delivered(self, server): ...
 """
 
+from typing import Any
+
 from aicmo_gateway.testing import profiles
-from aicmo_gateway.testing.conformance import EmailSenderConformance, ReplyFetcherConformance
 from aicmo_gateway.testing.fake_plugin import (
     FAKE_TYPE,
     fake_config,
@@ -56,3 +57,12 @@ __all__ = [
     "virtual_loop",
     "wall_now",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the conformance suites need pytest; import them only when asked for
+    if name in ("EmailSenderConformance", "ReplyFetcherConformance"):
+        from aicmo_gateway.testing import conformance
+
+        return getattr(conformance, name)
+    raise AttributeError(name)
