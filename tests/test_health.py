@@ -39,6 +39,9 @@ def clock() -> Clock:
 
 
 def make(clock: Clock, **policy: Any) -> ProviderHealth:
+    # these tests read more easily with long open periods than the defaults (2 s, capped at 5 s)
+    policy.setdefault("open_seconds", 30.0)
+    policy.setdefault("open_max_seconds", 600.0)
     return ProviderHealth(HealthPolicy(**policy), clock=clock, name="gmail")
 
 
@@ -76,6 +79,11 @@ def test_the_default_policy_is_valid() -> None:
     policy = HealthPolicy()
     assert policy.half_open_probes == 1
     assert policy.slow_call_seconds is None
+
+
+def test_the_default_open_period_is_short_so_a_recovered_provider_serves_again_soon() -> None:
+    policy = HealthPolicy()
+    assert [policy.open_period(n) for n in range(1, 5)] == [2, 4, 5, 5]
 
 
 def test_from_config_names_the_key_the_value_and_the_allowed_range() -> None:

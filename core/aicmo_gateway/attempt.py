@@ -44,6 +44,8 @@ class SlotOutcome:
     reason: str | None = None
     #: seconds until this provider could take the call, when skipped
     available_in: float | None = None
+    #: skipped only because of calls in flight: usable as a last resort
+    soft: bool = False
 
 
 @attrs.define
@@ -94,14 +96,17 @@ def _timeout(ctx: CallContext) -> float | None:
     return max(0.0, min(values)) if values else None
 
 
-def _acquire(slot: ProviderSlot, ctx: CallContext, forced: bool) -> tuple[Any, SlotOutcome | None]:
+def _acquire(
+    slot: ProviderSlot, ctx: CallContext, forced: bool, ignore_stall: bool
+) -> tuple[Any, SlotOutcome | None]:
     """A health permit and a rate/quota token, or the reason there is none."""
     permit = None
-    stall = slot.stalled(loop_time(), ctx.policy.stall_calls, ctx.policy.stall_factor)
-    if stall is not None and not forced:
-        out = ctx.skip(slot, stall)
-        out.available_in = ctx.policy.attempt_timeout
-        return None, out
+    if not (forced or ignore_stall):
+        stall = slot.stalled(loop_time(), ctx.policy.stall_calls, ctx.policy.stall_factor)
+        if stall is not None:
+            out = ctx.skip(slot, stall)
+            out.soft = True
+            return None, out
     if not forced:
         permit = slot.health.acquire()
         if permit is None:
@@ -120,8 +125,29 @@ def _acquire(slot: ProviderSlot, ctx: CallContext, forced: bool) -> tuple[Any, S
     return permit, None
 
 
-async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False) -> SlotOutcome:
-    """Run the call on one provider: the first attempt and any retries on it."""
+async def try_slot(
+    slot: ProviderSlot, ctx: CallContext, *, forced: bool = False, ignore_stall: bool = False
+) -> SlotOutcome:
+    """Run the call on one provider: the first attempt and any retries on it.
+
+    Once an attempt on a write was ambiguous, the result stays ambiguous whatever later
+    retries here do: the write may have been performed.
+    """
+    ambiguous_box: list[SlotOutcome | None] = [None]
+    out = await _try_slot(slot, ctx, forced, ignore_stall, ambiguous_box)
+    earlier = ambiguous_box[0]
+    if earlier is not None and out.result is not Result.DONE and out is not earlier:
+        return earlier
+    return out
+
+
+async def _try_slot(
+    slot: ProviderSlot,
+    ctx: CallContext,
+    forced: bool,
+    ignore_stall: bool,
+    ambiguous_box: list[SlotOutcome | None],
+) -> SlotOutcome:
     overrides = {**ctx.policy.on_error, **slot.policy.on_error}
     tries = 0
     while True:
@@ -129,7 +155,7 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
             return ctx.skip(slot, "the call's deadline passed")
         if ctx.attempts_left <= 0:
             return ctx.skip(slot, "the call's attempt budget is spent")
-        permit, skipped = _acquire(slot, ctx, forced and tries == 0)
+        permit, skipped = _acquire(slot, ctx, forced and tries == 0, ignore_stall)
         if skipped is not None:
             return skipped
         if tries == 0:
@@ -189,6 +215,10 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
                 left = ctx.remaining()
                 if left is not None and backoff >= left:
                     retry = False
+            if ambiguous:
+                ambiguous_box[0] = SlotOutcome(
+                    Result.AMBIGUOUS, status=Status.UNCERTAIN, reason=reason
+                )
             if retry:
                 ctx.record(
                     Attempt(
@@ -216,9 +246,10 @@ async def try_slot(slot: ProviderSlot, ctx: CallContext, *, forced: bool = False
                 return SlotOutcome(Result.STOPPED, status=Status.FAILED, reason=reason)
             return SlotOutcome(Result.FAILED, reason=reason)
         duration = loop_time() - t0
-        slot.finished(serial, duration)
+        slow = slot.is_slow(duration, ctx.policy.stall_factor)
+        slot.finished(serial, duration, slow=slow)
         if permit is not None:
-            slot.health.record(permit, ok=True, duration=duration)
+            slot.health.record(permit, ok=True, duration=duration, slow=slow)
         ctx.record(Attempt(slot.name, slot.type.name, started_at, duration, Action.DONE))
         if slot.type.simulates or not performed(value):
             return SlotOutcome(

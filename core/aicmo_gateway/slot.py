@@ -74,25 +74,41 @@ class ProviderSlot:
         self.inflight[self._serial] = now
         return self._serial
 
-    def finished(self, serial: int, latency: float | None = None) -> None:
+    def finished(self, serial: int, latency: float | None = None, *, slow: bool = False) -> None:
+        """An attempt ended; a successful one's latency feeds the typical latency unless slow."""
         self.inflight.pop(serial, None)
         if latency is not None:
             self.latencies.append(latency)
-            previous = self.typical_latency
-            self.typical_latency = latency if previous is None else 0.8 * previous + 0.2 * latency
+            if not slow:
+                previous = self.typical_latency
+                self.typical_latency = (
+                    latency if previous is None else 0.8 * previous + 0.2 * latency
+                )
 
     def stalled(self, now: float, calls: int | None, factor: float) -> str | None:
-        """Why new calls should wait: too many in flight for far longer than usual."""
-        if calls is None or self.typical_latency is None or len(self.inflight) < max(calls, 1):
+        """Why new calls should go elsewhere: many in flight, the oldest far longer than usual.
+
+        Before the provider has answered at all, ``calls`` in flight is the limit (a slow
+        start): a provider that never answers then takes ``calls`` calls, not a timeout's
+        worth of traffic.
+        """
+        if calls is None or len(self.inflight) < max(calls, 1):
             return None
+        if self.typical_latency is None:
+            return f"{len(self.inflight)} calls in flight and none answered yet"
         limit = max(factor * self.typical_latency, 0.05)
-        stuck = sum(1 for start in self.inflight.values() if now - start > limit)
-        if stuck < max(calls, 1):
+        oldest = now - min(self.inflight.values())
+        if oldest <= limit:
             return None
         return (
-            f"{stuck} calls in flight for over {limit:.2f}s ({factor:g}x its usual "
-            f"latency): no more until they finish"
+            f"{len(self.inflight)} calls in flight, the oldest for {oldest:.2f}s "
+            f"({factor:g}x its usual latency is {limit:.2f}s): no more until they finish"
         )
+
+    def is_slow(self, duration: float, factor: float) -> bool:
+        """Far slower than this provider usually is (the relative slow-call rule)."""
+        typical = self.typical_latency
+        return typical is not None and duration > max(factor * typical, 0.05)
 
     @property
     def honours_idempotency(self) -> bool:

@@ -39,7 +39,12 @@ async def failover(
     while True:
         closest: tuple[float, ProviderSlot] | None = None
         tried = False
-        for slot in slots:
+        # providers skipped only for calls in flight come back at the end, as a last resort
+        queue: list[tuple[ProviderSlot, bool]] = [(slot, False) for slot in slots]
+        index = 0
+        while index < len(queue):
+            slot, last_resort = queue[index]
+            index += 1
             if ambiguous_from and (
                 ctx.policy.fallback_after_ambiguous == "never" or not slot.honours_idempotency
             ):
@@ -51,8 +56,11 @@ async def failover(
                 )
                 ctx.skip(slot, f"{ambiguous_from} may already have performed this write; {why}")
                 continue
-            out = await try_slot(slot, ctx)
+            out = await try_slot(slot, ctx, ignore_stall=last_resort)
             if out.result is Result.SKIPPED:
+                if out.soft:
+                    queue.append((slot, True))
+                    continue
                 if out.available_in is not None and (
                     closest is None or out.available_in < closest[0]
                 ):
@@ -121,7 +129,7 @@ async def fanout(
     """Every provider, concurrently. ``done_before``: providers that already performed this key."""
 
     async def one(slot: ProviderSlot) -> tuple[ProviderSlot, SlotOutcome]:
-        return slot, await try_slot(slot, ctx)
+        return slot, await try_slot(slot, ctx, ignore_stall=True)
 
     pending = [s for s in slots if s.name not in done_before]
     results = await asyncio.gather(*(one(s) for s in pending))
@@ -167,14 +175,14 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
         while queue or running:
             if queue and not running:
                 slot = queue.pop(0)
-                running[asyncio.create_task(try_slot(slot, ctx))] = slot
+                running[asyncio.create_task(try_slot(slot, ctx, ignore_stall=True))] = slot
                 continue
             done, _ = await asyncio.wait(
                 running, timeout=delay if queue else None, return_when=asyncio.FIRST_COMPLETED
             )
             if not done:  # nobody answered within the delay: hedge with the next provider
                 slot = queue.pop(0)
-                running[asyncio.create_task(try_slot(slot, ctx))] = slot
+                running[asyncio.create_task(try_slot(slot, ctx, ignore_stall=True))] = slot
                 continue
             for task in done:
                 slot = running.pop(task)

@@ -134,11 +134,18 @@ class ProviderHealth:
             return permit
 
     def record(
-        self, permit: Permit, *, ok: bool, duration: float, slow_counts: bool = True
+        self,
+        permit: Permit,
+        *,
+        ok: bool,
+        duration: float,
+        slow_counts: bool = True,
+        slow: bool | None = None,
     ) -> None:
         """Settle ``permit`` with the attempt's result and its ``duration`` in seconds.
 
-        ``slow_counts=False`` exempts this call from the slow-call rule. Raises
+        ``slow_counts=False`` exempts this call from the slow-call rule; ``slow`` given
+        decides it instead of ``slow_call_seconds`` (the chain's relative rule). Raises
         :class:`PermitError` if the permit is already settled or foreign, and
         ``ValueError`` for a negative or non-finite duration (the permit stays out).
         """
@@ -156,7 +163,9 @@ class ProviderHealth:
             if permit.generation != self._generation:
                 return  # late: issued before the breaker last changed state
             limit = policy.slow_call_seconds
-            slow = slow_counts and limit is not None and duration > limit
+            if slow is None or limit is not None:
+                slow = slow_counts and limit is not None and duration > limit
+            slow = bool(slow) and slow_counts
             failed = not ok or slow
             self._window.append(_Call(now, not ok, slow))
             self._prune(now)

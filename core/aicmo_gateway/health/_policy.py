@@ -119,9 +119,9 @@ class HealthPolicy:
     degraded_threshold: float | None = 0.1
     consecutive_failures: int | None = 5
     slow_call_seconds: float | None = None
-    open_seconds: float = 30.0
+    open_seconds: float = 2.0
     open_multiplier: float = 2.0
-    open_max_seconds: float | None = 600.0
+    open_max_seconds: float | None = 5.0
     recovery_successes: int | None = 10
     half_open_probes: int = 1
     ewma_alpha: float = 0.2
