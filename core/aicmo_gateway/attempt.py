@@ -20,7 +20,7 @@ from aicmo_gateway.classify import Kind, Reaction, classify
 from aicmo_gateway.outcome import Action, Attempt, Status
 from aicmo_gateway.policy import ChainPolicy
 from aicmo_gateway.ports import Effect, Operation
-from aicmo_gateway.slot import ProviderSlot, invoke, loop_time, performed
+from aicmo_gateway.slot import ProviderSlot, invoke, performed
 
 __all__ = ["CallContext", "Result", "SlotOutcome", "try_slot"]
 
@@ -65,11 +65,13 @@ class CallContext:
     reasons: list[str] = attrs.field(factory=list)
     #: set by hedge before cancelling losers: a loser running at least this long failed
     lost_race_after: float | None = None
+    #: the running loop's clock (virtual under a virtual-time loop)
+    clock: Callable[[], float] = attrs.field(factory=lambda: asyncio.get_running_loop().time)
 
     def remaining(self) -> float | None:
         if self.budget is None:
             return None
-        return self.budget - (loop_time() - self.started)
+        return self.budget - (self.clock() - self.started)
 
     def expired(self) -> bool:
         left = self.remaining()
@@ -92,8 +94,12 @@ class CallContext:
 
 
 def _timeout(ctx: CallContext) -> float | None:
-    values = [v for v in (ctx.policy.attempt_timeout, ctx.remaining()) if v is not None]
-    return max(0.0, min(values)) if values else None
+    """Seconds this attempt may take: the attempt timeout, within the call's deadline."""
+    per_attempt, left = ctx.policy.attempt_timeout, ctx.remaining()
+    if left is None:
+        return per_attempt
+    left = max(0.0, left)
+    return left if per_attempt is None else min(per_attempt, left)
 
 
 def _acquire(
@@ -102,7 +108,7 @@ def _acquire(
     """A health permit and a rate/quota token, or the reason there is none."""
     permit = None
     if not (forced or ignore_stall):
-        stall = slot.stalled(loop_time(), ctx.policy.stall_calls, ctx.policy.stall_factor)
+        stall = slot.stalled(ctx.clock(), ctx.policy.stall_calls, ctx.policy.stall_factor)
         if stall is not None:
             out = ctx.skip(slot, stall)
             out.soft = True
@@ -162,14 +168,14 @@ async def _try_slot(
             slot.budget.record_call()
         ctx.attempts_left -= 1
         tries += 1
-        started_at, t0 = datetime.now(UTC), loop_time()
+        started_at, t0 = datetime.now(UTC), ctx.clock()
         serial = slot.started(t0)
         try:
             async with asyncio.timeout(_timeout(ctx)):
                 value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
         except asyncio.CancelledError:
             slot.finished(serial)
-            duration = loop_time() - t0
+            duration = ctx.clock() - t0
             if permit is not None:
                 lost = ctx.lost_race_after is not None and duration >= ctx.lost_race_after
                 if lost:  # a hedge loser slower than the hedge delay: a slow, failed call
@@ -179,7 +185,7 @@ async def _try_slot(
             raise
         except Exception as exc:
             slot.finished(serial)
-            duration = loop_time() - t0
+            duration = ctx.clock() - t0
             verdict = classify(exc, overrides=overrides)
             if permit is not None:
                 if verdict.is_failure:
@@ -245,7 +251,7 @@ async def _try_slot(
             if stop:
                 return SlotOutcome(Result.STOPPED, status=Status.FAILED, reason=reason)
             return SlotOutcome(Result.FAILED, reason=reason)
-        duration = loop_time() - t0
+        duration = ctx.clock() - t0
         slow = slot.is_slow(duration, ctx.policy.stall_factor)
         slot.finished(serial, duration, slow=slow)
         if permit is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Mapping
 from email.utils import parseaddr
@@ -37,10 +38,21 @@ def prepare_payload(operation: str, payload: Any, key: str | None) -> Any:
         from aicmo_gateway.mime import message_id_for_key
 
         domain = parseaddr(payload.sender or "")[1].partition("@")[2] or "aicmo-gateway.local"
-        return attrs.evolve(payload, message_id=message_id_for_key(key, domain))
+        return _with(payload, "message_id", message_id_for_key(key, domain))
     if isinstance(payload, WebhookEvent) and payload.id is None:
         return attrs.evolve(payload, id=key)
     return payload
+
+
+def _with(record: Any, field: str, value: Any) -> Any:
+    """A copy of a validated frozen record with one field set to an already valid value.
+
+    ``attrs.evolve`` would validate every field again (addresses, headers); the copy
+    keeps the checked values and sets only the new one.
+    """
+    clone = copy.copy(record)
+    object.__setattr__(clone, field, value)
+    return clone
 
 
 def _secrets_of(inst: ProviderConfig, settings: Mapping[str, Any]) -> tuple[str, ...]:

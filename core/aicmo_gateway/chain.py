@@ -9,6 +9,7 @@ one provider (permits, limits, timeouts, retries) are in :mod:`aicmo_gateway.att
 
 from __future__ import annotations
 
+import itertools
 import math
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,6 +40,15 @@ class PlanStep:
     provider: str
     would_try: bool
     reason: str = ""
+
+
+_CALL_PREFIX = uuid.uuid4().hex[:16]
+_CALLS = itertools.count(1)
+
+
+def _next_call_id() -> str:
+    """Unique across processes (a random prefix per process) and cheap (a counter)."""
+    return f"{_CALL_PREFIX}{next(_CALLS):016x}"
 
 
 def _when(wait: float) -> str:
@@ -120,7 +130,7 @@ class Chain:
         deadline: float | None = None,
     ) -> Outcome:
         op = self.spec.operation(operation)
-        call_id = uuid.uuid4().hex
+        call_id = _next_call_id()
         started_at, t0 = datetime.now(UTC), loop_time()
         if idempotency_key is None and op.effect is not Effect.READ:
             idempotency_key = derive_idempotency_key(self.capability, operation, payload)

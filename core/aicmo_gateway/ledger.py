@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -24,26 +23,43 @@ from aicmo_gateway.outcome import Outcome
 __all__ = ["MemoryLedger", "derive_idempotency_key"]
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
+
+
+def _fields_of(cls: type) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(a.name for a in attrs.fields(cls))
+    return names
+
+
 def _canonical(value: Any) -> Any:
-    if attrs.has(type(value)):
-        fields = attrs.asdict(value, recurse=False)
-        return {type(value).__name__: {k: _canonical(v) for k, v in fields.items()}}
+    """A structure of scalars and tuples with one meaning per payload (every field counts)."""
+    cls = type(value)
+    if cls in _SCALAR_TYPES:
+        return value
+    if cls is tuple or cls is list:
+        return tuple(v if type(v) is str else _canonical(v) for v in value)
+    if cls in _FIELDS or attrs.has(cls):
+        return (cls.__name__, *[_canonical(getattr(value, n)) for n in _fields_of(cls)])
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, tuple | list):
+        return tuple(_canonical(v) for v in value)
     if isinstance(value, bytes):
-        return "sha256:" + hashlib.sha256(value).hexdigest()
-    if hasattr(value, "items"):
-        return {str(k): _canonical(v) for k, v in sorted(value.items())}
-    if isinstance(value, list | tuple):
-        return [_canonical(v) for v in value]
+        return ("sha256", hashlib.sha256(value).hexdigest())
     if isinstance(value, datetime):
-        return value.isoformat()
-    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+        return ("datetime", value.isoformat())
+    if hasattr(value, "items"):
+        return ("map", *sorted((str(k), _canonical(v)) for k, v in value.items()))
+    return ("str", str(value))
 
 
 def derive_idempotency_key(capability: str, operation: str, payload: Any) -> str:
     """A stable key for a write: the same payload always gives the same key."""
-    text = json.dumps(
-        [capability, operation, _canonical(payload)], sort_keys=True, separators=(",", ":")
-    )
+    text = repr((capability, operation, _canonical(payload)))
     return "auto-" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

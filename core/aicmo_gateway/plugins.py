@@ -123,6 +123,7 @@ class Registry:
         #: problems with the switches themselves (e.g. a name that matches no plugin)
         self.problems: list[str] = []
         self._types: dict[tuple[str, str], ProviderType] = {}
+        self._observers: dict[str, list[Any]] = {}
         if trace:
             self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
 
@@ -368,8 +369,10 @@ class Registry:
 
     def notify(self, hook: str, **kwargs: Any) -> None:
         """Call an observer hook on every plugin; an observer that raises is logged, not raised."""
-        caller = getattr(self.pm.hook, hook)
-        for impl in caller.get_hookimpls():
+        impls = self._observers.get(hook)
+        if impls is None:  # registration is over once discovery ends: look the hook up once
+            impls = self._observers[hook] = list(getattr(self.pm.hook, hook).get_hookimpls())
+        for impl in impls:
             if self.trace:
                 logger.debug("hook {} -> {}", hook, impl.plugin_name)
             try:

@@ -129,18 +129,24 @@ class ProviderSlot:
 
 
 @functools.lru_cache(maxsize=1024)
-def _takes_key(function: Callable[..., Any]) -> bool:
+def _shape(function: Callable[..., Any]) -> tuple[bool, bool]:
+    """(is a coroutine function, takes an ``idempotency_key`` keyword), looked up once."""
     try:
-        return "idempotency_key" in inspect.signature(function).parameters
+        takes_key = "idempotency_key" in inspect.signature(function).parameters
     except (TypeError, ValueError):
-        return False
+        takes_key = False
+    return inspect.iscoroutinefunction(function), takes_key
 
 
 async def _call(method: Callable[..., Any], arg: Any, key: str | None = None) -> Any:
     """Call a port method, async or in a worker thread; pass the key if it takes one."""
     target = getattr(method, "__func__", method)
-    kwargs = {"idempotency_key": key} if key is not None and _takes_key(target) else {}
-    if inspect.iscoroutinefunction(method):
+    try:
+        is_async, takes_key = _shape(target)
+    except TypeError:  # an unhashable callable
+        is_async, takes_key = _shape.__wrapped__(target)
+    kwargs = {"idempotency_key": key} if key is not None and takes_key else {}
+    if is_async:
         return await method(arg, **kwargs)
     result = await asyncio.to_thread(method, arg, **kwargs)
     if inspect.isawaitable(result):

@@ -186,6 +186,8 @@ def optional_address(value: Any, field: str) -> str | None:
 
 def items_of(value: Any, field: str, what: str) -> list[Any]:
     """The items of a list-like ``value``; a string, bytes or mapping is refused."""
+    if type(value) is tuple or type(value) is list:  # the common case, without ABC checks
+        return list(value)
     if isinstance(value, str | bytes | bytearray | Mapping) or not isinstance(value, Iterable):
         raise InvalidInput(
             f"{field}: expected {what}, got {type(value).__name__}",
