@@ -477,3 +477,20 @@ def test_a_provider_that_never_answered_takes_only_a_few_concurrent_calls():
     outcomes = run_virtual(scenario())
     assert all(o.status is Status.OK for o in outcomes)
     assert primary.total_calls == 5  # the slow start: stall_calls in flight, none answered
+
+
+def test_hedging_at_50_calls_a_second_sends_only_a_few_calls_to_a_black_hole():
+    primary = FakeProvider(profiles.black_hole())
+    backup = FakeProvider(profiles.healthy(latency=0.05))
+    gateway = build("email_verification", {"primary": primary, "backup": backup}, strategy="hedge")
+
+    async def caller(i):
+        await asyncio.sleep(i * 0.02)
+        return await gateway.email_verification.verify(f"u{i}@example.com")
+
+    async def scenario():
+        return await asyncio.gather(*(caller(i) for i in range(1000)))
+
+    outcomes = run_virtual(scenario())
+    assert all(o.provider == "backup" for o in outcomes)
+    assert primary.total_calls <= 15  # 5 before the slow start holds, then one probe at a time

@@ -169,20 +169,25 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
     if ctx.op.effect is not Effect.READ:
         return await failover(slots, ctx)
     delay = _hedge_delay(slots, ctx)
-    queue = list(slots)
+    # (provider, ignore the stall rule): one skipped for calls in flight comes back last
+    queue: list[tuple[ProviderSlot, bool]] = [(slot, False) for slot in slots]
     running: dict[asyncio.Task[SlotOutcome], ProviderSlot] = {}
+
+    def start() -> None:
+        slot, last_resort = queue.pop(0)
+        task = asyncio.create_task(try_slot(slot, ctx, ignore_stall=last_resort))
+        running[task] = slot
+
     try:
         while queue or running:
             if queue and not running:
-                slot = queue.pop(0)
-                running[asyncio.create_task(try_slot(slot, ctx, ignore_stall=True))] = slot
+                start()
                 continue
             done, _ = await asyncio.wait(
                 running, timeout=delay if queue else None, return_when=asyncio.FIRST_COMPLETED
             )
             if not done:  # nobody answered within the delay: hedge with the next provider
-                slot = queue.pop(0)
-                running[asyncio.create_task(try_slot(slot, ctx, ignore_stall=True))] = slot
+                start()
                 continue
             for task in done:
                 slot = running.pop(task)
@@ -191,6 +196,8 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
                     return Final(out.status or Status.OK, out.value, slot.name, out.reason)
                 if out.result is Result.REJECTED:
                     return Final(Status.REJECTED, None, slot.name, out.reason)
+                if out.result is Result.SKIPPED and out.soft:
+                    queue.append((slot, True))
     finally:
         ctx.lost_race_after = delay
         for task, slot in running.items():
