@@ -268,3 +268,24 @@ def aiobreaker_virtual_time() -> Iterator[None]:
         yield
     finally:
         cb_module.datetime, state_module.datetime = saved  # type: ignore[misc]
+
+
+def hard_down_figures(calls: list[Call], times: list[float], down_for: float) -> dict[str, Any]:
+    """The hard-down measures from the calls and the primary's attempt times."""
+    skip = first_skip(calls, "primary")
+    back = min(
+        (c.start for c in calls if c.served_by == "primary" and c.start >= down_for), default=None
+    )
+    probes = [t for t in times if skip is not None and skip <= t and (back is None or t <= back)]
+    return {
+        "down_for_s": down_for,
+        "calls": len(calls),
+        "failures": sum(not c.ok for c in calls),
+        "wasted_before_skip": sum(t < skip for t in times) if skip is not None else len(times),
+        "first_skip_at_s": skip,
+        "recovery_s": recovery_time(calls, "primary", down_for),
+        "first_served_after_up_s": None if back is None else back - down_for,
+        "probes_during_outage": len(probes),
+        "max_probes_per_open_interval": max(clusters(probes), default=0),
+        "primary_attempts_while_down": sum(t < down_for for t in times),
+    }

@@ -30,10 +30,8 @@ from benchmarks.common import (
     Caller,
     aiobreaker_virtual_time,
     burst,
-    clusters,
-    first_skip,
+    hard_down_figures,
     open_loop,
-    recovery_time,
     sequential,
 )
 
@@ -223,23 +221,7 @@ async def _litellm_hard_down(down_for: float) -> dict[str, Any]:
         origin[0],
     )
     times = deps["primary"].log
-    skip = first_skip(calls, "primary")
-    back = min(
-        (c.start for c in calls if c.served_by == "primary" and c.start >= down_for), default=None
-    )
-    probes = [t for t in times if skip is not None and skip <= t and (back is None or t <= back)]
-    return {
-        "down_for_s": down_for,
-        "calls": len(calls),
-        "failures": sum(not c.ok for c in calls),
-        "wasted_before_skip": sum(t < skip for t in times) if skip is not None else len(times),
-        "first_skip_at_s": skip,
-        "recovery_s": recovery_time(calls, "primary", down_for),
-        "first_served_after_up_s": None if back is None else back - down_for,
-        "probes_during_outage": len(probes),
-        "max_probes_per_open_interval": max(clusters(probes), default=0),
-        "primary_attempts_while_down": sum(t < down_for for t in times),
-    }
+    return hard_down_figures(calls, times, down_for)
 
 
 async def _litellm_half_open(callers: int = 50) -> dict[str, Any]:

@@ -38,10 +38,9 @@ from benchmarks.common import (
     attempt_times,
     burst,
     closed_loop,
-    clusters,
     first_skip,
+    hard_down_figures,
     open_loop,
-    recovery_time,
     sequential,
     statuses,
     summary,
@@ -111,23 +110,7 @@ def hard_down(system: System, variant: Variant, down_for: float = 60.0) -> dict[
     caller = system.build("email_sending", fakes, variant)
     calls = drive(system, open_loop(caller, duration=down_for + 160.0))
     times = attempt_times(fakes["primary"])
-    skip = first_skip(calls, "primary")
-    back = min(
-        (c.start for c in calls if c.served_by == "primary" and c.start >= down_for), default=None
-    )
-    probes = [t for t in times if skip is not None and skip <= t and (back is None or t <= back)]
-    return {
-        "down_for_s": down_for,
-        "calls": len(calls),
-        "failures": sum(not c.ok for c in calls),
-        "wasted_before_skip": sum(t < skip for t in times) if skip is not None else len(times),
-        "first_skip_at_s": skip,
-        "recovery_s": recovery_time(calls, "primary", down_for),
-        "first_served_after_up_s": None if back is None else back - down_for,
-        "probes_during_outage": len(probes),
-        "max_probes_per_open_interval": max(clusters(probes), default=0),
-        "primary_attempts_while_down": sum(t < down_for for t in times),
-    }
+    return hard_down_figures(calls, times, down_for)
 
 
 def black_holed(system: System, variant: Variant, load: str = "open") -> dict[str, Any]:
