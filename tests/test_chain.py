@@ -520,3 +520,22 @@ async def test_explain_says_when_a_write_was_replayed_from_the_ledger():
     await gateway.email_sending.send(MESSAGE)
     again = await gateway.email_sending.send(MESSAGE)
     assert "nothing was performed again" in gateway.explain(again.call_id)
+
+
+async def test_failures_are_logged_with_the_capability_and_no_secret(log_lines):
+    INSTANCES.clear()
+    registry = Registry.from_plugins({"s": _plugin()})
+    gateway = Gateway.from_config(
+        {
+            "capabilities": {"email_sending": {"providers": ["s"]}},
+            "providers": {"s": {"type": "secretive", "token": "${TOKEN}"}},
+        },
+        registry=registry,
+        env={"TOKEN": "tok-abcdef"},
+    )
+    provider = gateway.chains["email_sending"].slots[0].provider
+    provider.script.append(Unavailable("auth failed for token tok-abcdef"))
+    await gateway.email_sending.send(MESSAGE)
+    assert any("email_sending.send: s failed (Unavailable)" in line for line in log_lines)
+    assert any("WARNING email_sending.send ended failed" in line for line in log_lines)
+    assert not any("tok-abcdef" in line for line in log_lines)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
+from loguru import logger
 
 from aicmo_gateway.classify import Kind, Reaction, classify
 from aicmo_gateway.outcome import Action, Attempt, Status
@@ -246,6 +247,9 @@ async def _try_slot(
                 )
             )
             ctx.reasons.append(reason)
+            logger.bind(capability=ctx.capability, provider=slot.name).info(
+                "{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail
+            )
             if ambiguous:
                 return SlotOutcome(Result.AMBIGUOUS, status=Status.UNCERTAIN, reason=reason)
             if stop:

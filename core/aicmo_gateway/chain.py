@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
+from loguru import logger
 
 from aicmo_gateway.attempt import CallContext
 from aicmo_gateway.audit import AuditTrail
@@ -42,6 +43,7 @@ class PlanStep:
     reason: str = ""
 
 
+_WORTH_A_WARNING = frozenset({Status.FAILED, Status.UNCERTAIN})
 _CALL_PREFIX = uuid.uuid4().hex[:16]
 _CALLS = itertools.count(1)
 
@@ -149,6 +151,15 @@ class Chain:
         else:
             outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
         record = CallRecord(outcome, started_at, loop_time() - t0, dry_run)
+        if outcome.status in _WORTH_A_WARNING:
+            logger.bind(capability=self.capability, call_id=call_id).warning(
+                "{}.{} ended {} (call {}): {}",
+                self.capability,
+                operation,
+                outcome.status.value,
+                call_id,
+                outcome.reason,
+            )
         self.audit.add(record)
         self._notify("aicmo_call_finished", call=record)
         return outcome
