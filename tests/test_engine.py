@@ -494,3 +494,36 @@ def test_hedging_at_50_calls_a_second_sends_only_a_few_calls_to_a_black_hole():
     outcomes = run_virtual(scenario())
     assert all(o.provider == "backup" for o in outcomes)
     assert primary.total_calls <= 15  # 5 before the slow start holds, then one probe at a time
+
+
+def test_wait_for_limits_waits_for_the_rate_limit_instead_of_skipping():
+    primary, backup = FakeProvider(), FakeProvider()
+    gateway = build(
+        "email_sending",
+        {"primary": primary, "backup": backup},
+        provider_settings={"primary": {"rate_limit": "2/s", "wait_for_limits": True}},
+    )
+
+    async def scenario():
+        t0 = loop_time()
+        served = [(await gateway.email_sending.send(message(i))).provider for i in range(4)]
+        return served, loop_time() - t0
+
+    served, took = run_virtual(scenario())
+    assert served == ["primary"] * 4
+    assert took == pytest.approx(1.0, abs=0.01)  # two at once, then one every 0.5 s
+
+
+def test_wait_for_limits_skips_when_the_wait_would_pass_the_deadline():
+    primary, backup = FakeProvider(), FakeProvider()
+    gateway = build(
+        "email_sending",
+        {"primary": primary, "backup": backup},
+        deadline="1s",
+        provider_settings={"primary": {"daily_quota": 1, "wait_for_limits": True}},
+    )
+
+    async def scenario():
+        return [(await gateway.email_sending.send(message(i))).provider for i in range(2)]
+
+    assert run_virtual(scenario()) == ["primary", "backup"]

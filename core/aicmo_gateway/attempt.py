@@ -47,6 +47,8 @@ class SlotOutcome:
     available_in: float | None = None
     #: skipped only because of calls in flight: usable as a last resort
     soft: bool = False
+    #: held back by the rate limit or a quota, and the provider waits for it
+    limited: bool = False
 
 
 @attrs.define
@@ -126,6 +128,10 @@ def _acquire(
         if not ok:
             if permit is not None:
                 slot.health.release(permit)
+            left = ctx.remaining()
+            if slot.policy.wait_for_limits and (left is None or wait < left):
+                # not a skip: the caller waits for the limit, then tries again
+                return None, SlotOutcome(Result.SKIPPED, available_in=wait, limited=True)
             out = ctx.skip(slot, f"{why}; free again in {wait:.1f}s")
             out.available_in = wait
             return None, out
@@ -164,6 +170,9 @@ async def _try_slot(
             return ctx.skip(slot, "the call's attempt budget is spent")
         permit, skipped = _acquire(slot, ctx, forced and tries == 0, ignore_stall)
         if skipped is not None:
+            if skipped.limited and skipped.available_in is not None:
+                await asyncio.sleep(skipped.available_in)  # wait_for_limits, within the deadline
+                continue
             return skipped
         if tries == 0:
             slot.budget.record_call()

@@ -50,7 +50,14 @@ CAPABILITY_KEYS = (
     "stall_factor",
     "on_error",
 )
-PROVIDER_POLICY_KEYS = ("daily_quota", "quotas", "rate_limit", "health", "on_error")
+PROVIDER_POLICY_KEYS = (
+    "daily_quota",
+    "quotas",
+    "rate_limit",
+    "wait_for_limits",
+    "health",
+    "on_error",
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -127,6 +134,9 @@ class ProviderPolicy:
     quotas: tuple[Quota, ...] = ()
     health: HealthPolicy = attrs.field(factory=HealthPolicy)
     on_error: Mapping[str, Reaction] = attrs.field(factory=dict)
+    #: when the rate limit or a quota holds a call back: wait (within the call's deadline)
+    #: instead of skipping to the next provider
+    wait_for_limits: bool = False
 
 
 def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Reaction]:
@@ -386,10 +396,21 @@ def parse_provider_policy(
             health = HealthPolicy.from_config(raw_health)
         except ConfigError as exc:
             problems.extend((f"health.{p.key}", p.message, p.fix) for p in exc.problems)
+    wait = reserved.get("wait_for_limits", False)
+    if not isinstance(wait, bool):
+        problems.append(
+            (
+                "wait_for_limits",
+                f"expected true or false, got {wait!r}",
+                "write wait_for_limits = true",
+            )
+        )
+        wait = False
     policy = ProviderPolicy(
         rate_limit=rate,
         quotas=tuple(quotas.values()),
         health=health,
         on_error=_on_error(reserved.get("on_error"), problems),
+        wait_for_limits=wait,
     )
     return policy, problems
