@@ -169,14 +169,18 @@ def rows(res: dict[str, Any]) -> list[list[str]]:
     )
     row(
         "",
-        '… ours with `strategy = "hedge"`: affected (50/s · one caller) / added s',
+        '… ours with `strategy = "hedge"`: affected before isolation (50/s · one caller), '
+        "in all / added s",
         "≤ 5 / ≤ hedge delay",
-        f"{bh['open']['affected']} · {bh['closed']['affected']} (never isolated) / "
-        f"{f(bh['open']['added_latency_s']['max'])}",
+        f"{bh['open']['affected_before_isolation']} · {bh['closed']['affected_before_isolation']}"
+        f", {bh['open']['affected']} in all / {f(bh['open']['added_latency_s']['max'])}",
         "",
         "",
         "",
-        "MISSED (never isolated)",
+        "met"
+        if max(bh["open"]["affected_before_isolation"], bh["closed"]["affected_before_isolation"])
+        <= 5
+        else "MISSED",
     )
 
     for name, label in (
