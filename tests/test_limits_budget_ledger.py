@@ -129,3 +129,34 @@ def test_an_audit_trail_of_size_zero_keeps_nothing():
     outcome = Outcome(Status.OK, None, "p", (), "c", "crm_sync", "upsert_contact")
     trail.add(CallRecord(outcome, datetime.now(UTC), 0.0))
     assert len(trail) == 0
+
+
+def test_health_rows_are_built_only_when_a_write_is_due(tmp_path):
+    from aicmo_gateway.statefiles import StateFiles
+
+    built = []
+
+    def rows():
+        built.append(1)
+        return []
+
+    state = StateFiles(tmp_path, health_interval=60)
+    for _ in range(5):
+        state.write_health(rows)
+    assert len(built) == 1
+    state.write_health(rows, force=True)
+    assert len(built) == 2
+    assert state.read_health()["providers"] == []
+
+
+def test_the_p99_follows_new_latencies_after_a_batch_of_samples():
+    from aicmo_gateway.provider_type import ProviderType
+    from aicmo_gateway.slot import ProviderSlot
+
+    slot = ProviderSlot("p", ProviderType(name="p", factory=object), object())
+    for _ in range(100):
+        slot.finished(slot.started(0.0), 0.01)
+    assert slot.p99() == pytest.approx(0.01)
+    for _ in range(16):
+        slot.finished(slot.started(0.0), 5.0)
+    assert slot.p99() == pytest.approx(5.0)

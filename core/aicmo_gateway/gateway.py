@@ -136,7 +136,7 @@ class Gateway:
     def _record_state(self, state: StateFiles, call: CallRecord) -> None:
         try:
             state.append(call)
-            state.write_health(self.status())
+            state.write_health(self.status)
         except OSError as exc:  # the state folder is a convenience: never fail a call for it
             logger.warning("could not write state to {}: {}", state.directory, exc)
 
@@ -162,7 +162,7 @@ class Gateway:
         """Close every provider that has ``aclose()`` (or ``close()``); flush the state files."""
         if self._state is not None:
             try:
-                self._state.write_health(self.status(), force=True)
+                self._state.write_health(self.status, force=True)
             except OSError as exc:
                 logger.warning("could not write state to {}: {}", self._state.directory, exc)
         for chain in self.chains.values():
@@ -211,9 +211,7 @@ async def _check(capability: str, slot: ProviderSlot, timeout: float) -> CheckRe
             time.monotonic() - t0,
         )
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}"
-        for secret in slot.secrets:
-            detail = detail.replace(secret, "********")
+        detail = slot.scrub(f"{type(exc).__name__}: {exc}")
         return CheckResult(
             capability, slot.name, slot.type.name, False, detail, time.monotonic() - t0
         )

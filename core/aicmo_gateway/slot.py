@@ -68,6 +68,9 @@ class ProviderSlot:
     #: mean latency of successful attempts (exponentially weighted), seconds
     typical_latency: float | None = None
     _serial: int = 0
+    #: successful latencies recorded so far, and the p99 with the count it was computed at
+    _samples: int = 0
+    _p99: tuple[int, float | None] = (-1, None)
 
     def started(self, now: float) -> int:
         self._serial += 1
@@ -79,6 +82,7 @@ class ProviderSlot:
         self.inflight.pop(serial, None)
         if latency is not None:
             self.latencies.append(latency)
+            self._samples += 1
             if not slow:
                 previous = self.typical_latency
                 self.typical_latency = (
@@ -115,11 +119,18 @@ class ProviderSlot:
         return self.type.idempotency.value != "none"
 
     def p99(self, minimum_samples: int = 20) -> float | None:
-        """The 99th percentile of recent successful latencies, once there are enough."""
+        """The 99th percentile of recent successful latencies, once there are enough.
+
+        Recomputed after every 16 new samples, not on every call (hedge asks per call).
+        """
         if len(self.latencies) < minimum_samples:
             return None
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        computed_at, value = self._p99
+        if value is None or self._samples - computed_at >= 16:
+            ordered = sorted(self.latencies)
+            value = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+            self._p99 = (self._samples, value)
+        return value
 
     def scrub(self, text: str) -> str:
         for secret in self.secrets:

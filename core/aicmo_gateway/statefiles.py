@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,14 @@ class StateFiles:
                 _atomic_write(self.audit_path, "\n".join(lines) + "\n")
                 self._lines = len(lines)
 
-    def write_health(self, rows: list[dict[str, Any]], *, force: bool = False) -> None:
+    def write_health(
+        self, rows: Callable[[], list[dict[str, Any]]], *, force: bool = False
+    ) -> None:
+        """Write ``rows()`` if the last write is older than ``health_interval`` (or ``force``).
+
+        ``rows`` is only called when a write is due, so the snapshots cost nothing
+        on the calls in between.
+        """
         now = time.monotonic()
         with self._lock:
             if not force and now - self._last_health < self.health_interval:
@@ -168,7 +176,7 @@ class StateFiles:
             payload = {
                 "written_at": datetime.now(UTC).isoformat(),
                 "pid": os.getpid(),
-                "providers": rows,
+                "providers": rows(),
             }
             _atomic_write(self.health_path, json.dumps(payload, indent=2, default=str))
 
