@@ -115,6 +115,39 @@ def gateway_for(capability, *scripts, ptype="scripted", **cap_settings):
     return Gateway.from_config(config, registry=registry, env={})
 
 
+def one_provider(capability, provider_type):
+    """A gateway whose ``capability`` is served by one provider of ``provider_type``."""
+    from aicmo_gateway.ports import PORTS
+
+    hook = hookimpl(lambda: provider_type)
+    hook.__name__ = PORTS[capability].hook
+    plugin = types.SimpleNamespace(**{PORTS[capability].hook: hook})
+    return Gateway.from_config(
+        {
+            "capabilities": {capability: {"providers": ["only"]}},
+            "providers": {"only": {"type": provider_type.name}},
+        },
+        registry=Registry.from_plugins({"test": plugin}),
+        env={},
+    )
+
+
+def secretive_gateway_failing_with_its_token():
+    """A gateway whose one provider has the secret token and fails with it in the message."""
+    INSTANCES.clear()
+    gateway = Gateway.from_config(
+        {
+            "capabilities": {"email_sending": {"providers": ["s"]}},
+            "providers": {"s": {"type": "secretive", "token": "${TOKEN}"}},
+        },
+        registry=Registry.from_plugins({"s": _plugin()}),
+        env={"TOKEN": "tok-abcdef"},
+    )
+    provider = gateway.chains["email_sending"].slots[0].provider
+    provider.script.append(Unavailable("auth failed for token tok-abcdef"))
+    return gateway
+
+
 async def test_the_first_provider_serves_when_it_succeeds():
     gateway = gateway_for("email_sending", ["ok"], ["ok"])
     outcome = await gateway.email_sending.send(MESSAGE)
@@ -370,18 +403,7 @@ async def test_reads_have_no_idempotency_key():
 
 
 async def test_secrets_are_removed_from_attempt_details():
-    INSTANCES.clear()
-    registry = Registry.from_plugins({"s": _plugin()})
-    gateway = Gateway.from_config(
-        {
-            "capabilities": {"email_sending": {"providers": ["s"]}},
-            "providers": {"s": {"type": "secretive", "token": "${TOKEN}"}},
-        },
-        registry=registry,
-        env={"TOKEN": "tok-abcdef"},
-    )
-    provider = gateway.chains["email_sending"].slots[0].provider
-    provider.script.append(Unavailable("auth failed for token tok-abcdef"))
+    gateway = secretive_gateway_failing_with_its_token()
     outcome = await gateway.email_sending.send(MESSAGE)
     assert "tok-abcdef" not in outcome.attempts[0].detail
     assert "tok-abcdef" not in repr(outcome)
@@ -401,20 +423,8 @@ async def test_native_batches_are_chunked_by_the_declared_batch_size():
 
     made = Batcher()
 
-    @hookimpl
-    def aicmo_email_verifiers():
-        return ProviderType(name="batcher", factory=lambda: made, batch_size=2)
-
-    registry = Registry.from_plugins(
-        {"b": types.SimpleNamespace(aicmo_email_verifiers=aicmo_email_verifiers)}
-    )
-    gateway = Gateway.from_config(
-        {
-            "capabilities": {"email_verification": {"providers": ["b"]}},
-            "providers": {"b": {"type": "batcher"}},
-        },
-        registry=registry,
-        env={},
+    gateway = one_provider(
+        "email_verification", ProviderType(name="batcher", factory=lambda: made, batch_size=2)
     )
     addresses = [f"u{i}@example.com" for i in range(5)]
     outcome = await gateway.email_verification.verify_many(addresses)
@@ -437,21 +447,7 @@ async def test_plain_def_provider_methods_run_in_a_worker_thread():
             seen.append(threading.current_thread().name)
             return Verification(address=address, verdict="unknown")
 
-    @hookimpl
-    def aicmo_email_verifiers():
-        return ProviderType(name="blocking", factory=Blocking)
-
-    registry = Registry.from_plugins(
-        {"b": types.SimpleNamespace(aicmo_email_verifiers=aicmo_email_verifiers)}
-    )
-    gateway = Gateway.from_config(
-        {
-            "capabilities": {"email_verification": {"providers": ["b"]}},
-            "providers": {"b": {"type": "blocking"}},
-        },
-        registry=registry,
-        env={},
-    )
+    gateway = one_provider("email_verification", ProviderType(name="blocking", factory=Blocking))
     await gateway.email_verification.verify("a@example.com")
     assert seen and seen[0] != threading.current_thread().name
 
@@ -493,21 +489,7 @@ async def test_a_port_method_declaring_idempotency_key_receives_the_calls_key():
 
             return PostReceipt(post_id="1")
 
-    @hookimpl
-    def aicmo_social_posters():
-        return ProviderType(name="keyaware", factory=KeyAware)
-
-    registry = Registry.from_plugins(
-        {"k": types.SimpleNamespace(aicmo_social_posters=aicmo_social_posters)}
-    )
-    gateway = Gateway.from_config(
-        {
-            "capabilities": {"social_posting": {"providers": ["k"]}},
-            "providers": {"k": {"type": "keyaware"}},
-        },
-        registry=registry,
-        env={},
-    )
+    gateway = one_provider("social_posting", ProviderType(name="keyaware", factory=KeyAware))
     from aicmo_gateway.ports import SocialPost
 
     outcome = await gateway.social_posting.post(SocialPost(text="hello"), idempotency_key="p-1")
@@ -523,18 +505,7 @@ async def test_explain_says_when_a_write_was_replayed_from_the_ledger():
 
 
 async def test_failures_are_logged_with_the_capability_and_no_secret(log_lines):
-    INSTANCES.clear()
-    registry = Registry.from_plugins({"s": _plugin()})
-    gateway = Gateway.from_config(
-        {
-            "capabilities": {"email_sending": {"providers": ["s"]}},
-            "providers": {"s": {"type": "secretive", "token": "${TOKEN}"}},
-        },
-        registry=registry,
-        env={"TOKEN": "tok-abcdef"},
-    )
-    provider = gateway.chains["email_sending"].slots[0].provider
-    provider.script.append(Unavailable("auth failed for token tok-abcdef"))
+    gateway = secretive_gateway_failing_with_its_token()
     await gateway.email_sending.send(MESSAGE)
     assert any("email_sending.send: s failed (Unavailable)" in line for line in log_lines)
     assert any("WARNING email_sending.send ended failed" in line for line in log_lines)

@@ -30,6 +30,8 @@ import pytest
 import trustme
 from aicmo_gateway_imap.fetcher import ImapReplyFetcher
 
+from aicmo_gateway.testing.conformance import ReplyFetcherConformance
+
 USER = "sales@example.com"
 PASSWORD = "correct horse battery staple"
 HOST = "127.0.0.1"
@@ -322,15 +324,7 @@ def no_starttls_forwarder(make_forwarder: Callable[..., Forwarder]) -> Forwarder
 
 def message(n: int, **headers: str) -> bytes:
     """A small reply, numbered ``n``; extra headers by keyword (``In_Reply_To=...``)."""
-    lines = [
-        f"From: Lead {n} <lead{n}@example.com>",
-        "To: sales@example.com",
-        f"Subject: Re: offer {n}",
-        f"Message-ID: <reply-{n}@example.com>",
-        "Date: Mon, 02 Mar 2026 10:00:00 +0000",
-    ]
-    lines += [f"{key.replace('_', '-')}: {value}" for key, value in headers.items()]
-    return ("\r\n".join(lines) + f"\r\n\r\nAnswer number {n}.\r\n").encode()
+    return ReplyFetcherConformance.raw(n, **headers)
 
 
 @pytest.fixture
