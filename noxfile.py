@@ -10,7 +10,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
 # Test on every supported Python that is installed; CI machines need not have all of them.
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["tests", "plugin_tests", "lint", "typing", "docs"]
+nox.options.sessions = ["tests", "plugin_tests", "abuse", "lint", "typing", "docs"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -34,6 +34,13 @@ def plugin_tests(session: nox.Session) -> None:
     for name in PLUGINS:
         session.install("-e", ".", "-e", f"plugins/{name}[test]")
         session.run("pytest", f"plugins/{name}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def abuse(session: nox.Session) -> None:
+    """The abuse suite: injection, leaks, malformed configs, fuzzing and poison input."""
+    session.install("-e", ".[test]", *(f"-e./plugins/{name}[test]" for name in PLUGINS))
+    session.run("pytest", "tests/abuse", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

@@ -1,0 +1,23 @@
+"""Turn port records into RFC 5322 messages and received messages into ``Reply`` records.
+
+Public: mail plugins (SMTP, IMAP, Maildir) share these helpers so that every
+provider writes and reads messages the same way. Only the standard library's
+``email`` package is used.
+
+* :func:`build_message` renders an :class:`~aicmo_gateway.ports.EmailMessage`.
+* :func:`message_id_for_key` derives a stable Message-ID from an idempotency key.
+* :func:`parse_reply` parses raw bytes into a :class:`~aicmo_gateway.ports.Reply`,
+  never raising: what cannot be parsed is listed in ``Reply.warnings``.
+"""
+
+from aicmo_gateway.mime.build import POLICY, SMTP_POLICY, build_message, message_id_for_key
+from aicmo_gateway.mime.parse import html_to_text, parse_reply
+
+__all__ = [
+    "POLICY",
+    "SMTP_POLICY",
+    "build_message",
+    "html_to_text",
+    "message_id_for_key",
+    "parse_reply",
+]
