@@ -90,9 +90,7 @@ class Zones:
     def asked(self, name: str, qtype: str | None = None) -> list[tuple[str, str, str]]:
         """The queries received for ``name`` (and ``qtype``), as (name, type, protocol)."""
         with self.lock:
-            return [
-                q for q in self.queries if q[0] == name and (qtype is None or q[1] == qtype)
-            ]
+            return [q for q in self.queries if q[0] == name and (qtype is None or q[1] == qtype)]
 
 
 @attrs.frozen
@@ -165,7 +163,7 @@ def no_system_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
     def read_resolv_conf(*_: Any, **__: Any) -> None:
         raise _refuse("the system resolver's configuration (/etc/resolv.conf) was read")
 
-    monkeypatch.setattr(dns.resolver.Resolver, "read_resolv_conf", read_resolv_conf)
+    monkeypatch.setattr(dns.resolver.BaseResolver, "read_resolv_conf", read_resolv_conf)
     monkeypatch.setattr(dns.resolver, "default_resolver", None)
 
     real_getaddrinfo = socket.getaddrinfo

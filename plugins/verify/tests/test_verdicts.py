@@ -36,7 +36,9 @@ async def verify(settings: dict[str, Any], address: str) -> Verification:
 async def test_a_domain_with_mx_records_is_deliverable_naming_the_best_server(settings):
     result = await verify(settings, "ada@good.example.com")
     assert result.verdict is Verdict.DELIVERABLE
-    assert result.reason == "the domain good.example.com accepts mail at mx1.good.example.com (MX 10)"
+    assert result.reason == (
+        "the domain good.example.com accepts mail at mx1.good.example.com (MX 10)"
+    )
     assert result.checks["dns"] == "mx"
     assert result.checks["mail_servers"] == ("mx1.good.example.com", "mx2.good.example.com")
     assert (result.disposable, result.role_account) == (False, False)
@@ -170,9 +172,7 @@ async def test_check_mx_false_looks_nothing_up_and_claims_nothing(settings, dns_
     assert dns_server.zones.queries == []
 
 
-async def test_verify_many_keeps_order_and_looks_each_domain_up_once(
-    settings, dns_server: Any
-):
+async def test_verify_many_keeps_order_and_looks_each_domain_up_once(settings, dns_server: Any):
     addresses = [
         "ada@good.example.com",
         "not an address",
