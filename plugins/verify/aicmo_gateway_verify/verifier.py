@@ -88,8 +88,9 @@ class DnsEmailVerifier:
         """One verdict per address, in order; each domain is looked up once, a few at a time."""
         parsed = [_parse(address) for address in addresses]
         routes: dict[str, Route] = {}
-        if self.settings.check_mx:
-            domains = {p.ascii_domain for p in parsed if isinstance(p, ValidatedEmail)}
+        domains = {p.ascii_domain for p in parsed if isinstance(p, ValidatedEmail)}
+        if self.settings.check_mx and domains:
+            self.resolver()  # raises Unavailable here, not wrapped in the task group's error
             gate = asyncio.Semaphore(MAX_CONCURRENT_LOOKUPS)
 
             async def look_up(domain: str) -> None:

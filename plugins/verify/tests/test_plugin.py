@@ -100,8 +100,11 @@ async def test_without_a_system_resolver_a_lookup_is_unavailable_saying_what_to_
         raise dns.resolver.NoResolverConfiguration("no nameservers")
 
     monkeypatch.setattr(dns.resolver.BaseResolver, "read_resolv_conf", read_resolv_conf)
+    verifier = plugin.create()
     with pytest.raises(Unavailable, match=r"no system DNS resolver.*set nameservers = "):
-        await plugin.create().verify("ada@good.example.com")
+        await verifier.verify("ada@good.example.com")
+    with pytest.raises(Unavailable, match=r"no system DNS resolver"):
+        await verifier.verify_many(["ada@good.example.com", "bob@aonly.example.com"])
 
 
 async def test_the_guard_stops_any_test_that_reaches_for_the_system_resolver():

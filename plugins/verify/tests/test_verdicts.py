@@ -8,6 +8,7 @@ The DNS cases, one domain each:
 - ``v6only.example.com``: only an AAAA record            -> deliverable
 - ``nullmx.example.com``: null MX (RFC 7505)             -> undeliverable
 - ``missing.example.com``: NXDOMAIN                      -> undeliverable
+- ``bücher.example.com``: asked as ``xn--bcher-kva...``  -> undeliverable (NXDOMAIN)
 - ``parked.example.com``: exists, no MX, A or AAAA       -> undeliverable
 - ``broken.example.com``: the server answers SERVFAIL    -> unknown
 - ``silent.example.com``: the server never answers       -> unknown (timeout)
@@ -158,6 +159,15 @@ async def test_the_domain_is_looked_up_in_ascii_and_the_address_kept_as_given(
     assert result.address == "Ada@GOOD.Example.com"
     assert result.checks["normalized"] == "Ada@good.example.com"
     assert dns_server.zones.asked("good.example.com.", "MX")
+
+
+async def test_an_internationalized_domain_is_looked_up_in_its_ascii_form(
+    settings, dns_server: Any
+):
+    result = await verify(settings, "ada@bücher.example.com")
+    assert result.verdict is Verdict.UNDELIVERABLE
+    assert result.checks["domain"] == "xn--bcher-kva.example.com"
+    assert dns_server.zones.asked("xn--bcher-kva.example.com.", "MX")
 
 
 async def test_check_mx_false_looks_nothing_up_and_claims_nothing(settings, dns_server: Any):
