@@ -70,12 +70,12 @@ async def test_check_asks_the_nameservers_for_the_root_zone(settings, dns_server
     assert dns_server.zones.asked(".", "NS")
 
 
-async def test_check_fails_when_the_nameserver_does_not_answer(settings, dns_server):
+async def test_check_fails_when_the_nameserver_does_not_answer(impatient):
     closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     closed.bind(("127.0.0.1", 0))  # bound, never read: queries go unanswered
     try:
         address = f"127.0.0.1:{closed.getsockname()[1]}"
-        verifier = plugin.create(nameservers=[address], timeout=settings["timeout"])
+        verifier = plugin.create(nameservers=[address], timeout=impatient["timeout"])
         with pytest.raises(Unavailable, match=r"127\.0\.0\.1:\d+ did not answer within 0\.3s"):
             await verifier.check()
     finally:
@@ -193,8 +193,8 @@ async def test_failover_returns_an_unknown_verdict_without_asking_the_next_verif
     assert second.total_calls == 0
 
 
-async def test_a_waterfall_goes_on_to_the_next_verifier_after_unknown(settings, registry, second):
-    config = chain(settings, "dns", "second", strategy="waterfall")
+async def test_a_waterfall_goes_on_to_the_next_verifier_after_unknown(impatient, registry, second):
+    config = chain(impatient, "dns", "second", strategy="waterfall")
     gateway = Gateway.from_config(config, registry=registry, env={})
     try:
         outcome = await gateway.email_verification.verify("ada@silent.example.com")
