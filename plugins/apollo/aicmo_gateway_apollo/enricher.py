@@ -94,7 +94,7 @@ class ApolloEnricher:
         person = _mapping(body.get("person"))
         if not person:
             return not_found("Apollo matched no person")
-        return await self._complete(person, PEOPLE_MATCH)
+        return await self._complete(person, PEOPLE_MATCH, lead)
 
     async def enrich_many(self, leads: Sequence[Lead]) -> list[Enrichment]:
         """One result per lead, in order, with bulk match (10 leads per request)."""
@@ -120,10 +120,10 @@ class ApolloEnricher:
         credits = body.get("credits_consumed")
         results: list[Enrichment] = []
         companies: dict[str, Mapping[str, Any] | ProviderError] = {}
-        for match in matches:
+        for lead, match in zip(leads, matches, strict=True):
             person = _mapping(match)
             if person:
-                results.append(await self._complete(person, BULK_MATCH, companies))
+                results.append(await self._complete(person, BULK_MATCH, lead, companies))
             else:
                 results.append(not_found("Apollo matched no person"))
         if credits is not None:
@@ -136,16 +136,17 @@ class ApolloEnricher:
         self,
         person: Mapping[str, Any],
         source: str,
+        lead: Lead,
         companies: dict[str, Mapping[str, Any] | ProviderError] | None = None,
     ) -> Enrichment:
         """The person's enrichment, with the company from organization enrichment when the
-        match carries no firmographics and a domain is known.
+        match carries no firmographics and a domain is known (the match's, else the lead's).
 
         The person's match is kept (and its credit not wasted) when organization enrichment
         fails: the failure is named in ``attributes["company_error"]``.
         """
         organization = _mapping(person.get("organization"))
-        domain = str(organization.get("primary_domain") or "").strip().lower()
+        domain = str(organization.get("primary_domain") or lead.domain or "").strip().lower()
         if not (self.settings.enrich_company and needs_company(person) and domain):
             return enrichment_of(person, source)
         cache = {} if companies is None else companies

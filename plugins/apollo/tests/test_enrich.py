@@ -114,6 +114,31 @@ async def test_the_company_comes_from_organization_enrichment_when_the_match_has
     assert len(httpserver.log) == 2
 
 
+async def test_without_an_organization_in_the_match_the_leads_domain_is_enriched(
+    httpserver: HTTPServer, make_enricher, person, organization
+):
+    httpserver.expect_request("/api/v1/people/match").respond_with_json(
+        {"person": person(organization=None, organization_id=None)}
+    )
+    httpserver.expect_request(
+        "/api/v1/organizations/enrich", query_string={"domain": "apollo.io"}
+    ).respond_with_json({"organization": organization()})
+    result = await make_enricher().enrich(Lead(email="tim@apollo.io", domain="apollo.io"))
+    assert (result.company, result.domain) == ("Apollo.io", "apollo.io")
+    assert result.attributes["sources"]["company"] == "apollo:organizations/enrich"
+
+
+async def test_without_any_domain_no_organization_is_looked_up(
+    httpserver: HTTPServer, make_enricher, person
+):
+    httpserver.expect_request("/api/v1/people/match").respond_with_json(
+        {"person": person(organization=None)}
+    )
+    result = await make_enricher().enrich(LEAD)
+    assert result.found and result.company is None
+    assert len(httpserver.log) == 1
+
+
 async def test_enrich_company_off_spends_no_organization_credit(
     httpserver: HTTPServer, make_enricher, person
 ):
@@ -216,3 +241,20 @@ async def test_a_bulk_answer_that_cannot_be_aligned_is_a_failure_not_a_guess(
     )
     with pytest.raises(Unavailable, match="1 matches for 2 people"):
         await make_enricher().enrich_many(leads(2))
+
+
+async def test_a_bulk_match_looks_each_company_up_once(
+    httpserver: HTTPServer, make_enricher, person, organization
+):
+    bare = {"name": "Apollo.io", "primary_domain": "apollo.io"}
+    httpserver.expect_request("/api/v1/people/bulk_match").respond_with_json(
+        {"matches": [person(organization=bare), None, person(organization=bare)]}
+    )
+    httpserver.expect_request("/api/v1/organizations/enrich").respond_with_json(
+        {"organization": organization()}
+    )
+    results = await make_enricher().enrich_many(leads(3))
+    assert [r.found for r in results] == [True, False, True]
+    assert results[0].industry == results[2].industry == "information technology & services"
+    paths = [entry[0].path for entry in httpserver.log]
+    assert paths == ["/api/v1/people/bulk_match", "/api/v1/organizations/enrich"]
