@@ -186,6 +186,17 @@ async def test_a_422_names_the_vendors_message(httpserver: HTTPServer, client):
         await client.request("POST", "/v", json={}, write=True)
 
 
+async def test_a_message_in_reason_is_named_and_a_flag_is_not_taken_for_it(
+    httpserver: HTTPServer, client
+):
+    httpserver.expect_request("/r").respond_with_json(
+        {"error": True, "reason": "Too many records, at most 250", "success": False}, status=400
+    )
+    with pytest.raises(InvalidInput) as caught:
+        await client.request("POST", "/r", json={}, write=False)
+    assert str(caught.value) == "HTTP 400: Too many records, at most 250"
+
+
 async def test_redirects_are_not_followed(httpserver: HTTPServer, client):
     httpserver.expect_request("/old").respond_with_data(
         "", status=301, headers={"Location": "http://169.254.169.254/latest"}

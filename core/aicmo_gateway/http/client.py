@@ -23,7 +23,7 @@ __all__ = ["HttpClient", "HttpResponse"]
 _MASK = "********"
 #: the most of a response body read into memory (a hostile or broken server cannot exhaust it)
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
-_DETAIL_FIELDS = ("message", "error_description", "error", "detail", "errors", "name")
+_DETAIL_FIELDS = ("message", "error_description", "error", "detail", "errors", "reason", "name")
 
 
 def _import_httpx() -> Any:
@@ -283,7 +283,8 @@ def _detail(content: bytes, scrub: Callable[[str], str]) -> str:
     if isinstance(body, dict):
         for field in _DETAIL_FIELDS:
             value = body.get(field)
-            if value:
+            # a flag such as {"error": true, "reason": "..."} is not the message
+            if value and not isinstance(value, bool | int | float):
                 text = value if isinstance(value, str) else jsonlib.dumps(value)[:300]
                 break
     cleaned = " ".join("".join(c if c.isprintable() else " " for c in text).split())
