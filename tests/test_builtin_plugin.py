@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from aicmo_gateway.builtin import plugin
+from aicmo_gateway.plugins.provider_type import Idempotency, ProviderType
 from aicmo_gateway.ports import PORTS
-from aicmo_gateway.provider_type import Idempotency, ProviderType
 
 
 def types_for(hook: str) -> dict[str, ProviderType]:

@@ -23,7 +23,7 @@ from aicmo_gateway import (
     Unavailable,
     hookimpl,
 )
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import Contact, EmailMessage, SendReceipt, Verification, WebhookEvent
 
 MESSAGE = EmailMessage(to="ada@example.com", subject="Hi", text="Hello")

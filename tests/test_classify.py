@@ -15,7 +15,7 @@ from aicmo_gateway import (
     RateLimited,
     Unavailable,
 )
-from aicmo_gateway.classify import Kind, Reaction, classify
+from aicmo_gateway.engine.classify import Kind, Reaction, classify
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

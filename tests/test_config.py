@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from aicmo_gateway import ConfigError, Gateway, Secret
-from aicmo_gateway.config import load_config, parse_duration
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.config.load import load_config, parse_duration
+from aicmo_gateway.plugins.registry import Registry
 
 GOOD = """
 [gateway]

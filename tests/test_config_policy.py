@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aicmo_gateway import ConfigError, Gateway, Quota, RateLimit
-from aicmo_gateway.config import load_config
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.config.load import load_config
+from aicmo_gateway.plugins.registry import Registry
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aicmo_gateway import PluginError, UnknownProviderType
-from aicmo_gateway.plugins import PluginStatus, Registry
+from aicmo_gateway.plugins.registry import PluginStatus, Registry
 
 GOOD = """
 from aicmo_gateway import ProviderType, hookimpl

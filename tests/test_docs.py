@@ -10,9 +10,9 @@ import attrs
 import click
 import pytest
 
-from aicmo_gateway import hookspecs
 from aicmo_gateway.cli import cli
-from aicmo_gateway.plugins import CORE_DISTRIBUTION, Registry
+from aicmo_gateway.plugins import hookspecs
+from aicmo_gateway.plugins.registry import CORE_DISTRIBUTION, Registry
 from aicmo_gateway.ports import PORTS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

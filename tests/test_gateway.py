@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from aicmo_gateway import Gateway, ProviderType, Status, hookimpl
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import EmailMessage, SendReceipt
 
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from aicmo_gateway.errors import ConfigError
-from aicmo_gateway.health import (
+from aicmo_gateway.engine.health import (
     BreakerState,
     Health,
     HealthPolicy,
@@ -18,6 +17,7 @@ from aicmo_gateway.health import (
     PermitError,
     ProviderHealth,
 )
+from aicmo_gateway.errors import ConfigError
 
 
 class Clock:

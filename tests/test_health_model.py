@@ -25,7 +25,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from aicmo_gateway.health import (
+from aicmo_gateway.engine.health import (
     BreakerState,
     Health,
     HealthPolicy,

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from aicmo_gateway import Outcome, Quota, RateLimit, Status
-from aicmo_gateway.audit import AuditTrail
-from aicmo_gateway.budget import RetryBudget
-from aicmo_gateway.ledger import MemoryLedger, derive_idempotency_key
-from aicmo_gateway.limits import ProviderLimits
+from aicmo_gateway.engine.budget import RetryBudget
+from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
+from aicmo_gateway.engine.limits import ProviderLimits
 from aicmo_gateway.outcome import CallRecord
 from aicmo_gateway.ports import EmailMessage
+from aicmo_gateway.state.audit import AuditTrail
 
 
 class Clock:
@@ -132,7 +132,7 @@ def test_an_audit_trail_of_size_zero_keeps_nothing():
 
 
 def test_health_rows_are_built_only_when_a_write_is_due(tmp_path):
-    from aicmo_gateway.statefiles import StateFiles
+    from aicmo_gateway.state.files import StateFiles
 
     built = []
 
@@ -150,8 +150,8 @@ def test_health_rows_are_built_only_when_a_write_is_due(tmp_path):
 
 
 def test_the_p99_follows_new_latencies_after_a_batch_of_samples():
-    from aicmo_gateway.provider_type import ProviderType
-    from aicmo_gateway.slot import ProviderSlot
+    from aicmo_gateway.engine.slot import ProviderSlot
+    from aicmo_gateway.plugins.provider_type import ProviderType
 
     slot = ProviderSlot("p", ProviderType(name="p", factory=object), object())
     for _ in range(100):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aicmo_gateway import Gateway, Status
-from aicmo_gateway.plugins import PluginStatus, Registry
+from aicmo_gateway.plugins.registry import PluginStatus, Registry
 from aicmo_gateway.ports import EmailMessage
 
 FIXTURE = Path(__file__).parent / "fixtures" / "acme_plugin"

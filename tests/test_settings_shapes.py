@@ -9,7 +9,7 @@ import attrs
 import pytest
 
 from aicmo_gateway import ConfigError, Gateway, ProviderType, hookimpl
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.registry import Registry
 
 
 @attrs.frozen

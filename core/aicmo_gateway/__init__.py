@@ -7,6 +7,7 @@ of interchangeable providers shipped as plugins.
 
 from loguru import logger
 
+from aicmo_gateway.engine.health import BreakerState, Health, HealthPolicy, HealthSnapshot
 from aicmo_gateway.errors import (
     Ambiguous,
     AuthError,
@@ -22,11 +23,10 @@ from aicmo_gateway.errors import (
     UnknownProviderType,
 )
 from aicmo_gateway.gateway import CheckResult, Gateway
-from aicmo_gateway.health import BreakerState, Health, HealthPolicy, HealthSnapshot
-from aicmo_gateway.hookspecs import hookimpl
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, OutcomeError, Status
-from aicmo_gateway.plugins import Registry
-from aicmo_gateway.provider_type import Idempotency, ProviderType, Quota, RateLimit
+from aicmo_gateway.plugins.hookspecs import hookimpl
+from aicmo_gateway.plugins.provider_type import Idempotency, ProviderType, Quota, RateLimit
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.sync import SyncGateway
 

@@ -20,7 +20,7 @@ from aicmo_gateway.ports import (
 )
 
 if TYPE_CHECKING:
-    from aicmo_gateway.chain import Chain
+    from aicmo_gateway.engine.chain import Chain
 
 __all__ = [
     "CapabilityClient",

@@ -7,15 +7,15 @@ import inspect
 import os
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 from loguru import logger
 
-from aicmo_gateway.audit import AuditTrail, explain
-from aicmo_gateway.build import build_chains
-from aicmo_gateway.chain import Chain
-from aicmo_gateway.config import GatewayConfig, find_config, load_config
+from aicmo_gateway.config.build import build_chains
+from aicmo_gateway.config.load import GatewayConfig, find_config, load_config
+from aicmo_gateway.engine.chain import Chain
+from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.facade import (
     CLIENTS,
@@ -28,12 +28,10 @@ from aicmo_gateway.facade import (
     WebhookDispatch,
 )
 from aicmo_gateway.outcome import CallRecord
-from aicmo_gateway.plugins import Registry
-from aicmo_gateway.slot import ProviderSlot
-from aicmo_gateway.statefiles import StateFiles, snapshot_to_json
-
-if TYPE_CHECKING:
-    from aicmo_gateway.sync import SyncGateway
+from aicmo_gateway.plugins.registry import Registry
+from aicmo_gateway.state.audit import AuditTrail, explain
+from aicmo_gateway.state.files import StateFiles, snapshot_to_json
+from aicmo_gateway.sync import SyncGateway
 
 __all__ = ["CheckResult", "Gateway"]
 
@@ -183,8 +181,6 @@ class Gateway:
 
     def sync(self) -> SyncGateway:
         """The same API without ``await``, safe to call from several threads."""
-        from aicmo_gateway.sync import SyncGateway
-
         return SyncGateway(self)
 
 

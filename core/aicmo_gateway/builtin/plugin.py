@@ -11,8 +11,8 @@ configuration does not decide the order.
 
 from __future__ import annotations
 
-from aicmo_gateway.hookspecs import hookimpl
-from aicmo_gateway.provider_type import Idempotency, ProviderType
+from aicmo_gateway.plugins.hookspecs import hookimpl
+from aicmo_gateway.plugins.provider_type import Idempotency, ProviderType
 
 NOOP_PRIORITY = -100
 

@@ -15,7 +15,7 @@ from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
 from aicmo_gateway.cli.demo import demo
 from aicmo_gateway.cli.observe import explain, status
 from aicmo_gateway.errors import PluginError
-from aicmo_gateway.plugins import (
+from aicmo_gateway.plugins.registry import (
     CORE_DISTRIBUTION,
     ENV_STRICT,
     ENV_TRACE,

@@ -10,9 +10,9 @@ import attrs
 import click
 
 from aicmo_gateway.cli._output import emit_json, table
-from aicmo_gateway.config import ENV_CONFIG, find_config
+from aicmo_gateway.config.load import ENV_CONFIG, find_config
 from aicmo_gateway.errors import ConfigError
-from aicmo_gateway.plugins import ENV_DISABLE, PluginStatus, Registry
+from aicmo_gateway.plugins.registry import ENV_DISABLE, PluginStatus, Registry
 from aicmo_gateway.ports import PORTS
 
 _config_option = click.option(

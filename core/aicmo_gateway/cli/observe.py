@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from aicmo_gateway.audit import explain as explain_record
 from aicmo_gateway.cli._output import emit_json, table
-from aicmo_gateway.config import ENV_CONFIG, GatewayConfig, find_config, load_config
+from aicmo_gateway.config.load import ENV_CONFIG, GatewayConfig, find_config, load_config
 from aicmo_gateway.errors import ConfigError
-from aicmo_gateway.statefiles import StateFiles, record_to_json
+from aicmo_gateway.state.audit import explain as explain_record
+from aicmo_gateway.state.files import StateFiles, record_to_json
 
 _config_option = click.option(
     "--config",

@@ -22,10 +22,10 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.hookspecs import hookimpl
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.hookspecs import hookimpl
+from aicmo_gateway.plugins.provider_type import Idempotency, ProviderType
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import PORTS
-from aicmo_gateway.provider_type import Idempotency, ProviderType
 from aicmo_gateway.testing.fakes import FakeProvider
 
 __all__ = [

@@ -17,7 +17,7 @@ from aicmo_gateway_apollo.plugin import apollo_enricher
 from pytest_httpserver import HTTPServer
 
 from aicmo_gateway import AuthError, ConfigError, Gateway, Quota
-from aicmo_gateway.plugins import PluginStatus, Registry
+from aicmo_gateway.plugins.registry import PluginStatus, Registry
 
 
 def test_discovery_finds_an_active_apollo_type_for_lead_enrichment():

@@ -13,7 +13,7 @@ from aicmo_gateway_apollo import plugin
 from pytest_httpserver import HTTPServer
 
 from aicmo_gateway import Gateway, Status
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import Lead
 from aicmo_gateway.testing import FakeProvider, fake_plugin
 

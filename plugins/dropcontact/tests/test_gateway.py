@@ -12,7 +12,7 @@ from aicmo_gateway_dropcontact import plugin
 from pytest_httpserver import HTTPServer
 
 from aicmo_gateway import Gateway, Status
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import Lead, Verdict
 from aicmo_gateway.testing import FakeProvider, fake_plugin
 

@@ -14,7 +14,7 @@ from aicmo_gateway_dropcontact import plugin
 from pytest_httpserver import HTTPServer
 
 from aicmo_gateway import AuthError, ConfigError, Gateway, QuotaExhausted, RateLimit
-from aicmo_gateway.plugins import PluginStatus, Registry
+from aicmo_gateway.plugins.registry import PluginStatus, Registry
 
 
 def test_discovery_finds_the_type_for_verification_and_enrichment():

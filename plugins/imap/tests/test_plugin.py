@@ -11,7 +11,7 @@ from aicmo_gateway_imap import ImapSettings
 from aicmo_gateway_imap.fetcher import ImapReplyFetcher
 
 from aicmo_gateway import Gateway, Status
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import ReplyBatch
 
 
@@ -29,7 +29,7 @@ def test_discovery_does_not_import_the_imap_library():
     script = textwrap.dedent(
         """
         import sys
-        from aicmo_gateway.plugins import Registry
+        from aicmo_gateway.plugins.registry import Registry
         Registry.discover(env={}).get("reply_fetching", "imap")
         assert "imapclient" not in sys.modules, "imapclient was imported at discovery"
         """

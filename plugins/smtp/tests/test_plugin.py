@@ -9,7 +9,7 @@ from aicmo_gateway_smtp.plugin import gmail_sender, smtp_sender
 from aicmo_gateway_smtp.sender import SmtpSender
 
 from aicmo_gateway import Idempotency, Quota
-from aicmo_gateway.plugins import PluginStatus, Registry
+from aicmo_gateway.plugins.registry import PluginStatus, Registry
 
 
 def test_discovery_finds_an_active_smtp_type_for_email_sending():

@@ -14,7 +14,7 @@ from aicmo_gateway_verify import VerifySettings, plugin
 from aicmo_gateway_verify.verifier import DnsEmailVerifier
 
 from aicmo_gateway import Action, Gateway, Status, Unavailable
-from aicmo_gateway.plugins import Registry
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import Verdict
 from aicmo_gateway.testing import FakeProvider, fake_plugin
 
@@ -44,7 +44,7 @@ def test_importing_the_plugin_and_discovery_load_no_dns_or_validation_library():
         """
         import sys
         import aicmo_gateway_verify.plugin
-        from aicmo_gateway.plugins import Registry
+        from aicmo_gateway.plugins.registry import Registry
         Registry.discover(env={}).get("email_verification", "dns")
         loaded = [m for m in ("dns", "email_validator", "disposable_email_domains")
                   if m in sys.modules]

@@ -3,8 +3,8 @@
 A call goes: ledger (a completed key returns its recorded outcome) -> plan
 (configured order, or healthiest first) -> strategy (failover, waterfall,
 fanout, hedge) -> outcome, recorded in the audit trail and handed to observers.
-How each failure is treated is in :mod:`aicmo_gateway.classify`; attempts on
-one provider (permits, limits, timeouts, retries) are in :mod:`aicmo_gateway.attempt`.
+How each failure is treated is in :mod:`aicmo_gateway.engine.classify`; attempts on
+one provider (permits, limits, timeouts, retries) are in :mod:`aicmo_gateway.engine.attempt`.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any
 import attrs
 from loguru import logger
 
-from aicmo_gateway.attempt import CallContext
-from aicmo_gateway.audit import AuditTrail
-from aicmo_gateway.ledger import MemoryLedger, derive_idempotency_key
+from aicmo_gateway.engine.attempt import CallContext
+from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
+from aicmo_gateway.engine.policy import ChainPolicy
+from aicmo_gateway.engine.slot import ProviderSlot, loop_time
+from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge
 from aicmo_gateway.outcome import CallRecord, Outcome, Status
-from aicmo_gateway.policy import ChainPolicy
 from aicmo_gateway.ports import Effect, Operation, PortSpec
-from aicmo_gateway.slot import ProviderSlot, loop_time
-from aicmo_gateway.strategies import Final, failover, fanout, hedge
+from aicmo_gateway.state.audit import AuditTrail
 
 __all__ = ["Chain", "PlanStep", "ProviderSlot", "derive_idempotency_key"]
 

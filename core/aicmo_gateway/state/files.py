@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aicmo_gateway.health import HealthSnapshot
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, Status
+from aicmo_gateway.state.health import HealthSnapshot
 
 __all__ = ["StateFiles", "record_from_json", "record_to_json"]
 

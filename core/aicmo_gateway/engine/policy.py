@@ -14,10 +14,10 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.classify import ERROR_NAMES, Reaction
+from aicmo_gateway.engine.classify import ERROR_NAMES, Reaction
+from aicmo_gateway.engine.health import HealthPolicy
 from aicmo_gateway.errors import ConfigError
-from aicmo_gateway.health import HealthPolicy
-from aicmo_gateway.provider_type import PERIODS, Quota, RateLimit
+from aicmo_gateway.plugins.provider_type import PERIODS, Quota, RateLimit
 
 __all__ = [
     "CAPABILITY_KEYS",

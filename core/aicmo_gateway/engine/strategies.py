@@ -10,10 +10,10 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.attempt import CallContext, Result, SlotOutcome, try_slot
+from aicmo_gateway.engine.attempt import CallContext, Result, SlotOutcome, try_slot
+from aicmo_gateway.engine.slot import ProviderSlot, is_empty
 from aicmo_gateway.outcome import Action, Attempt, Status
 from aicmo_gateway.ports import Effect
-from aicmo_gateway.slot import ProviderSlot, is_empty
 
 __all__ = ["Final", "failover", "fanout", "hedge"]
 

@@ -19,8 +19,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from aicmo_gateway import hookspecs
-from aicmo_gateway.provider_type import ProviderType
+from aicmo_gateway.plugins import hookspecs
+from aicmo_gateway.plugins.provider_type import ProviderType
 
 GROUP = hookspecs.PROJECT
 CORE_DISTRIBUTION = "aicmo-gateway"

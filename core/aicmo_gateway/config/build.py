@@ -10,19 +10,19 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.audit import AuditTrail
-from aicmo_gateway.budget import RetryBudget
-from aicmo_gateway.chain import Chain
-from aicmo_gateway.config import GatewayConfig, ProviderConfig
+from aicmo_gateway.config.load import GatewayConfig, ProviderConfig
+from aicmo_gateway.config.settings import check_settings, is_secret_key
+from aicmo_gateway.engine.budget import RetryBudget
+from aicmo_gateway.engine.chain import Chain
+from aicmo_gateway.engine.ledger import MemoryLedger
+from aicmo_gateway.engine.policy import parse_provider_policy
+from aicmo_gateway.engine.slot import ProviderSlot, loop_time
 from aicmo_gateway.errors import ConfigError, ConfigProblem
-from aicmo_gateway.ledger import MemoryLedger
-from aicmo_gateway.plugins import Registry
-from aicmo_gateway.policy import parse_provider_policy
+from aicmo_gateway.plugins.provider_type import Quota, RateLimit
+from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
-from aicmo_gateway.provider_type import Quota, RateLimit
 from aicmo_gateway.secret import Secret
-from aicmo_gateway.settings import check_settings, is_secret_key
-from aicmo_gateway.slot import ProviderSlot, loop_time
+from aicmo_gateway.state.audit import AuditTrail
 
 __all__ = ["build_chains"]
 

@@ -19,7 +19,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from aicmo_gateway.outcome import Attempt, CallRecord
-    from aicmo_gateway.provider_type import ProviderType
+    from aicmo_gateway.plugins.provider_type import ProviderType
 
 PROJECT = "aicmo_gateway"
 hookspec = pluggy.HookspecMarker(PROJECT)

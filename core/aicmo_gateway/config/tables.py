@@ -12,24 +12,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aicmo_gateway.config import (
+from aicmo_gateway.config.load import (
     GATEWAY_KEYS,
     CapabilityConfig,
     GatewayConfig,
     ProviderConfig,
 )
-from aicmo_gateway.errors import ConfigError, ConfigProblem
-from aicmo_gateway.policy import (
+from aicmo_gateway.config.settings import check_settings
+from aicmo_gateway.engine.policy import (
     CAPABILITY_KEYS,
     PROVIDER_POLICY_KEYS,
     parse_chain_policy,
     parse_provider_policy,
 )
+from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.ports import PORTS, Effect
-from aicmo_gateway.settings import check_settings
 
 if TYPE_CHECKING:
-    from aicmo_gateway.plugins import Registry
+    from aicmo_gateway.plugins.registry import Registry
 
 __all__ = ["ConfigLoader"]
 

@@ -4,15 +4,15 @@ One :class:`ProviderHealth` per configured provider instance, configured by a
 :class:`HealthPolicy`. The chain calls ``acquire`` before an attempt and settles
 the :class:`Permit` with ``record`` or ``release``; ``aicmo-gateway status`` shows
 a :class:`HealthSnapshot`. The rules are documented in
-:mod:`aicmo_gateway.health._breaker` (the breaker and :class:`Health`) and on
+:mod:`aicmo_gateway.engine.health._breaker` (the breaker and :class:`Health`) and on
 :class:`HealthPolicy` (what zero and ``None`` mean for each setting).
 
 This package imports only :mod:`aicmo_gateway.errors`.
 """
 
-from aicmo_gateway.health._breaker import ProviderHealth
-from aicmo_gateway.health._policy import HealthPolicy
-from aicmo_gateway.health._records import (
+from aicmo_gateway.engine.health._breaker import ProviderHealth
+from aicmo_gateway.engine.health._policy import HealthPolicy
+from aicmo_gateway.engine.health._records import (
     BreakerState,
     Health,
     HealthSnapshot,

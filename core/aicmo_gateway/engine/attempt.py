@@ -17,11 +17,11 @@ from typing import Any
 import attrs
 from loguru import logger
 
-from aicmo_gateway.classify import Kind, Reaction, classify
+from aicmo_gateway.engine.classify import Kind, Reaction, classify
+from aicmo_gateway.engine.policy import ChainPolicy
+from aicmo_gateway.engine.slot import ProviderSlot, invoke, performed
 from aicmo_gateway.outcome import Action, Attempt, Status
-from aicmo_gateway.policy import ChainPolicy
 from aicmo_gateway.ports import Effect, Operation
-from aicmo_gateway.slot import ProviderSlot, invoke, performed
 
 __all__ = ["CallContext", "Result", "SlotOutcome", "try_slot"]
 

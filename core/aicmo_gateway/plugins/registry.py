@@ -34,8 +34,9 @@ import pluggy
 from loguru import logger
 from packaging.utils import canonicalize_name
 
-from aicmo_gateway import hookspecs
-from aicmo_gateway.discovery import (
+from aicmo_gateway.errors import PluginError, UnknownProviderType
+from aicmo_gateway.plugins import hookspecs
+from aicmo_gateway.plugins.discovery import (
     BUILTIN_MODULE,
     CORE_DISTRIBUTION,
     ENV_DISABLE,
@@ -53,10 +54,9 @@ from aicmo_gateway.discovery import (
     hook_warnings,
     import_candidate,
 )
-from aicmo_gateway.errors import PluginError, UnknownProviderType
-from aicmo_gateway.known_plugins import install_hint
+from aicmo_gateway.plugins.known import install_hint
+from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.ports import HOOK_PORTS, PORTS
-from aicmo_gateway.provider_type import ProviderType
 
 __all__ = [
     "CORE_DISTRIBUTION",

@@ -8,7 +8,7 @@ no I/O and no awaits; every method holds a lock for a few microseconds, so it is
 safe from event-loop tasks and threads alike. Time comes from an injected
 monotonic clock (the chain passes ``loop.time``, tests a fake).
 
-It imports only the rest of :mod:`aicmo_gateway.health`.
+It imports only the rest of :mod:`aicmo_gateway.engine.health`.
 
 The breaker
     ``CLOSED``: calls flow and each result enters the window. A *failure* is a
@@ -65,8 +65,8 @@ from collections.abc import Callable
 
 import attrs
 
-from aicmo_gateway.health._policy import HealthPolicy
-from aicmo_gateway.health._records import (
+from aicmo_gateway.engine.health._policy import HealthPolicy
+from aicmo_gateway.engine.health._records import (
     BreakerState,
     Health,
     HealthSnapshot,

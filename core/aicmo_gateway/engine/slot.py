@@ -12,12 +12,12 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.budget import RetryBudget
-from aicmo_gateway.health import ProviderHealth
-from aicmo_gateway.limits import ProviderLimits
-from aicmo_gateway.policy import ProviderPolicy
+from aicmo_gateway.engine.budget import RetryBudget
+from aicmo_gateway.engine.health import ProviderHealth
+from aicmo_gateway.engine.limits import ProviderLimits
+from aicmo_gateway.engine.policy import ProviderPolicy
+from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.ports import Operation, ReplyBatch, Verdict, Verification
-from aicmo_gateway.provider_type import ProviderType
 
 __all__ = ["ProviderSlot", "invoke", "is_empty", "loop_time", "performed", "wall_time"]
 

@@ -3,7 +3,7 @@
 Every problem is collected before anything is raised, so ``config check``
 shows them all at once. Each names the file, the table and key, the bad value
 (never a secret's) and the fix. The tables are read by
-:mod:`aicmo_gateway.config_tables`.
+:mod:`aicmo_gateway.config.tables`.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from aicmo_gateway.errors import ConfigError, ConfigProblem
-from aicmo_gateway.policy import (
+from aicmo_gateway.config.settings import is_secret_key
+from aicmo_gateway.engine.policy import (
     ChainPolicy,
     parse_duration,
 )
+from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.secret import Secret
-from aicmo_gateway.settings import is_secret_key
 
 if TYPE_CHECKING:
-    from aicmo_gateway.config_tables import ConfigLoader
-    from aicmo_gateway.plugins import Registry
+    from aicmo_gateway.config.tables import ConfigLoader
+    from aicmo_gateway.plugins.registry import Registry
 
 __all__ = [
     "CONFIG_FILENAME",
@@ -124,7 +124,7 @@ def find_config(
 
 
 def _loader() -> type[ConfigLoader]:
-    from aicmo_gateway.config_tables import ConfigLoader
+    from aicmo_gateway.config.tables import ConfigLoader
 
     return ConfigLoader
 

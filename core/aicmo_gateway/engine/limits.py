@@ -6,7 +6,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 
-from aicmo_gateway.provider_type import PERIODS, Quota, RateLimit
+from aicmo_gateway.plugins.provider_type import PERIODS, Quota, RateLimit
 
 __all__ = ["ProviderLimits"]
 

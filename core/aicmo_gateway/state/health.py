@@ -1,18 +1,16 @@
-"""The records ``ProviderHealth`` hands out: states, permits, snapshots, and its one error."""
+"""The health records the state files hold and ``status`` shows: breaker states and snapshots.
+
+They live in the state layer so that both the engine (which makes them) and the state files
+(which store and read them) can import them.
+"""
 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING
 
 import attrs
 
-from aicmo_gateway.errors import GatewayError
-
-if TYPE_CHECKING:
-    from aicmo_gateway.health._breaker import ProviderHealth
-
-__all__ = ["BreakerState", "Health", "HealthSnapshot", "Permit", "PermitError"]
+__all__ = ["BreakerState", "Health", "HealthSnapshot"]
 
 
 class BreakerState(enum.StrEnum):
@@ -30,23 +28,6 @@ class Health(enum.StrEnum):
     DEGRADED = "degraded"
     UNHEALTHY = "unhealthy"
     UNKNOWN = "unknown"
-
-
-class PermitError(GatewayError, RuntimeError):
-    """A permit was recorded after it was settled, or given to a health that did not issue it."""
-
-
-@attrs.frozen
-class Permit:
-    """Leave to make one attempt; settle it with ``record`` or ``release``, exactly once."""
-
-    serial: int
-    #: a half-open probe: its result decides whether the breaker closes
-    probe: bool
-    #: the breaker phase that issued it (a result from an older phase is late)
-    generation: int
-    issued_at: float
-    owner: ProviderHealth = attrs.field(repr=False, eq=False)
 
 
 @attrs.frozen

@@ -1,0 +1,33 @@
+"""The records ``ProviderHealth`` hands out: permits and its one error (states and snapshots
+live in :mod:`aicmo_gateway.state.health`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+
+from aicmo_gateway.errors import GatewayError
+from aicmo_gateway.state.health import BreakerState, Health, HealthSnapshot
+
+if TYPE_CHECKING:
+    from aicmo_gateway.engine.health._breaker import ProviderHealth
+
+__all__ = ["BreakerState", "Health", "HealthSnapshot", "Permit", "PermitError"]
+
+
+class PermitError(GatewayError, RuntimeError):
+    """A permit was recorded after it was settled, or given to a health that did not issue it."""
+
+
+@attrs.frozen
+class Permit:
+    """Leave to make one attempt; settle it with ``record`` or ``release``, exactly once."""
+
+    serial: int
+    #: a half-open probe: its result decides whether the breaker closes
+    probe: bool
+    #: the breaker phase that issued it (a result from an older phase is late)
+    generation: int
+    issued_at: float
+    owner: ProviderHealth = attrs.field(repr=False, eq=False)
