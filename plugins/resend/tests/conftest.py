@@ -240,11 +240,22 @@ def _list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+@pytest.fixture(scope="session")
+def threaded_server() -> Iterator[HTTPServer]:
+    """One local server for the session; threaded, so a slow answer does not block the next."""
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    if server.is_running():
+        server.stop()
+
+
 @pytest.fixture
-def resend(httpserver: HTTPServer) -> Iterator[FakeResend]:
-    fake = FakeResend(httpserver)
+def resend(threaded_server: HTTPServer) -> Iterator[FakeResend]:
+    fake = FakeResend(threaded_server)
     yield fake
-    httpserver.clear()
+    threaded_server.clear()
 
 
 @pytest.fixture
