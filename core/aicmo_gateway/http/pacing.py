@@ -16,7 +16,8 @@ same key the same pacer:
 
 Times are read from the running event loop's clock (virtual under
 :mod:`aicmo_gateway.testing`'s virtual time), and the state is guarded by a lock, so pacers work
-across threads and loops of one process. Several processes do not share a pacer.
+across threads and loops of one process. Several processes do not share a pacer. Loops with
+different clocks (a virtual-time test next to real loops) must not share a key.
 """
 
 from __future__ import annotations

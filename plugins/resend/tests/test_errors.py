@@ -190,3 +190,18 @@ async def test_check_fails_when_resend_is_down(resend, settings):
     resend.answer_next(503, error(503, "service_unavailable", "down"))
     with pytest.raises(Unavailable):
         await check(settings)
+
+
+async def test_an_echoed_key_never_shows_in_the_gateways_outcome(resend, settings):
+    from aicmo_gateway import Gateway, Status
+
+    key = settings["api_key"]
+    resend.answer_next(401, error(401, "validation_error", f"API key is invalid: {key}"))
+    config = {
+        "capabilities": {"email_sending": {"providers": ["resend"]}},
+        "providers": {"resend": {"type": "resend", **settings}},
+    }
+    async with Gateway.from_config(config, env={}) as gateway:
+        outcome = await gateway.email_sending.send(MESSAGE)
+    assert outcome.status is Status.FAILED
+    assert key not in repr(outcome) and "API key is invalid" in repr(outcome)
