@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import subprocess
 import sys
@@ -17,11 +18,14 @@ from werkzeug import Request, Response
 from aicmo_gateway import Ambiguous, AuthError, InvalidInput, RateLimited, Secret, Unavailable
 from aicmo_gateway.http import (
     HttpClient,
+    RequestPacer,
     check_base_url,
     error_for_status,
+    fingerprint,
     parse_retry_after,
     retry_after_of,
 )
+from aicmo_gateway.testing import loop_time, run_virtual
 
 SECRET = "sk_live_Sup3rS3cret"
 
@@ -303,3 +307,101 @@ async def test_requests_are_logged_without_query_or_secret(
     await client.request("GET", "/q?api_key=abc", write=False)
     assert any("GET /q -> 200" in line for line in log_lines)
     assert not any("abc" in line or SECRET in line for line in log_lines)
+
+
+# -- RequestPacer: a shared request rate and 429 lockouts ------------------------------------
+
+
+def _starts_in_any_window(starts: list[float], period: float) -> int:
+    return max(sum(1 for t in starts if s <= t < s + period) for s in starts)
+
+
+def test_a_pacer_never_starts_more_than_its_limit_in_any_period():
+    async def main() -> list[float]:
+        pacer = RequestPacer(5, 1.0)
+        starts: list[float] = []
+
+        async def one() -> None:
+            await pacer.acquire()
+            starts.append(loop_time())
+
+        await asyncio.gather(*(one() for _ in range(23)))
+        return starts
+
+    starts = run_virtual(main())
+    assert len(starts) == 23
+    assert _starts_in_any_window(starts, 1.0) == 5
+    assert max(starts) == pytest.approx(4.0)  # 23 requests at 5/s: the last one starts at 4s
+
+
+def test_shared_pacers_are_one_allowance_per_key():
+    first = RequestPacer.shared(("test_http", "base-a"), 5)
+    assert RequestPacer.shared(("test_http", "base-a"), 5) is first
+    assert RequestPacer.shared(("test_http", "base-b"), 5) is not first
+
+
+def test_a_lockout_refuses_every_caller_until_it_ends():
+    async def main() -> tuple[list[float | None], float]:
+        pacer = RequestPacer(5, 1.0)
+        await pacer.acquire()
+        pacer.lock_out(30)
+        waits = []
+        for _ in range(3):
+            with pytest.raises(RateLimited) as caught:
+                await pacer.acquire()
+            waits.append(caught.value.retry_after)
+        await asyncio.sleep(30)
+        await pacer.acquire()  # over: requests go again
+        return waits, pacer.locked_for
+
+    waits, left = run_virtual(main())
+    assert waits == [30.0, 30.0, 30.0]
+    assert left == 0.0
+
+
+def test_a_caller_waiting_for_its_slot_is_stopped_by_a_lockout_meanwhile():
+    async def main() -> str:
+        pacer = RequestPacer(1, 1.0)
+        await pacer.acquire()
+        waiting = asyncio.ensure_future(pacer.acquire())  # its slot is 1s away
+        await asyncio.sleep(0.5)
+        pacer.lock_out(30)
+        with pytest.raises(RateLimited, match="locked out"):
+            await waiting
+        return "stopped"
+
+    assert run_virtual(main()) == "stopped"
+
+
+def test_a_hold_delays_callers_and_a_too_long_wait_is_refused():
+    async def main() -> tuple[float, float | None]:
+        pacer = RequestPacer(None, max_wait=5.0)
+        pacer.hold(2.0)
+        await pacer.acquire()
+        waited = loop_time()
+        pacer.hold(60.0)
+        with pytest.raises(RateLimited) as caught:
+            await pacer.acquire()
+        return waited, caught.value.retry_after
+
+    waited, retry_after = run_virtual(main())
+    assert waited == pytest.approx(2.0)
+    assert retry_after == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 5, "period": 0}, "period"),
+        ({"limit": 5, "max_wait": -1}, "max_wait"),
+    ],
+)
+def test_a_pacer_with_nonsense_settings_is_refused(kwargs: dict[str, float], message: str):
+    with pytest.raises(ValueError, match=message):
+        RequestPacer(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_fingerprint_does_not_contain_the_secret():
+    assert SECRET not in fingerprint(SECRET)
+    assert fingerprint(SECRET) == fingerprint(SECRET) != fingerprint(SECRET + "x")

@@ -67,4 +67,3 @@ def test_no_module_imports_from_a_layer_above_its_own(path: Path):
         if target in LAYER_OF and LAYER_OF[target] > LAYER_OF[own]:
             upward.append(f"line {line}: {module} (layer {target!r} is above {own!r})")
     assert not upward, "\n".join(upward)
-

@@ -12,17 +12,22 @@ with the core's ``http`` extra (``pip install "aicmo-gateway[http]"``).
 * :func:`error_for_status`: the error a status means (for adapters that read responses themselves).
 * :func:`parse_retry_after`: seconds from a ``Retry-After`` value (seconds or an HTTP date).
 * :func:`check_base_url`: the settings validator every adapter's ``base_url`` uses.
+* :class:`RequestPacer`: a vendor's request rate and 429 lockouts, shared in the process by every
+  client of one account or resource (``RequestPacer.shared(key, limit, period)``).
 """
 
 from aicmo_gateway.http.client import HttpClient, HttpResponse
+from aicmo_gateway.http.pacing import RequestPacer, fingerprint
 from aicmo_gateway.http.status import error_for_status, parse_retry_after, retry_after_of
 from aicmo_gateway.http.urls import check_base_url
 
 __all__ = [
     "HttpClient",
     "HttpResponse",
+    "RequestPacer",
     "check_base_url",
     "error_for_status",
+    "fingerprint",
     "parse_retry_after",
     "retry_after_of",
 ]

@@ -7,6 +7,7 @@ KNOWN_PROVIDER_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "smtp": ("aicmo-gateway-smtp", ("email_sending",)),
     "gmail": ("aicmo-gateway-smtp", ("email_sending",)),
     "imap": ("aicmo-gateway-imap", ("reply_fetching",)),
+    "resend": ("aicmo-gateway-resend", ("email_sending",)),
     "airtable": ("aicmo-gateway-airtable", ("crm_sync",)),
     "hubspot": ("aicmo-gateway-hubspot", ("crm_sync",)),
     "apollo": ("aicmo-gateway-apollo", ("lead_enrichment",)),
