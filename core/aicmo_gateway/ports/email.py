@@ -79,8 +79,19 @@ def _content_type(value: str) -> str:
     return v.mime_type(value, "Attachment.content_type")
 
 
+_CONTENT_ID = re.compile(r"^<?[^<>\s]+>?$")
+
+
 def _content_id(value: str | None) -> str | None:
-    return v.optional_header(value, "Attachment.content_id")
+    field = "Attachment.content_id"
+    text = v.optional_header(value, field)
+    if text is not None and not _CONTENT_ID.match(text):
+        raise InvalidInput(
+            f"{field}: {text!r} is not a content id; use one word without spaces or '<>', "
+            "such as 'logo@example.com', and reference it from the HTML as 'cid:logo@example.com'",
+            field=field,
+        )
+    return text
 
 
 @attrs.frozen
@@ -130,11 +141,11 @@ def _subject(value: str) -> str:
 
 
 def _text(value: str | None) -> str | None:
-    return optional_text(value, "EmailMessage.text")
+    return v.body(optional_text(value, "EmailMessage.text"), "EmailMessage.text")
 
 
 def _html(value: str | None) -> str | None:
-    return optional_text(value, "EmailMessage.html")
+    return v.body(optional_text(value, "EmailMessage.html"), "EmailMessage.html")
 
 
 def _headers(value: Headers) -> tuple[tuple[str, str], ...]:
