@@ -32,7 +32,7 @@ import attrs
 from loguru import logger
 
 from aicmo_gateway.errors import InvalidInput, Unavailable
-from aicmo_gateway.mime import build_message, parse_reply
+from aicmo_gateway.mime import build_message, parse_reply, render
 from aicmo_gateway.ports import EmailMessage, Reply, ReplyBatch, SendReceipt
 
 __all__ = ["MaildirReplyFetcher", "MaildirSender"]
@@ -104,11 +104,12 @@ class MaildirSender:
             domain=self.domain,
         )
         message_id = str(mime["Message-ID"])
+        data = render(mime)  # raises InvalidInput rather than write an injected file
         with self._index() as index:
             if message.message_id and (key := _find(index, message_id)) is not None:
                 return self._receipt(message, message_id, self._locate(key))
             try:
-                key = box.add(mime.as_bytes())
+                key = box.add(data)
             except (OSError, mailbox.Error) as exc:
                 raise Unavailable(
                     f"maildir {str(self.path)!r}: the message could not be written: {exc}"

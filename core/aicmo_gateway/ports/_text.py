@@ -15,6 +15,9 @@ __all__ = [
     "ENCODED_WORD",
     "MAX_WORD_OCTETS",
     "decoded_words",
+    "describe",
+    "first_control",
+    "is_control",
     "problem_with_body",
     "problem_with_header_text",
 ]
@@ -25,6 +28,8 @@ MAX_WORD_OCTETS = 900
 
 #: an RFC 2047 encoded word, matched as loosely as lenient mail readers decode them
 ENCODED_WORD = re.compile(r"=\?([^?]*)\?([bBqQ])\?([^?]*)\?=")
+
+_HIGH_TO_QUESTION_MARK = bytes(range(128)) + b"?" * 128
 
 #: where a header may be folded (not every Unicode space: folding happens at SP and TAB)
 _BLANKS = re.compile(r"[ \t]+")
@@ -39,18 +44,19 @@ _NAMES = {
 }
 
 
-def _control(ch: str) -> bool:
+def is_control(ch: str) -> bool:
     """C0 controls but TAB, DEL, C1 controls, and the Unicode line and paragraph separators."""
     code = ord(ch)
     return (code < 32 and ch != "\t") or 127 <= code <= 159 or ch in "\u2028\u2029"
 
 
-def _describe(ch: str) -> str:
+def describe(ch: str) -> str:
     return _NAMES.get(ch, f"the control character U+{ord(ch):04X}")
 
 
-def _first_control(text: str) -> str | None:
-    return next((ch for ch in text if _control(ch)), None)
+def first_control(text: str) -> str | None:
+    """The first control character in ``text`` (see :func:`is_control`), or ``None``."""
+    return next((ch for ch in text if is_control(ch)), None)
 
 
 def _lone_surrogate(text: str) -> bool:
@@ -76,8 +82,8 @@ def _decode_word(charset: str, encoding: str, payload: str) -> str | None:
         declared = data.decode(name, errors="replace")
     except LookupError:  # an unknown charset (or not a text codec): readers guess
         declared = ""
-    # each octet as latin-1 too: a control octet is a control whatever the declared charset
-    return declared + data.decode("latin-1")
+    # each octet too: a C0 control octet is one whatever the declared charset says
+    return declared + data.translate(_HIGH_TO_QUESTION_MARK).decode("ascii")
 
 
 def decoded_words(text: str) -> list[str]:
@@ -97,16 +103,16 @@ def problem_with_header_text(text: str) -> str | None:
     controls; U+2028 and U+2029), lone surrogates, encoded words (``=?charset?q?...?=``) that
     decode to a control character, and a run without spaces longer than ``MAX_WORD_OCTETS``.
     """
-    ch = _first_control(text)
+    ch = first_control(text)
     if ch is not None:
-        return f"it contains {_describe(ch)}, which could inject headers; remove it"
+        return f"it contains {describe(ch)}, which could inject headers; remove it"
     if _lone_surrogate(text):
         return "it is not valid Unicode text (it holds a lone surrogate); pass decoded text"
     for decoded in decoded_words(text):
-        ch = _first_control(decoded)
+        ch = first_control(decoded)
         if ch is not None:
             return (
-                f"it contains an RFC 2047 encoded word that decodes to {_describe(ch)}, "
+                f"it contains an RFC 2047 encoded word that decodes to {describe(ch)}, "
                 "which could inject headers; pass plain text (the gateway encodes what "
                 "needs encoding)"
             )
