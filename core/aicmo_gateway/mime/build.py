@@ -56,6 +56,7 @@ def build_message(
             field="EmailMessage.sender",
         )
     try:
+        message.recipients  # noqa: B018 - every envelope address must parse, Bcc included
         mime = _message(message, sender, message_id, domain, date)
     except InvalidInput:
         raise

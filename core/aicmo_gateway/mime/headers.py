@@ -11,17 +11,20 @@ all) go through the standard library unchanged.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from email.header import Header
 from email.policy import Policy
-from email.utils import formataddr
 from urllib.parse import quote
 
+from aicmo_gateway.mime.render import POLICY
 from aicmo_gateway.ports import _validate as v
 
 __all__ = ["Verbatim", "address_list", "disposition", "needs_literal", "text", "word"]
 
 _LINE = 76
+#: octets of text per encoded word: 45 encode to 60 base64 characters, 72 with the markers
+_EW_OCTETS = 45
 
 
 def needs_literal(value: str) -> bool:
@@ -39,12 +42,22 @@ class Verbatim(str):
 
     name: str
     lines: tuple[str, ...]
+    #: for address headers: the ``(display name, address)`` pairs the lines carry
+    pairs: tuple[tuple[str, str], ...]
     defects: tuple[()] = ()
 
-    def __new__(cls, name: str, value: str, lines: Sequence[str]) -> Verbatim:
+    def __new__(
+        cls,
+        name: str,
+        value: str,
+        lines: Sequence[str],
+        *,
+        addresses: Sequence[tuple[str, str]] = (),
+    ) -> Verbatim:
         self = super().__new__(cls, value)
         self.name = name
         self.lines = tuple(lines)
+        self.pairs = tuple(addresses)
         return self
 
     def fold(self, *, policy: Policy) -> str:
@@ -77,21 +90,69 @@ def word(name: str, value: str) -> str:
 
 
 def address_list(name: str, addresses: Sequence[str], field: str) -> str:
-    """A comma-separated address header; display names holding ``=?`` are encoded whole."""
+    """A comma-separated address header that reads back as exactly these addresses.
+
+    The standard library writes it unless a display name holds ``=?`` or its folding would
+    change the addresses (Python 3.11 drops the quotes of a quoted display name it folds,
+    so ``"Doe, Jane"`` becomes two addresses): then every display name is written as
+    encoded words (readers may differ from the original in whitespace only).
+    """
     joined = ", ".join(addresses)
     parsed = [v.parse_address(item, field) for item in addresses]
-    if not any(needs_literal(display) for display, _ in parsed):
+    if not any(needs_literal(display) for display, _ in parsed) and _folds_faithfully(
+        name, joined, parsed
+    ):
         return joined
-    lines: list[str] = []
+    tokens: list[str] = []
     for i, (display, spec) in enumerate(parsed):
         comma = "," if i < len(parsed) - 1 else ""
-        if needs_literal(display):
-            encoded = _encoded(display, name if i == 0 else "")
-            item = [*encoded[:-1], f"{encoded[-1]} <{spec}>{comma}"]
-        else:
-            item = [formataddr((display, spec)) + comma]
-        lines.extend(item if i == 0 else [f" {line.lstrip()}" for line in item])
-    return Verbatim(name, joined, lines)
+        tokens.extend(_phrase(display))
+        tokens.append(f"<{spec}>{comma}" if display else f"{spec}{comma}")
+    return Verbatim(name, joined, _fill(tokens, len(name) + 2), addresses=parsed)
+
+
+def _phrase(display: str) -> list[str]:
+    """A display name as base64 encoded words of whole words (a longer word is split)."""
+    chunks: list[bytes] = []
+    for word in display.split(" "):
+        data = word.encode("utf-8")
+        if chunks and len(chunks[-1]) + 1 + len(data) <= _EW_OCTETS:
+            chunks[-1] += b" " + data
+            continue
+        chunks.append(b"")
+        for ch in word:
+            octets = ch.encode("utf-8")
+            if chunks[-1] and len(chunks[-1]) + len(octets) > _EW_OCTETS:
+                chunks.append(b"")
+            chunks[-1] += octets
+    return [f"=?utf-8?b?{base64.b64encode(chunk).decode('ascii')}?=" for chunk in chunks if chunk]
+
+
+def _fill(tokens: list[str], start: int) -> list[str]:
+    """Tokens joined by spaces into lines of at most ``_LINE`` characters where possible."""
+    lines = [""]
+    width = start
+    for token in tokens:
+        if lines[-1] and width + 1 + len(token) > _LINE:
+            lines.append(" ")
+            width = 1
+        elif lines[-1] and lines[-1] != " ":
+            lines[-1] += " "
+            width += 1
+        lines[-1] += token
+        width += len(token)
+    return lines
+
+
+def _folds_faithfully(name: str, value: str, wanted: list[tuple[str, str]]) -> bool:
+    """Whether the standard library folds ``value`` into lines that read back as ``wanted``."""
+    for policy in (POLICY, POLICY.clone(utf8=True)):
+        folded = policy.header_factory(name, value).fold(policy=policy)
+        unfolded = folded.partition(":")[2].replace(policy.linesep, "")
+        back = policy.header_factory(name, unfolded)
+        if [(a.display_name, a.addr_spec) for a in back.addresses] != wanted:
+            return False
+    return True
 
 
 def disposition(kind: str, filename: str) -> Verbatim:

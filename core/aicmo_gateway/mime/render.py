@@ -18,8 +18,9 @@ import re
 from email import policy as email_policy
 from email.message import EmailMessage as MimeMessage
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import BytesParser, HeaderParser
 from email.policy import Policy
+from typing import Any
 
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.ports._text import decoded_words, describe, first_control
@@ -37,6 +38,8 @@ _BARE_CR = re.compile(rb"\r(?!\n)")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _RAW_PARSER = BytesParser(policy=email_policy.compat32)
+_HEADER_PARSER = HeaderParser(policy=email_policy.compat32)
+_ADDRESS_HEADERS = ("From", "Sender", "To", "Cc", "Reply-To")
 
 
 def render(message: MimeMessage, *, policy: Policy = POLICY) -> bytes:
@@ -81,6 +84,30 @@ def _problem(message: MimeMessage, data: bytes, linesep: bytes) -> str | None:
         problem = _problem_with_part(mine, theirs)
         if problem is not None:
             return problem
+    # the top header block as text (8-bit headers are UTF-8 under SMTPUTF8)
+    head = data.split(linesep * 2, 1)[0].decode("utf-8", "replace")
+    return _problem_with_addresses(message, _HEADER_PARSER.parsestr(head))
+
+
+def _pairs(header: Any) -> list[tuple[str, str]]:
+    """``(display name without whitespace, address)`` pairs: readers differ in whitespace."""
+    if getattr(header, "pairs", None):  # a header written verbatim, see mime.headers
+        pairs = list(header.pairs)
+    else:
+        pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
+    return [("".join(name.split()), spec) for name, spec in pairs]
+
+
+def _problem_with_addresses(built: MimeMessage, parsed: Message) -> str | None:
+    """Whether every address header reads back as the addresses that were set."""
+    for name in _ADDRESS_HEADERS:
+        if name not in built:
+            continue
+        raw = _FOLD.sub("", str(parsed[name]))
+        back = _pairs(POLICY.header_factory(name, raw))
+        if back != _pairs(built[name]):
+            shown = repr(back) if len(repr(back)) <= 200 else repr(back)[:200] + "..."
+            return f"the {name} header reads back as other addresses: {shown}"
     return None
 
 
@@ -92,6 +119,9 @@ def _problem_with_part(built: Message, parsed: Message) -> str | None:
         return f"the headers read back as {found}, not {expected} (unexpected: {extra})"
     if built.get_content_type() != parsed.get_content_type():
         return f"a {built.get_content_type()} part reads back as {parsed.get_content_type()}"
+    filename = parsed.get_filename()  # RFC 2231 decoded
+    if filename and (ch := first_control(filename)) is not None:
+        return f"a file name holds {describe(ch)}"
     for name, raw in parsed.items():
         value = _FOLD.sub("", str(raw))
         ch = next((c for c in value if c < " " and c != "\t" or c == "\x7f"), None)
