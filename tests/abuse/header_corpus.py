@@ -158,7 +158,7 @@ SPECIAL: dict[str, dict[str, Any]] = {
         "subject": "Grüße aus Köln ☕",
         "to": ("Jörg Müller <ann@example.com>",),
         "headers": (("X-Campaign", "été ☀"),),
-        "attachment": {"filename": "Ärger – ü.txt"},
+        "attachment": {"filename": "Ärger \u2013 ü.txt"},
     },
     "long-900-octet-word": {"subject": "A" * 900},
     "long-901-octet-word": {"subject": "A" * 901},
@@ -170,7 +170,9 @@ SPECIAL: dict[str, dict[str, Any]] = {
     "long-name-900": {"to": ("A" * 900 + " <ann@example.com>",)},
     "long-name-spaces": {"to": ('"' + "Doe, Jane " * 150 + '" <ann@example.com>',)},
     "long-header-name": {"headers": (("X-" + "a" * 100, "v"),)},
-    "long-header-value": {"headers": (("List-Unsubscribe", "<https://x.example/" + "a" * 850 + ">"),)},
+    "long-header-value": {
+        "headers": (("List-Unsubscribe", "<https://x.example/" + "a" * 850 + ">"),)
+    },
     "long-header-value-1500": {"headers": (("X-Campaign", "a" * 1500),)},
     "long-filename": {"attachment": {"filename": "a" * 1500 + ".pdf"}},
     "long-filename-spaces": {"attachment": {"filename": "a b " * 300 + ".pdf"}},

@@ -156,7 +156,7 @@ def _check_delivered(record: EmailMessage, data: bytes, linesep: bytes) -> None:
     assert max(len(line) for line in lines) <= 998, "a line over 998 octets"
     # as a mailbox stores it (local line ends), now that every line end is known to be whole
     parsed = email.message_from_string(b"\n".join(lines).decode("utf-8"), policy=policy.default)
-    names = [name.lower() for name in parsed.keys()]
+    names = [name.lower() for name in parsed]
     assert len(names) == len(set(names)), f"a header appears twice: {names}"
     assert set(names) - {"content-transfer-encoding"} == _expected_names(record)
     for name, value in parsed.items():

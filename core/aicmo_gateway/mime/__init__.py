@@ -14,8 +14,8 @@ provider writes and reads messages the same way. Only the standard library's
 """
 
 from aicmo_gateway.mime.build import build_message, message_id_for_key
-from aicmo_gateway.mime.render import POLICY, SMTP_POLICY, render
 from aicmo_gateway.mime.parse import html_to_text, parse_reply
+from aicmo_gateway.mime.render import POLICY, SMTP_POLICY, render
 
 __all__ = [
     "POLICY",

@@ -60,7 +60,7 @@ def build_message(
         mime = _message(message, sender, message_id, domain, date)
     except InvalidInput:
         raise
-    except Exception as exc:  # noqa: BLE001 - whatever the email package raises is bad input
+    except Exception as exc:  # whatever the email package raises is bad input
         raise InvalidInput(
             f"the message cannot be rendered as RFC 5322: {type(exc).__name__}: {exc}; "
             "check its header fields for characters that do not belong in mail headers"
@@ -83,7 +83,9 @@ def _message(
     if message.cc:
         mime["Cc"] = headers.address_list("Cc", message.cc, "EmailMessage.cc")
     if message.reply_to:
-        mime["Reply-To"] = headers.address_list("Reply-To", message.reply_to, "EmailMessage.reply_to")
+        mime["Reply-To"] = headers.address_list(
+            "Reply-To", message.reply_to, "EmailMessage.reply_to"
+        )
     mime["Subject"] = headers.text("Subject", message.subject)
     mime["Date"] = date or datetime.now(UTC)
     own_id = message.message_id or message_id or make_msgid(domain=domain)
@@ -134,7 +136,7 @@ def _add(target: MIMEPart, method: Any, attachment: Attachment, *, disposition: 
         disposition=disposition,
         cid=cid,
     )
-    part = target.get_payload()[-1]
+    *_, part = target.iter_parts()  # the part just added
     if headers.needs_literal(attachment.filename):
         part.replace_header(
             "Content-Disposition", headers.disposition(disposition, attachment.filename)

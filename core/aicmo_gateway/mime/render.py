@@ -50,7 +50,7 @@ def render(message: MimeMessage, *, policy: Policy = POLICY) -> bytes:
     """
     try:
         data = message.as_bytes(policy=policy)
-    except Exception as exc:  # noqa: BLE001 - whatever the email package raises is bad input
+    except Exception as exc:  # whatever the email package raises is bad input
         raise InvalidInput(
             f"the message cannot be rendered as RFC 5322: {type(exc).__name__}: {exc}; "
             "check its header fields for characters that do not belong in mail headers"
@@ -112,8 +112,8 @@ def _problem_with_addresses(built: MimeMessage, parsed: Message) -> str | None:
 
 
 def _problem_with_part(built: Message, parsed: Message) -> str | None:
-    expected = [name.lower() for name in built.keys()]
-    found = [name.lower() for name in parsed.keys()]
+    expected = [name.lower() for name in built]
+    found = [name.lower() for name in parsed]
     if expected != found:
         extra = sorted(set(found) - set(expected)) or found
         return f"the headers read back as {found}, not {expected} (unexpected: {extra})"
@@ -124,7 +124,7 @@ def _problem_with_part(built: Message, parsed: Message) -> str | None:
         return f"a file name holds {describe(ch)}"
     for name, raw in parsed.items():
         value = _FOLD.sub("", str(raw))
-        ch = next((c for c in value if c < " " and c != "\t" or c == "\x7f"), None)
+        ch = next((c for c in value if (c < " " and c != "\t") or c == "\x7f"), None)
         if ch is None:
             ch = next(filter(None, (first_control(word) for word in decoded_words(value))), None)
         if ch is not None:
