@@ -23,6 +23,8 @@ from aicmo_gateway.ports import _validate as v
 __all__ = ["Verbatim", "address_list", "disposition", "needs_literal", "text", "word"]
 
 _LINE = 76
+#: a display name with one of these is written as a quoted string, which Python may misfold
+_QUOTED = frozenset('()<>[]:;@\\,."')
 #: octets of text per encoded word: 45 encode to 60 base64 characters, 72 with the markers
 _EW_OCTETS = 45
 
@@ -99,8 +101,9 @@ def address_list(name: str, addresses: Sequence[str], field: str) -> str:
     """
     joined = ", ".join(addresses)
     parsed = [v.parse_address(item, field) for item in addresses]
-    if not any(needs_literal(display) for display, _ in parsed) and _folds_faithfully(
-        name, joined, parsed
+    quoted = any(ch in _QUOTED for display, _ in parsed for ch in display)
+    if not any(needs_literal(display) for display, _ in parsed) and (
+        not quoted or _folds_faithfully(name, joined, parsed)
     ):
         return joined
     tokens: list[str] = []
