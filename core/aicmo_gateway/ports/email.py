@@ -195,6 +195,11 @@ class EmailMessage:
 
     Addresses are written ``name@example.com`` or ``Name <name@example.com>``; ``headers``
     adds headers the other fields do not cover (``X-Campaign``, ``List-Unsubscribe``).
+
+    Fields are text, never pre-encoded headers. A field bound for a header is refused when it
+    holds a control character (raw, or in an RFC 2047 encoded word that decodes to one) or a
+    run of more than 900 octets without a space; a body may not hold NUL. Text that looks like
+    an encoded word is sent so that it reads back as that literal text.
     """
 
     to: tuple[str, ...] = attrs.field(converter=_to)
