@@ -114,6 +114,21 @@ def test_a_display_name_holding_an_encoded_word_adds_no_recipient() -> None:
     ]
 
 
+def test_a_long_quoted_display_name_is_folded_without_becoming_several_addresses() -> None:
+    # Python 3.11's folder drops the quotes of a quoted display name it has to fold
+    name = "Doe, Jane, evil@attacker.example, " + "Doe, Jane " * 10
+    parsed = reparse(message(to=f'"{name.strip()}" <ann@example.com>'))
+    (address,) = parsed["To"].addresses
+    assert address.addr_spec == "ann@example.com"
+    assert address.display_name.split() == name.split()
+
+
+def test_a_custom_address_header_that_would_fold_into_other_addresses_is_refused() -> None:
+    long_name = '"Doe, Jane, evil@attacker.example, ' + "Doe, Jane " * 10 + '" <a@example.com>'
+    with pytest.raises(InvalidInput, match="Resent-To header reads back as other addresses"):
+        build_message(message(headers={"Resent-To": long_name}))
+
+
 def test_a_file_name_and_a_header_value_holding_encoded_words_read_back_literally() -> None:
     filename = "=?utf-8?q?evil=22.exe?= report.pdf"
     parsed = reparse(

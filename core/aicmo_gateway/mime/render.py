@@ -39,7 +39,16 @@ _BARE_LF = re.compile(rb"(?<!\r)\n")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _RAW_PARSER = BytesParser(policy=email_policy.compat32)
 _HEADER_PARSER = HeaderParser(policy=email_policy.compat32)
-_ADDRESS_HEADERS = ("From", "Sender", "To", "Cc", "Reply-To")
+_ADDRESS_HEADERS = (
+    "From",
+    "Sender",
+    "To",
+    "Cc",
+    "Reply-To",
+    "Resent-From",
+    "Resent-To",
+    "Resent-Cc",
+)
 
 
 def render(message: MimeMessage, *, policy: Policy = POLICY) -> bytes:
@@ -55,7 +64,10 @@ def render(message: MimeMessage, *, policy: Policy = POLICY) -> bytes:
             f"the message cannot be rendered as RFC 5322: {type(exc).__name__}: {exc}; "
             "check its header fields for characters that do not belong in mail headers"
         ) from exc
-    problem = _problem(message, data, policy.linesep.encode("ascii"))
+    try:
+        problem = _problem(message, data, policy.linesep.encode("ascii"))
+    except Exception as exc:  # a message the checks cannot read is not sent either
+        problem = f"it could not be read back: {type(exc).__name__}: {exc}"
     if problem is not None:
         raise InvalidInput(
             f"the rendered message failed the header check ({problem}); it was not sent. "
