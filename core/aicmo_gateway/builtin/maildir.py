@@ -32,7 +32,7 @@ import attrs
 from loguru import logger
 
 from aicmo_gateway.errors import InvalidInput, Unavailable
-from aicmo_gateway.mime import build_message, parse_reply
+from aicmo_gateway.mime import build_message, parse_reply, render
 from aicmo_gateway.ports import EmailMessage, Reply, ReplyBatch, SendReceipt
 
 __all__ = ["MaildirReplyFetcher", "MaildirSender"]
@@ -104,11 +104,13 @@ class MaildirSender:
             domain=self.domain,
         )
         message_id = str(mime["Message-ID"])
+        data = render(mime)  # raises InvalidInput rather than write an injected file
+        recipients = message.recipients  # may raise too: before anything is written
         with self._index() as index:
             if message.message_id and (key := _find(index, message_id)) is not None:
-                return self._receipt(message, message_id, self._locate(key))
+                return self._receipt(recipients, message_id, self._locate(key))
             try:
-                key = box.add(mime.as_bytes())
+                key = box.add(data)
             except (OSError, mailbox.Error) as exc:
                 raise Unavailable(
                     f"maildir {str(self.path)!r}: the message could not be written: {exc}"
@@ -121,11 +123,13 @@ class MaildirSender:
                     "could not record {} in {}: {}", message_id, index.name, exc
                 )
         logger.bind(provider_type="maildir").debug("delivered {} as {}", message_id, key)
-        return self._receipt(message, message_id, self.path / "new" / key)
+        return self._receipt(recipients, message_id, self.path / "new" / key)
 
-    def _receipt(self, message: EmailMessage, message_id: str, where: Path | None) -> SendReceipt:
+    def _receipt(
+        self, recipients: tuple[str, ...], message_id: str, where: Path | None
+    ) -> SendReceipt:
         location = str(where) if where is not None else None
-        return SendReceipt(message_id=message_id, accepted=message.recipients, location=location)
+        return SendReceipt(message_id=message_id, accepted=recipients, location=location)
 
     def _locate(self, key: str) -> Path | None:
         for sub in ("new", "cur"):

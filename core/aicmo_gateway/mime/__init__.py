@@ -5,13 +5,17 @@ provider writes and reads messages the same way. Only the standard library's
 ``email`` package is used.
 
 * :func:`build_message` renders an :class:`~aicmo_gateway.ports.EmailMessage`.
+* :func:`render` flattens a built message to the bytes to send or store, and checks them
+  (no injected header, no control character, no line over 998 octets); senders write
+  only what it returns.
 * :func:`message_id_for_key` derives a stable Message-ID from an idempotency key.
 * :func:`parse_reply` parses raw bytes into a :class:`~aicmo_gateway.ports.Reply`,
   never raising: what cannot be parsed is listed in ``Reply.warnings``.
 """
 
-from aicmo_gateway.mime.build import POLICY, SMTP_POLICY, build_message, message_id_for_key
+from aicmo_gateway.mime.build import build_message, message_id_for_key
 from aicmo_gateway.mime.parse import html_to_text, parse_reply
+from aicmo_gateway.mime.render import POLICY, SMTP_POLICY, render
 
 __all__ = [
     "POLICY",
@@ -20,4 +24,5 @@ __all__ = [
     "html_to_text",
     "message_id_for_key",
     "parse_reply",
+    "render",
 ]

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from email import policy
 from email.message import EmailMessage as MimeMessage
 from email.message import MIMEPart
 from email.utils import make_msgid
 from typing import Any
 
+from aicmo_gateway.errors import InvalidInput
+from aicmo_gateway.mime import headers
+from aicmo_gateway.mime.render import POLICY, SMTP_POLICY, render
 from aicmo_gateway.ports import Attachment, EmailMessage
 
-#: how messages are built: RFC 5322 with ``\n`` line ends (files), 7-bit safe bodies
-POLICY = policy.default.clone(cte_type="7bit")
-#: the same with ``\r\n`` line ends, for ``message.as_bytes(policy=SMTP_POLICY)`` on the wire
-SMTP_POLICY = policy.SMTP.clone(cte_type="7bit")
+__all__ = ["POLICY", "SMTP_POLICY", "build_message", "message_id_for_key"]
 
 
 def message_id_for_key(key: str, domain: str) -> str:
@@ -40,35 +39,63 @@ def build_message(
     Text and HTML become ``multipart/alternative``; attachments with a
     ``content_id`` are placed next to the HTML in ``multipart/related``; other
     attachments make the message ``multipart/mixed``. Bcc never appears in the
-    headers. Non-ASCII headers are encoded per RFC 2047 when flattened.
+    headers. Non-ASCII headers are encoded per RFC 2047 when flattened; text that
+    looks like an encoded word (``=?...?=``) is encoded too, so it reads back as given.
 
     The Message-ID is ``message.message_id``, else ``message_id``, else a new
-    one in ``domain``. Raises ``ValueError`` when neither the message nor
-    ``default_sender`` names a sender (RFC 5322 requires a From header).
+    one in ``domain``. The result is flattened once and checked (see :func:`render`).
+    Raises :class:`~aicmo_gateway.errors.InvalidInput` (a ``ValueError``) when neither
+    the message nor ``default_sender`` names a sender (RFC 5322 requires a From header)
+    and when the message cannot be rendered safely; never any other error.
     """
     sender = message.sender or default_sender
     if not sender:
-        raise ValueError(
+        raise InvalidInput(
             "the message has no sender: pass EmailMessage(sender=...) or configure "
-            "the provider's default sender"
+            "the provider's default sender",
+            field="EmailMessage.sender",
         )
+    try:
+        message.recipients  # noqa: B018 - every envelope address must parse, Bcc included
+        mime = _message(message, sender, message_id, domain, date)
+    except InvalidInput:
+        raise
+    except Exception as exc:  # whatever the email package raises is bad input
+        raise InvalidInput(
+            f"the message cannot be rendered as RFC 5322: {type(exc).__name__}: {exc}; "
+            "check its header fields for characters that do not belong in mail headers"
+        ) from exc
+    render(mime)
+    return mime
+
+
+def _message(
+    message: EmailMessage,
+    sender: str,
+    message_id: str | None,
+    domain: str,
+    date: datetime | None,
+) -> MimeMessage:
     mime = _body(message)
-    mime["From"] = sender
+    mime["From"] = headers.address_list("From", [sender], "sender")
     if message.to:
-        mime["To"] = ", ".join(message.to)
+        mime["To"] = headers.address_list("To", message.to, "EmailMessage.to")
     if message.cc:
-        mime["Cc"] = ", ".join(message.cc)
+        mime["Cc"] = headers.address_list("Cc", message.cc, "EmailMessage.cc")
     if message.reply_to:
-        mime["Reply-To"] = ", ".join(message.reply_to)
-    mime["Subject"] = message.subject
+        mime["Reply-To"] = headers.address_list(
+            "Reply-To", message.reply_to, "EmailMessage.reply_to"
+        )
+    mime["Subject"] = headers.text("Subject", message.subject)
     mime["Date"] = date or datetime.now(UTC)
-    mime["Message-ID"] = message.message_id or message_id or make_msgid(domain=domain)
+    own_id = message.message_id or message_id or make_msgid(domain=domain)
+    mime["Message-ID"] = headers.word("Message-ID", own_id)
     if message.in_reply_to:
-        mime["In-Reply-To"] = message.in_reply_to
+        mime["In-Reply-To"] = headers.word("In-Reply-To", message.in_reply_to)
     if message.references:
-        mime["References"] = " ".join(message.references)
+        mime["References"] = headers.word("References", " ".join(message.references))
     for name, value in message.headers:
-        mime[name] = value
+        mime[name] = headers.text(name, value)
     for part in mime.walk():
         if part is not mime:
             del part["MIME-Version"]  # set_content adds it to every part; only the top needs it
@@ -88,15 +115,15 @@ def _body(message: EmailMessage) -> MimeMessage:
         html_part = mime
     for attachment in message.attachments:
         if attachment.content_id and html_part is not None:
-            _add(html_part.add_related, attachment, disposition="inline")
+            _add(html_part, html_part.add_related, attachment, disposition="inline")
     for attachment in message.attachments:
         if not (attachment.content_id and html_part is not None):
             inline = "inline" if attachment.content_id else "attachment"
-            _add(mime.add_attachment, attachment, disposition=inline)
+            _add(mime, mime.add_attachment, attachment, disposition=inline)
     return mime
 
 
-def _add(method: Any, attachment: Attachment, *, disposition: str) -> None:
+def _add(target: MIMEPart, method: Any, attachment: Attachment, *, disposition: str) -> None:
     maintype, subtype = attachment.content_type.split("/")
     cid = attachment.content_id
     if cid and not cid.startswith("<"):
@@ -109,3 +136,10 @@ def _add(method: Any, attachment: Attachment, *, disposition: str) -> None:
         disposition=disposition,
         cid=cid,
     )
+    *_, part = target.iter_parts()  # the part just added
+    if headers.needs_literal(attachment.filename):
+        part.replace_header(
+            "Content-Disposition", headers.disposition(disposition, attachment.filename)
+        )
+    if cid and headers.needs_literal(cid):
+        part.replace_header("Content-ID", headers.word("Content-ID", cid))

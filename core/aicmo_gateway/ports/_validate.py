@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, TypeAlias
 
 from aicmo_gateway.errors import InvalidInput
+from aicmo_gateway.ports._text import problem_with_body, problem_with_header_text
 
 #: what a field taking "one address or several" accepts
 Addresses: TypeAlias = str | Iterable[str] | None
@@ -160,12 +161,16 @@ def parse_address(value: Any, field: str) -> tuple[str, str]:
         problem = parsed
     else:
         problem = _problem_with_addr_spec(parsed[1])
+        if problem is None and (spec_problem := problem_with_header_text(parsed[1])):
+            problem = f"the address is not header-safe: {spec_problem}"
+        if problem is None and (name_problem := problem_with_header_text(parsed[0])):
+            problem = f"the display name is not header-safe: {name_problem}"
         # the normalised form must read back the same: no silent reinterpretation
         if problem is None and parseaddr(_format(*parsed)) == parsed:
             return parsed
         problem = problem or "it could not be parsed"
     raise InvalidInput(
-        f"{field}: {value!r} is not a valid email address: {problem}; {_ADDRESS_FORMS}",
+        f"{field}: {_shown(value)} is not a valid email address: {problem}; {_ADDRESS_FORMS}",
         field=field,
     )
 
@@ -207,15 +212,31 @@ def addresses(value: Any, field: str) -> tuple[str, ...]:
 
 
 def header_value(value: Any, field: str) -> str:
-    """A header-safe single-line string (no CR, LF or other line separator)."""
+    """A header-safe single-line string (see :func:`~._text.problem_with_header_text`)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field}: expected a string, got {type(value).__name__}", field=field)
     if has_line_break(value):
         raise InvalidInput(
-            f"{field}: {value!r} contains a line break (CR, LF or another line separator), "
-            "which could inject headers; remove the line breaks",
+            f"{field}: {_shown(value)} contains a line break (CR, LF or another line "
+            "separator), which could inject headers; remove the line breaks",
             field=field,
         )
+    problem = problem_with_header_text(value)
+    if problem is not None:
+        raise InvalidInput(f"{field}: {_shown(value)} is not header-safe: {problem}", field=field)
+    return value
+
+
+def _shown(value: str) -> str:
+    """``value`` for an error message: quoted, and cut short when long."""
+    return repr(value) if len(value) <= 80 else repr(value[:60]) + f"... ({len(value)} characters)"
+
+
+def body(value: str | None, field: str) -> str | None:
+    """A message body: any text but NUL and lone surrogates (line ends are normalised later)."""
+    problem = None if value is None else problem_with_body(value)
+    if problem is not None:
+        raise InvalidInput(f"{field}: {problem}", field=field)
     return value
 
 
@@ -240,10 +261,11 @@ def headers(value: Any, field: str) -> tuple[tuple[str, str], ...]:
                 field=field,
             )
         name, val = pair
-        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+        if not isinstance(name, str) or not _HEADER_NAME.match(name) or len(name) > 76:
             raise InvalidInput(
-                f"{field}: {name!r} is not a valid header name "
-                "(printable ASCII without spaces or ':')",
+                f"{field}: {_shown(name) if isinstance(name, str) else repr(name)} is not a valid "
+                "header name "
+                "(1 to 76 characters of printable ASCII without spaces or ':')",
                 field=field,
             )
         result.append((name, header_value(val, f"{field}[{name!r}]")))

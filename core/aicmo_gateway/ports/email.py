@@ -79,8 +79,19 @@ def _content_type(value: str) -> str:
     return v.mime_type(value, "Attachment.content_type")
 
 
+_CONTENT_ID = re.compile(r"^<?[^<>\s]+>?$")
+
+
 def _content_id(value: str | None) -> str | None:
-    return v.optional_header(value, "Attachment.content_id")
+    field = "Attachment.content_id"
+    text = v.optional_header(value, field)
+    if text is not None and not _CONTENT_ID.match(text):
+        raise InvalidInput(
+            f"{field}: {text!r} is not a content id; use one word without spaces or '<>', "
+            "such as 'logo@example.com', and reference it from the HTML as 'cid:logo@example.com'",
+            field=field,
+        )
+    return text
 
 
 @attrs.frozen
@@ -130,11 +141,11 @@ def _subject(value: str) -> str:
 
 
 def _text(value: str | None) -> str | None:
-    return optional_text(value, "EmailMessage.text")
+    return v.body(optional_text(value, "EmailMessage.text"), "EmailMessage.text")
 
 
 def _html(value: str | None) -> str | None:
-    return optional_text(value, "EmailMessage.html")
+    return v.body(optional_text(value, "EmailMessage.html"), "EmailMessage.html")
 
 
 def _headers(value: Headers) -> tuple[tuple[str, str], ...]:
@@ -184,6 +195,11 @@ class EmailMessage:
 
     Addresses are written ``name@example.com`` or ``Name <name@example.com>``; ``headers``
     adds headers the other fields do not cover (``X-Campaign``, ``List-Unsubscribe``).
+
+    Fields are text, never pre-encoded headers. A field bound for a header is refused when it
+    holds a control character (raw, or in an RFC 2047 encoded word that decodes to one) or a
+    run of more than 900 octets without a space; a body may not hold NUL. Text that looks like
+    an encoded word is sent so that it reads back as that literal text.
     """
 
     to: tuple[str, ...] = attrs.field(converter=_to)

@@ -20,6 +20,8 @@ AUTH not offered, 5xx to MAIL (sender not allowed)
   ... all of them policy refusals (530, 5.7.x)         ``AuthError``
 5xx to RCPT for some recipients                        success; ``refused``
 550, 552, 553, 554 after the content                   ``InvalidInput``
+500, 501 or 5.5.2/5.5.4/5.3.4/5.6.x after the content  ``InvalidInput``
+(``500 Line too long``: the message is malformed)
 552 to MAIL, message larger than the server's SIZE     ``InvalidInput``
 other 5xx                                              ``Unavailable``
 timeout or disconnect after the content was sent       ``Ambiguous``
@@ -46,6 +48,7 @@ from aicmo_gateway.errors import (
 
 __all__ = [
     "AUTH_CODES",
+    "CONTENT_MALFORMED",
     "CONTENT_REJECTED",
     "SLOW_DOWN",
     "after_content",
@@ -60,6 +63,10 @@ SLOW_DOWN = frozenset({421, 450, 451, 452})
 AUTH_CODES = frozenset({530, 534, 535, 538})
 #: final replies to the message content that reject the message itself
 CONTENT_REJECTED = frozenset({550, 552, 553, 554})
+#: replies to the message content that call it malformed (``500 Line too long``, ``501``)
+CONTENT_MALFORMED = frozenset({500, 501})
+#: RFC 3463 codes that blame the message: syntax (5.5.2, 5.5.4), size (5.3.4), media (5.6.x)
+_BAD_CONTENT = re.compile(r"^5\.(?:5\.[24]|3\.4|6\.\d+)$")
 
 _ENHANCED = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})\b")
 _QUOTA = re.compile(r"sending (?:limit|quota)|daily (?:user )?(?:sending )?(?:limit|quota)", re.I)
@@ -122,6 +129,13 @@ def reply_error(
         )
     if stage == "content" and code in CONTENT_REJECTED:
         return InvalidInput(f"{what}: the server rejected the message")
+    if stage == "content" and (
+        code in CONTENT_MALFORMED or _BAD_CONTENT.match(enhanced_code(message) or "")
+    ):
+        return InvalidInput(
+            f"{what}: the server found the message malformed (a line too long, a syntax or "
+            "media error); no server would take it as it is, so check its content"
+        )
     return Unavailable(f"{what}; nothing was sent")
 
 

