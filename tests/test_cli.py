@@ -231,7 +231,7 @@ def test_status_and_explain_show_what_the_demo_recorded(tmp_path):
         assert broken["state"] == "half_open" and broken["open_until"] is None
         assert broken["reason"].endswith(": ready for a probe")
     assert rows[("crm_sync", "crm")]["health"] == "healthy"
-    call_id = result.output.split("aicmo-gateway explain ")[1].split()[0]
+    call_id = result.output.split("One call's decisions: ")[1].split(" explain ")[1].split()[0]
     explained = run("explain", call_id, "--config", config)
     assert explained.exit_code == 0, explained.output
     assert f"call {call_id}: email_sending.send -> ok via outbox_maildir" in explained.output
