@@ -29,14 +29,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
-def plugin_tests(session: nox.Session) -> None:
-    """Each plugin's own tests, in its own install (one distribution at a time)."""
-    if not PLUGINS:
-        session.log("no plugin packages under plugins/ yet")
-        return
-    for name in PLUGINS:
-        session.install("-e", ".", "-e", f"plugins/{name}[test]")
-        session.run("pytest", f"plugins/{name}/tests", *session.posargs)
+@nox.parametrize("plugin", PLUGINS)
+def plugin_tests(session: nox.Session, plugin: str) -> None:
+    """One plugin's own tests, in an install of the core and that plugin alone.
+
+    One session per plugin, so a failing plugin never hides the others' results.
+    """
+    session.install("-e", ".", "-e", f"plugins/{plugin}[test]")
+    session.run("pytest", f"plugins/{plugin}/tests", *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

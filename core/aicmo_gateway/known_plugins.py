@@ -10,7 +10,7 @@ KNOWN_PROVIDER_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "airtable": ("aicmo-gateway-airtable", ("crm_sync",)),
     "hubspot": ("aicmo-gateway-hubspot", ("crm_sync",)),
     "apollo": ("aicmo-gateway-apollo", ("lead_enrichment",)),
-    "dropcontact": ("aicmo-gateway-dropcontact", ("lead_enrichment",)),
+    "dropcontact": ("aicmo-gateway-dropcontact", ("lead_enrichment", "email_verification")),
     "dns": ("aicmo-gateway-verify", ("email_verification",)),
     "mastodon": ("aicmo-gateway-mastodon", ("social_posting",)),
     "webhook": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import types
 import typing
@@ -44,6 +45,19 @@ def _alternatives(tp: Any) -> tuple[Any, ...]:
     return (tp,)
 
 
+_ARRAYS = (list, tuple, typing.Sequence, collections.abc.Sequence)
+_TABLES = (dict, collections.abc.Mapping)
+
+
+def _describe_one(tp: Any, names: dict[Any, str]) -> str:
+    origin = typing.get_origin(tp) or tp
+    if origin in _ARRAYS:
+        return "an array (e.g. [...])"
+    if origin in _TABLES:
+        return "a table (e.g. { key = value })"
+    return names.get(tp, getattr(tp, "__name__", str(tp)))
+
+
 def _describe(tp: Any) -> str:
     names = {
         str: "a string",
@@ -53,11 +67,7 @@ def _describe(tp: Any) -> str:
         Path: "a path (string)",
         Secret: "a string (a secret: use ${ENV_VAR})",
     }
-    parts = [
-        names.get(t, getattr(t, "__name__", str(t)))
-        for t in _alternatives(tp)
-        if t is not type(None)
-    ]
+    parts = [_describe_one(t, names) for t in _alternatives(tp) if t is not type(None)]
     return " or ".join(parts)
 
 
@@ -107,9 +117,9 @@ def _coerce(value: Any, tp: Any, base: Path | None = None) -> tuple[bool, Any]:
             path = Path(value).expanduser()
             return True, base / path if base is not None and not path.is_absolute() else path
         origin = typing.get_origin(alt)
-        if origin in (list, tuple, typing.Sequence) and isinstance(value, list):
+        if origin in _ARRAYS and isinstance(value, list):
             return True, tuple(value) if origin is tuple else value
-        if origin is dict and isinstance(value, dict):
+        if origin in _TABLES and isinstance(value, dict):
             return True, value
         if not isinstance(alt, type) and origin is None:
             return True, value  # a type we cannot check (a TypeVar, a Literal): let it pass

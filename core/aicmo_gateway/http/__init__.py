@@ -1,0 +1,28 @@
+"""The shared HTTP layer for adapters of HTTP APIs, on httpx.
+
+Public: plugins build one :class:`HttpClient` per provider instance and get, for every request,
+a per-request timeout, no redirects, a bounded response size, ``Retry-After`` honoured, HTTP
+statuses and transport errors mapped to the core's error taxonomy (a timeout after a write's body
+was sent is :class:`~aicmo_gateway.Ambiguous`), and secrets kept out of every error and log line.
+
+httpx is imported when the first client is built, so importing this module is cheap; install it
+with the core's ``http`` extra (``pip install "aicmo-gateway[http]"``).
+
+* :class:`HttpClient`: ``await client.request("POST", "/v1/things", json=..., write=True)``.
+* :func:`error_for_status`: the error a status means (for adapters that read responses themselves).
+* :func:`parse_retry_after`: seconds from a ``Retry-After`` value (seconds or an HTTP date).
+* :func:`check_base_url`: the settings validator every adapter's ``base_url`` uses.
+"""
+
+from aicmo_gateway.http.client import HttpClient, HttpResponse
+from aicmo_gateway.http.status import error_for_status, parse_retry_after, retry_after_of
+from aicmo_gateway.http.urls import check_base_url
+
+__all__ = [
+    "HttpClient",
+    "HttpResponse",
+    "check_base_url",
+    "error_for_status",
+    "parse_retry_after",
+    "retry_after_of",
+]

@@ -1,0 +1,59 @@
+"""The plugin: the ``dropcontact`` type, for email verification and lead enrichment.
+
+Registered through ``[project.entry-points.aicmo_gateway] dropcontact =
+"aicmo_gateway_dropcontact.plugin"``. One type name serves both capabilities (the
+registry keys types by capability and name). Importing this module is cheap: the hooks
+load the settings class only, and the HTTP client (httpx) is imported when a request is
+sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aicmo_gateway import ProviderType, RateLimit, hookimpl
+
+__all__ = ["aicmo_email_verifiers", "aicmo_lead_enrichers", "dropcontact_provider"]
+
+
+def dropcontact_provider(**settings: Any) -> Any:
+    """Build a ``dropcontact`` provider from its config keys (see ``DropcontactSettings``)."""
+    from aicmo_gateway_dropcontact.provider import DropcontactProvider
+    from aicmo_gateway_dropcontact.settings import DropcontactSettings
+
+    return DropcontactProvider(DropcontactSettings(**settings))
+
+
+def _provider_type(summary: str) -> ProviderType:
+    from aicmo_gateway_dropcontact.settings import DropcontactSettings
+
+    return ProviderType(
+        "dropcontact",
+        dropcontact_provider,
+        summary,
+        settings=DropcontactSettings,
+        batch_size=250,
+        # 60 requests a second; every call is a submission and at least one poll
+        rate_limit=RateLimit(per_second=30, burst=30),
+        has_check=True,
+    )
+
+
+@hookimpl
+def aicmo_email_verifiers() -> list[ProviderType]:
+    return [
+        _provider_type(
+            "Dropcontact email verification (asynchronous batches of 250, polled); "
+            "1 credit per address"
+        )
+    ]
+
+
+@hookimpl
+def aicmo_lead_enrichers() -> list[ProviderType]:
+    return [
+        _provider_type(
+            "Dropcontact B2B enrichment (asynchronous batches of 250, polled); 1 credit per "
+            "verified email found"
+        )
+    ]

@@ -1,0 +1,26 @@
+"""aicmo-gateway-verify: the ``dns`` email verifier, which needs no account.
+
+It checks an address's syntax, flags disposable domains and role accounts, and
+asks DNS where the domain's mail goes (MX, null MX, implicit MX). Importing this
+package is cheap: dnspython and email-validator are imported only when a
+provider is built (``aicmo_gateway_verify.verifier``). The provider type is
+registered through the ``aicmo_gateway`` entry point (``aicmo_gateway_verify.plugin``).
+
+Logging goes through loguru and is off by default:
+``logger.enable("aicmo_gateway_verify")`` turns it on.
+"""
+
+from loguru import logger
+
+from aicmo_gateway_verify.settings import VerifySettings
+
+logger.disable("aicmo_gateway_verify")
+
+try:
+    from importlib.metadata import version as _version
+
+    __version__ = _version("aicmo-gateway-verify")
+except Exception:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = ["VerifySettings", "__version__"]
