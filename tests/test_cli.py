@@ -95,7 +95,7 @@ def test_config_check_prints_every_problem_and_exits_1(tmp_path):
     )
     result = run("config", "check", "--config", path, env={"AICMO_GATEWAY_LOAD_PLUGINS": ""})
     assert result.exit_code == 1
-    assert "pip install aicmo-gateway-smtp" in result.output
+    assert "pip install ./plugins/smtp" in result.output
     assert "environment variable BOX_PASSWORD is not set" in result.output
     assert "providers.box.path" in result.output
     assert result.output.count("fix:") >= 3

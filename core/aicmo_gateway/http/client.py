@@ -13,6 +13,7 @@ from loguru import logger
 
 from aicmo_gateway.errors import Ambiguous, AuthError, InvalidInput, ProviderError, Unavailable
 from aicmo_gateway.http.status import error_for_status, retry_after_of
+from aicmo_gateway.known_plugins import how_to_install
 from aicmo_gateway.secret import Secret
 
 if TYPE_CHECKING:
@@ -31,8 +32,8 @@ def _import_httpx() -> Any:
         import httpx
     except ImportError:  # pragma: no cover - exercised in a subprocess test
         raise ImportError(
-            "this provider needs httpx: install the core's http extra with "
-            "pip install 'aicmo-gateway[http]'"
+            "this provider needs httpx: install the core's http extra "
+            f"{how_to_install('aicmo-gateway', 'http')}"
         ) from None
     return httpx
 
