@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from aicmo_gateway import Gateway
 from aicmo_gateway.cli import cli
 from aicmo_gateway.ports import EmailMessage
-from aicmo_gateway.statefiles import StateFiles
+from aicmo_gateway.statefiles import StateFiles, health_as_of
 
 WRITTEN = datetime(2026, 11, 25, 19, 10, 48, tzinfo=UTC)
 
@@ -164,3 +164,12 @@ def test_the_python_api_status_is_live_an_ended_open_period_is_half_open(tmp_pat
         after = {r["provider"]: r for r in gateway.status()}["broken"]
     assert before["state"] == "open"
     assert after["state"] == "half_open" and after["open_until"] is None
+
+
+def test_the_cli_page_shows_a_recorded_open_breaker_as_status_shows_it_later():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    written = "2026-11-25T19:10:50.236729+00:00"  # the open_until of the page's example
+    later = datetime.fromisoformat(written) + timedelta(seconds=5)
+    shown = health_as_of(row(open_until=written), later)
+    assert f"{shown['health']}  {shown['state']}  -" in page
+    assert shown["reason"] in page
