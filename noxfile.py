@@ -10,12 +10,15 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
 # Test on every supported Python that is installed; CI machines need not have all of them.
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["tests", "plugin_tests", "abuse", "lint", "typing", "docs"]
+nox.options.sessions = ["tests", "plugin_tests", "abuse", "audit", "lint", "typing", "docs"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
 PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("*/pyproject.toml"))
+#: the locked test environment: every distribution the core and the plugins install with [test]
+CONSTRAINTS = "constraints/test.txt"
+TEST_INSTALL = ("-e", ".[test]", *(f"-e./plugins/{name}[test]" for name in PLUGINS))
 
 
 @nox.session(python=PYTHONS)
@@ -39,8 +42,42 @@ def plugin_tests(session: nox.Session, plugin: str) -> None:
 @nox.session(python=PYTHONS[0])
 def abuse(session: nox.Session) -> None:
     """The abuse suite: injection, leaks, malformed configs, fuzzing and poison input."""
-    session.install("-e", ".[test]", *(f"-e./plugins/{name}[test]" for name in PLUGINS))
+    session.install(*TEST_INSTALL)
     session.run("pytest", "tests/abuse", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def audit(session: nox.Session) -> None:
+    """Dependencies against security/advisories.toml, offline: declared floors, the lock, installs.
+
+    ``nox -s audit -- --online`` also runs pip-audit over the lock (needs the internet).
+    """
+    session.install("-c", CONSTRAINTS, *TEST_INSTALL)
+    session.run("python", "security/audit.py", "floors")
+    session.run("python", "security/audit.py", "pins", CONSTRAINTS)
+    session.run("python", "security/audit.py", "installed")
+    if "--online" in session.posargs:
+        session.install("pip-audit>=2.7")
+        session.run("pip-audit", "--strict", "--no-deps", "--disable-pip", "-r", CONSTRAINTS)
+
+
+@nox.session(python=PYTHONS[0])
+def lock(session: nox.Session) -> None:
+    """Re-resolve the test environment and write its versions to constraints/test.txt."""
+    session.install(*TEST_INSTALL)
+    frozen = session.run("pip", "freeze", "--exclude-editable", silent=True)
+    assert isinstance(frozen, str)
+    pins = sorted(
+        (line for line in frozen.splitlines() if "==" in line and not line.startswith("#")),
+        key=str.lower,
+    )
+    header = (
+        "# The locked test environment: the core and every plugin with their [test] extras,\n"
+        f"# resolved on Python {session.python}. `nox -s audit` installs and checks it;\n"
+        "# regenerate with `nox -s lock` after changing a dependency.\n"
+    )
+    (ROOT / CONSTRAINTS).write_text(header + "\n".join(pins) + "\n", encoding="utf-8")
+    session.log(f"wrote {len(pins)} pins to {CONSTRAINTS}")
 
 
 @nox.session(python=PYTHONS[0])

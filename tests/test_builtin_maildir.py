@@ -89,6 +89,23 @@ def test_a_message_without_sender_gets_the_default_sender(tmp_path: Path) -> Non
     assert parsed["From"] == "robot@example.com"
 
 
+@pytest.mark.parametrize(
+    ("domain", "expected"),
+    [
+        ("localhost", "aicmo-gateway@localhost.localdomain"),
+        ("mail.test", "aicmo-gateway@mail.test"),
+    ],
+)
+def test_without_any_sender_the_from_address_is_a_valid_one_in_the_domain(
+    tmp_path: Path, domain: str, expected: str
+) -> None:
+    sender = MaildirSender(tmp_path / "out", domain=domain)
+    receipt = sender.send(message(sender=None))
+    assert receipt.location is not None
+    parsed = BytesParser(policy=policy.default).parsebytes(Path(receipt.location).read_bytes())
+    assert parsed["From"] == expected
+
+
 def test_sending_the_same_message_id_twice_delivers_one_file(tmp_path: Path) -> None:
     sender = MaildirSender(tmp_path / "out")
     first = sender.send(message(message_id="<retry@example.com>"))

@@ -272,13 +272,14 @@ def test_observer_hooks_are_traced_when_called_through_pluggy(site, make_dist, l
     assert any("hook aicmo_call_finished" in line for line in log_lines)
 
 
-def test_an_unknown_type_lists_installed_types_and_the_pip_install_line(site):
+def test_an_unknown_type_lists_installed_types_and_how_to_install_it_from_the_repository(site):
     registry = _discover(site, AICMO_GATEWAY_LOAD_PLUGINS="")
     with pytest.raises(UnknownProviderType) as info:
         registry.get("email_sending", "smtp")
     message = str(info.value)
     assert "installed email_sending types:" in message and "maildir" in message
-    assert "pip install aicmo-gateway-smtp" in message
+    assert "with: pip install ./plugins/smtp" in message
+    assert "from a checkout of the aicmo-gateway repository (it is not on PyPI yet)" in message
 
 
 def test_an_unknown_type_that_exists_for_another_port_says_so(site):

@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"engine"},
     {"config"},
     {"gateway", "facade", "sync"},
-    {"cli", "builtin", "testing"},
+    {"cli", "builtin", "testing", "__main__"},
 ]
 LAYER_OF = {unit: level for level, units in enumerate(LAYERS) for unit in units}
 #: ``from aicmo_gateway import X`` runs the package's ``__init__``, which imports the gateway

@@ -18,6 +18,7 @@ __all__ = [
     "AuthError",
     "ConfigError",
     "ConfigProblem",
+    "GatewayClosed",
     "GatewayError",
     "InvalidInput",
     "NotConfigured",
@@ -147,6 +148,10 @@ class ConfigError(GatewayError, ValueError):
 
 class NotConfigured(GatewayError):
     """A capability was called but no provider is configured for it."""
+
+
+class GatewayClosed(GatewayError, RuntimeError):
+    """A gateway was used after ``aclose()`` (or its synchronous facade after ``close()``)."""
 
 
 class UnknownProviderType(GatewayError, LookupError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aicmo_gateway.errors import NotConfigured
+from aicmo_gateway.errors import GatewayClosed, NotConfigured
 from aicmo_gateway.outcome import Outcome
 from aicmo_gateway.ports import (
     Contact,
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from aicmo_gateway.engine.chain import Chain
 
 __all__ = [
+    "CLOSED",
     "CapabilityClient",
     "CrmSync",
     "EmailSending",
@@ -34,6 +35,13 @@ __all__ = [
 ]
 
 
+#: what a call on a closed gateway raises
+CLOSED = (
+    "the gateway is closed (aclose() was called, or its `async with` block ended): make every "
+    "call before closing it, or build a new one with Gateway.from_config(...)"
+)
+
+
 class CapabilityClient:
     """Calls into one capability's chain; raises :class:`NotConfigured` when there is none."""
 
@@ -43,10 +51,15 @@ class CapabilityClient:
         self.chain = chain
         self._hint = hint
         self._dry_run = dry_run
+        self._closed = False
 
     @property
     def configured(self) -> bool:
         return self.chain is not None
+
+    def close(self) -> None:
+        """Refuse every later call with :class:`GatewayClosed` (the gateway's ``aclose`` does)."""
+        self._closed = True
 
     async def _call(
         self,
@@ -56,6 +69,8 @@ class CapabilityClient:
         dry_run: bool | None,
         deadline: float | None,
     ) -> Outcome:
+        if self._closed:
+            raise GatewayClosed(CLOSED)
         if self.chain is None:
             raise NotConfigured(
                 f"{self.capability} has no providers configured; add to your config:\n\n"

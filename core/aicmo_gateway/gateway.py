@@ -16,9 +16,10 @@ from aicmo_gateway.config.build import build_chains
 from aicmo_gateway.config.load import GatewayConfig, find_config, load_config
 from aicmo_gateway.engine.chain import Chain
 from aicmo_gateway.engine.slot import ProviderSlot
-from aicmo_gateway.errors import ConfigError, ConfigProblem
+from aicmo_gateway.errors import ConfigError, ConfigProblem, GatewayClosed
 from aicmo_gateway.facade import (
     CLIENTS,
+    CLOSED,
     CrmSync,
     EmailSending,
     EmailVerification,
@@ -71,6 +72,7 @@ class Gateway:
         self.chains = dict(chains)
         self.audit = audit if audit is not None else AuditTrail(config.audit_size)
         self._state: StateFiles | None = None
+        self._closed = False
         for capability, client_cls in CLIENTS.items():
             types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
             hint = f"installed {capability} provider types: {types}"
@@ -150,14 +152,29 @@ class Gateway:
 
     # -- lifecycle ------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        """``True`` once :meth:`aclose` has run: every later call raises :class:`GatewayClosed`."""
+        return self._closed
+
     async def check(self, timeout: float = 10.0) -> list[CheckResult]:
         """Run every configured provider's ``check()`` concurrently, each within ``timeout``."""
+        if self._closed:
+            raise GatewayClosed(CLOSED)
         jobs = [(cap, slot) for cap, chain in self.chains.items() for slot in chain.slots]
         results = await asyncio.gather(*(_check(cap, slot, timeout) for cap, slot in jobs))
         return list(results)
 
     async def aclose(self) -> None:
-        """Close every provider that has ``aclose()`` (or ``close()``); flush the state files."""
+        """Close every provider that has ``aclose()`` (or ``close()``); flush the state files.
+
+        Later calls raise :class:`GatewayClosed`; closing again does nothing.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        for capability in CLIENTS:
+            getattr(self, capability).close()
         if self._state is not None:
             try:
                 self._state.write_health(self.status, force=True)
@@ -181,6 +198,8 @@ class Gateway:
 
     def sync(self) -> SyncGateway:
         """The same API without ``await``, safe to call from several threads."""
+        if self._closed:
+            raise GatewayClosed(CLOSED)
         return SyncGateway(self)
 
 

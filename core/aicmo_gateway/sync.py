@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from aicmo_gateway.errors import GatewayClosed
 from aicmo_gateway.facade import CLIENTS
 
 if TYPE_CHECKING:
@@ -17,6 +19,13 @@ __all__ = ["SyncGateway"]
 
 T = TypeVar("T")
 
+#: what a call on a closed synchronous facade raises
+CLOSED = (
+    "the gateway is closed (close() was called, or its `with gateway.sync() as g:` block "
+    "ended): make every call inside the `with` block, or build a new one with "
+    "Gateway.from_config(...).sync()"
+)
+
 
 class _LoopThread:
     """An event loop running in a daemon thread, for the synchronous facade."""
@@ -24,6 +33,9 @@ class _LoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._running: set[concurrent.futures.Future[Any]] = set()
         self.thread = threading.Thread(target=self._run, name="aicmo-gateway-sync", daemon=True)
         self.thread.start()
         self._ready.wait()
@@ -33,15 +45,38 @@ class _LoopThread:
         self.loop.call_soon(self._ready.set)
         self.loop.run_forever()
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+    def run(self, call: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Run ``call()`` on the loop and wait for it; :class:`GatewayClosed` once closed."""
         if threading.current_thread() is self.thread:
             raise RuntimeError("the synchronous gateway cannot be called from its own loop")
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        with self._lock:  # the coroutine is made only when it will run: none is left un-awaited
+            if self._closed:
+                raise GatewayClosed(CLOSED)
+            future = asyncio.run_coroutine_threadsafe(call(), self.loop)
+            self._running.add(future)
+        future.add_done_callback(self._forget)
+        return future.result()
 
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
-        self.loop.close()
+    def _forget(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._running.discard(future)
+
+    def close(self, last: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Refuse new calls, let running ones finish, run ``last()``, then stop the loop."""
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("the synchronous gateway cannot be closed from its own loop")
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            running = list(self._running)
+        try:
+            concurrent.futures.wait(running)
+            asyncio.run_coroutine_threadsafe(last(), self.loop).result()
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
+            self.loop.close()
 
 
 class _SyncClient:
@@ -55,7 +90,7 @@ class _SyncClient:
             return method  # type: ignore[no-any-return]
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return self._runner.run(method(*args, **kwargs))
+            return self._runner.run(lambda: method(*args, **kwargs))
 
         call.__doc__ = method.__doc__
         return call
@@ -65,7 +100,8 @@ class SyncGateway:
     """``Gateway`` without ``await``: ``gateway.sync().email_sending.send(message)``.
 
     Calls run on a private event loop thread, so any number of threads may call
-    at once. Use it as a context manager, or call :meth:`close`.
+    at once. Use it as a context manager, or call :meth:`close`; every call after
+    that raises :class:`~aicmo_gateway.GatewayClosed`, from any thread.
     """
 
     def __init__(self, gateway: Gateway) -> None:
@@ -78,11 +114,14 @@ class SyncGateway:
         raise AttributeError(name)
 
     def check(self, timeout: float = 10.0) -> list[CheckResult]:
-        return self._runner.run(self.gateway.check(timeout))
+        return self._runner.run(lambda: self.gateway.check(timeout))
 
     def close(self) -> None:
-        self._runner.run(self.gateway.aclose())
-        self._runner.stop()
+        """Wait for running calls, close the gateway's providers and stop the loop thread.
+
+        Closing again does nothing.
+        """
+        self._runner.close(self.gateway.aclose)
 
     def __enter__(self) -> SyncGateway:
         return self

@@ -79,7 +79,8 @@ class MaildirSender:
     path: Path = attrs.field(converter=Path)
     #: the domain of generated Message-IDs
     domain: str = "localhost"
-    #: the From address for messages without a sender (default ``aicmo-gateway@<domain>``)
+    #: the From address for messages without a sender (default ``aicmo-gateway@<domain>``, or
+    #: ``aicmo-gateway@localhost.localdomain`` while ``domain`` is a bare host name)
     default_sender: str | None = None
     #: create the Maildir (and its parents) when missing
     create: bool = True
@@ -100,7 +101,7 @@ class MaildirSender:
         box = _open(self.path, self.create)
         mime = build_message(
             message,
-            default_sender=self.default_sender or f"aicmo-gateway@{self.domain}",
+            default_sender=self.default_sender or _default_sender(self.domain),
             domain=self.domain,
         )
         message_id = str(mime["Message-ID"])
@@ -291,3 +292,8 @@ class MaildirReplyFetcher:
             ]
         logger.bind(provider_type="maildir").debug("message {} vanished before reading", key)
         return None
+
+
+def _default_sender(domain: str) -> str:
+    """A From address valid as a mail address: a bare host name gets ``.localdomain``."""
+    return f"aicmo-gateway@{domain}" if "." in domain else f"aicmo-gateway@{domain}.localdomain"

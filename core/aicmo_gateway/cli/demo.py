@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -57,6 +60,22 @@ def _describe(outcome: Outcome) -> str:
         else:
             steps.append(f"{a.provider}: {a.action.value}" + (f" ({a.error})" if a.error else ""))
     return " -> ".join(steps)
+
+
+def rerun_command(argv0: str | None = None) -> str:
+    """How to run this command line again from the same shell, with no venv activated.
+
+    ``aicmo-gateway`` when that name on PATH is the script running now; else the
+    script's absolute path; else (``python -m``, embedding) this interpreter with ``-m``.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    script = Path(argv0) if argv0 else None
+    if script is not None and script.stem == "aicmo-gateway" and script.is_file():
+        on_path = shutil.which("aicmo-gateway")
+        if on_path is not None and Path(on_path).resolve() == script.resolve():
+            return "aicmo-gateway"
+        return shlex.quote(str(script.absolute()))
+    return f"{shlex.quote(sys.executable)} -m aicmo_gateway"
 
 
 async def _run(directory: Path) -> list[Outcome]:
@@ -138,9 +157,10 @@ def demo(directory: Path) -> None:
     for provider, detail in sorted(failures, key=str):
         click.echo(f"\n{provider} failed: {detail}")
     click.echo(f"\nMessages: {directory / 'Maildir'}   CRM: {directory / 'crm.db'}")
-    config = directory / "aicmo-gateway.toml"
-    click.echo(f"Provider health: aicmo-gateway status --config {config}")
+    command = rerun_command()
+    config = shlex.quote(str((directory / "aicmo-gateway.toml").resolve()))
+    click.echo(f"Provider health: {command} status --config {config}")
     last_send = [o for o in outcomes if o.operation == "send"][-1]
-    click.echo(f"One call's decisions: aicmo-gateway explain {last_send.call_id} --config {config}")
+    click.echo(f"One call's decisions: {command} explain {last_send.call_id} --config {config}")
     if any(o.status is not Status.OK for o in outcomes):
         raise SystemExit(1)

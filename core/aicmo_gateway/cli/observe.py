@@ -92,7 +92,10 @@ def status(config_path: Path | None, as_json: bool) -> None:
             rows,
         )
     )
-    click.echo(f"\nrecorded {data['written_at']} by process {data['pid']} in {state.directory}")
+    click.echo(
+        f"\nrecorded {data['written_at']} by process {data['pid']} in {state.directory}; "
+        f"shown as of {data['as_of']}"
+    )
 
 
 @click.command()

@@ -6,7 +6,8 @@ statuses and transport errors mapped to the core's error taxonomy (a timeout aft
 was sent is :class:`~aicmo_gateway.Ambiguous`), and secrets kept out of every error and log line.
 
 httpx is imported when the first client is built, so importing this module is cheap; install it
-with the core's ``http`` extra (``pip install "aicmo-gateway[http]"``).
+with the core's ``http`` extra (not on PyPI yet: from a checkout of the aicmo-gateway
+repository, ``pip install '.[http]'``).
 
 * :class:`HttpClient`: ``await client.request("POST", "/v1/things", json=..., write=True)``.
 * :func:`error_for_status`: the error a status means (for adapters that read responses themselves).

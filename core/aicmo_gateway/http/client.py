@@ -26,14 +26,18 @@ DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 _DETAIL_FIELDS = ("message", "error_description", "error", "detail", "errors", "reason", "name")
 
 
+#: the hint when httpx is missing (tests/test_install_hints.py keeps it equal to known.py's)
+HTTPX_MISSING = (
+    "this provider needs httpx: install the core's http extra from a checkout of the "
+    "aicmo-gateway repository (it is not on PyPI yet) with: pip install '.[http]'"
+)
+
+
 def _import_httpx() -> Any:
     try:
         import httpx
     except ImportError:  # pragma: no cover - exercised in a subprocess test
-        raise ImportError(
-            "this provider needs httpx: install the core's http extra with "
-            "pip install 'aicmo-gateway[http]'"
-        ) from None
+        raise ImportError(HTTPX_MISSING) from None
     return httpx
 
 

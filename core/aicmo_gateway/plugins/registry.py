@@ -360,7 +360,7 @@ class Registry:
                 )
         hint = install_hint(name, port)
         if hint:
-            parts.append(f"install it with: {hint}")
+            parts.append(hint)
         else:
             close = difflib.get_close_matches(name, installed, n=1)
             if close:

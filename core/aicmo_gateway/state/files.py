@@ -22,7 +22,7 @@ from typing import Any
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, Status
 from aicmo_gateway.state.health import HealthSnapshot
 
-__all__ = ["StateFiles", "record_from_json", "record_to_json"]
+__all__ = ["StateFiles", "health_as_of", "record_from_json", "record_to_json"]
 
 _VALUE_CHARS = 200
 
@@ -124,6 +124,46 @@ def snapshot_to_json(
     }
 
 
+def health_as_of(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A recorded ``health.json`` row as it stands at ``now``.
+
+    The row was true when it was written; deadlines that have passed since then
+    have taken effect: an open breaker whose open period ended is ``half_open``
+    (ready for a probe: the next call decides), and an ended cooldown is gone. A
+    provider nothing refuses any more is ``degraded`` until a call shows otherwise.
+    """
+    row = dict(row)
+    notes = []
+    opened = _passed(row.get("open_until"), now)
+    if row.get("state") == "open" and opened:
+        row.update(state="half_open", open_until=None)
+        notes.append(f"open period ended at {opened}: ready for a probe")
+    cooled = _passed(row.get("cooldown_until"), now)
+    if cooled:
+        row["cooldown_until"] = None
+        notes.append(f"cooldown ended at {cooled}")
+    if notes and row.get("health") == "unhealthy":
+        if row["state"] == "open":  # still open: its own reason still holds
+            notes.insert(0, row.get("reason") or f"open until {row['open_until']}")
+        elif row["cooldown_until"] is not None:
+            notes.append(f"cooling down until {row['cooldown_until']}")
+        refused = row["state"] == "open" or row["cooldown_until"] is not None
+        row["health"] = "unhealthy" if refused else "degraded"
+        row["reason"] = "; ".join(notes)
+    return row
+
+
+def _passed(when: str | None, now: datetime) -> str | None:
+    """``when`` (an ISO time) if it is at or before ``now``, else ``None``."""
+    if not when:
+        return None
+    try:
+        at = datetime.fromisoformat(when)
+    except ValueError:
+        return None
+    return when if at <= now else None
+
+
 class StateFiles:
     """``audit.jsonl`` and ``health.json`` in one folder."""
 
@@ -180,11 +220,15 @@ class StateFiles:
             }
             _atomic_write(self.health_path, json.dumps(payload, indent=2, default=str))
 
-    def read_health(self) -> dict[str, Any] | None:
+    def read_health(self, now: datetime | None = None) -> dict[str, Any] | None:
+        """``health.json`` with every provider shown as of ``now`` (see :func:`health_as_of`)."""
         try:
             data: dict[str, Any] = json.loads(self.health_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
+        now = datetime.now(UTC) if now is None else now
+        data["as_of"] = now.isoformat()
+        data["providers"] = [health_as_of(row, now) for row in data.get("providers", [])]
         return data
 
     def find(self, call_id: str) -> CallRecord | None:

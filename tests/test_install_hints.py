@@ -1,0 +1,101 @@
+"""Install hints name only what can be installed: from a checkout until an index serves it."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from aicmo_gateway import UnknownProviderType
+from aicmo_gateway.plugins.known import (
+    IN_REPOSITORY,
+    KNOWN_PROVIDER_TYPES,
+    PUBLISHED,
+    install_command,
+)
+from aicmo_gateway.plugins.registry import Registry
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST_PARTY = set(IN_REPOSITORY) | {dist for dist, _ in KNOWN_PROVIDER_TYPES.values()}
+TEXTS = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").rglob("*.md")),
+    *sorted((ROOT / "plugins").glob("*/README.md")),
+    *sorted((ROOT / "core").rglob("*.py")),
+    *sorted((ROOT / "plugins").glob("*/aicmo_gateway_*/**/*.py")),
+]
+_PIP_INSTALL = re.compile(r"pip install\s+(?:-U\s+)?['\"]?(aicmo-gateway(?:-[a-z0-9]+)*)")
+
+
+def unknown_type_message(type_name: str, capability: str) -> str:
+    registry = Registry.discover(env={"AICMO_GATEWAY_LOAD_PLUGINS": ""})
+    with pytest.raises(UnknownProviderType) as info:
+        registry.get(capability, type_name)
+    return str(info.value)
+
+
+def test_a_plugin_in_this_repository_is_installed_from_a_checkout_until_it_is_published():
+    message = unknown_type_message("smtp", "email_sending")
+    assert message.endswith(
+        "install aicmo-gateway-smtp from a checkout of the aicmo-gateway repository "
+        "(it is not on PyPI yet) with: pip install ./plugins/smtp"
+    )
+    assert "pip install aicmo-gateway-smtp" not in message
+
+
+def test_a_planned_plugin_is_named_as_not_released_with_no_command_to_run():
+    message = unknown_type_message("hubspot", "crm_sync")
+    assert message.endswith("aicmo-gateway-hubspot will provide it; it is not released yet")
+    assert "pip install" not in message
+
+
+def test_once_published_the_hint_is_the_plain_pip_install(monkeypatch):
+    monkeypatch.setattr("aicmo_gateway.plugins.known.PUBLISHED", frozenset({"aicmo-gateway-smtp"}))
+    message = unknown_type_message("smtp", "email_sending")
+    assert message.endswith("install aicmo-gateway-smtp with: pip install aicmo-gateway-smtp")
+
+
+def test_every_plugin_folder_of_the_repository_is_known_with_its_distribution():
+    found = {".": tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]}
+    for path in (ROOT / "plugins").glob("*/pyproject.toml"):
+        found[path.parent.relative_to(ROOT).as_posix()] = tomllib.loads(path.read_text())[
+            "project"
+        ]["name"]
+    assert {folder: dist for dist, folder in IN_REPOSITORY.items()} == found, (
+        "plugins.known.IN_REPOSITORY must list every distribution of this repository and its "
+        "folder, so that hints can say how to install it"
+    )
+
+
+@pytest.mark.parametrize("readme", sorted((ROOT / "plugins").glob("*/README.md")), ids=str)
+def test_every_plugin_readme_shows_the_command_the_hints_give(readme):
+    name = tomllib.loads((readme.parent / "pyproject.toml").read_text())["project"]["name"]
+    command = install_command(name)
+    assert command is not None
+    assert command in readme.read_text(), f"{readme} should show `{command}`"
+
+
+def test_no_page_or_message_tells_to_pip_install_an_unpublished_first_party_distribution():
+    found = []
+    for path in TEXTS:
+        text = path.read_text(encoding="utf-8")
+        for match in _PIP_INSTALL.finditer(text):
+            name = match.group(1)
+            if name in FIRST_PARTY and name not in PUBLISHED:
+                line = text[: match.start()].count("\n") + 1
+                found.append(f"{path.relative_to(ROOT)}:{line}: {match.group(0)}")
+    assert not found, (
+        "these name distributions no index serves yet; say how to install them from a checkout "
+        "(see aicmo_gateway.plugins.known.install_command):\n" + "\n".join(found)
+    )
+
+
+def test_the_http_layers_hint_for_a_missing_httpx_is_the_one_the_hints_give():
+    from aicmo_gateway.http.client import HTTPX_MISSING
+    from aicmo_gateway.plugins.known import how_to_install
+
+    hint = how_to_install("aicmo-gateway", "http")
+    assert hint is not None
+    assert HTTPX_MISSING.endswith(hint)
