@@ -202,10 +202,12 @@ async def _try_slot(
                     slot.health.record(permit, ok=False, duration=duration)
                 else:
                     slot.health.release(permit)
-            if verdict.cooldown is not None:
-                slot.health.cool_down(verdict.cooldown, f"{type(exc).__name__}: {exc}"[:200])
-            detail = slot.scrub(str(exc) or _describe(exc))[:_MAX_DETAIL]
             error = "TimeoutError" if isinstance(exc, TimeoutError) else type(exc).__name__
+            # the provider's text enters the engine here, scrubbed once: every reason,
+            # detail, cooldown, log line and state file below is derived from ``detail``
+            detail = slot.scrub(_text_of(exc))[:_MAX_DETAIL]
+            if verdict.cooldown is not None:
+                slot.health.cool_down(verdict.cooldown, f"{error}: {detail}"[:200])
             reason = f"{slot.name}: {error}: {detail}"
             ambiguous = verdict.kind is Kind.AMBIGUOUS and ctx.op.effect is Effect.WRITE
             if verdict.kind is Kind.REJECTED:
@@ -280,7 +282,14 @@ async def _try_slot(
         return SlotOutcome(Result.DONE, value, Status.OK)
 
 
-def _describe(exc: BaseException) -> str:
+def _text_of(exc: BaseException) -> str:
+    """The exception's text, or a description when it has none (or cannot say it)."""
+    try:
+        text = str(exc)
+    except Exception:  # a provider's exception whose __str__ fails
+        text = ""
+    if text:
+        return text
     if isinstance(exc, TimeoutError):
         return "the attempt timed out"
     return type(exc).__name__
