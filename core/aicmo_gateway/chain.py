@@ -21,6 +21,7 @@ from loguru import logger
 
 from aicmo_gateway.attempt import CallContext
 from aicmo_gateway.audit import AuditTrail
+from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.ledger import MemoryLedger, derive_idempotency_key
 from aicmo_gateway.outcome import CallRecord, Outcome, Status
 from aicmo_gateway.policy import ChainPolicy
@@ -186,7 +187,23 @@ class Chain:
     async def _perform(
         self, op: Operation, payload: Any, call_id: str, key: str | None, deadline: float | None
     ) -> Outcome:
-        payload = self._prepare(op.name, payload, key)
+        try:
+            payload = self._prepare(op.name, payload, key)
+        except InvalidInput as exc:
+            # input no provider could take: rejected before any provider is tried,
+            # so no attempt, no fallback and nothing counted against any breaker
+            where = f" ({exc.field})" if exc.field else ""
+            return Outcome(
+                Status.REJECTED,
+                None,
+                None,
+                (),
+                call_id,
+                self.capability,
+                op.name,
+                key,
+                f"invalid input{where}: {exc}",
+            )
         policy = self.policy
         slots = self.ordered()
         max_attempts = policy.max_attempts or len(slots) * (1 + policy.retries) + 1
