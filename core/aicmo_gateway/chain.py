@@ -103,8 +103,13 @@ class Chain:
     def plan(self) -> list[PlanStep]:
         """What a call would do now, without doing it: who is tried, who is skipped and why."""
         steps = []
+        last: list[PlanStep] = []  # demoted for slow calls: tried after the others
         for slot in self.ordered():
             wait = slot.health.time_until_available()
+            if wait > 0 and slot.health.demoted():
+                snap = slot.health.snapshot()
+                last.append(PlanStep(slot.name, True, f"{snap.reason}; {_when(wait)}"))
+                continue
             if wait > 0:
                 snap = slot.health.snapshot()
                 steps.append(
@@ -121,7 +126,7 @@ class Chain:
                     steps.append(PlanStep(slot.name, False, f"{why}; free in {limit_wait:.1f}s"))
                     continue
             steps.append(PlanStep(slot.name, True))
-        return steps
+        return steps + last
 
     async def call(
         self,
@@ -167,7 +172,7 @@ class Chain:
 
     def _dry_run(self, op: Operation, call_id: str, key: str | None) -> Outcome:
         steps = self.plan()
-        tried = [s.provider for s in steps if s.would_try]
+        tried = [s.provider + (" (last resort)" if s.reason else "") for s in steps if s.would_try]
         skipped = [f"{s.provider} ({s.reason})" for s in steps if not s.would_try]
         reason = "dry run: would try " + (", then ".join(tried) or "no provider")
         if skipped:

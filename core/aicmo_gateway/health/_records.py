@@ -47,6 +47,8 @@ class Permit:
     generation: int
     issued_at: float
     owner: ProviderHealth = attrs.field(repr=False, eq=False)
+    #: issued past a breaker open only for slow calls, because no other provider could serve
+    last_resort: bool = False
 
 
 @attrs.frozen
@@ -74,3 +76,5 @@ class HealthSnapshot:
     trips: int
     #: permits handed out and not yet settled
     in_flight: int
+    #: open (or half-open) after slow calls only: tried last instead of refused
+    demoted: bool = False
