@@ -80,6 +80,8 @@ class Model:
     calls: list[tuple[float, bool, bool, bool]] = attrs.Factory(list)
     consecutive: int = 0
     streak: int = 0
+    #: the last trip came from slow calls alone (no call in the window failed)
+    slow_only: bool = False
     probes_out: int = 0
     probes_ok: int = 0
     recorded: int = 0
@@ -180,12 +182,14 @@ class Model:
                 self.streak, self.trips = 0, max(self.trips - 1, 0)
 
     def trip(self) -> None:
+        self.slow_only = not any(c[2] for c in self.window())
         self.trips += 1
         self.state, self.phase = OPEN, self.phase + 1
         self.open_until = self.now + self.open_period()
         self.probes_out = self.probes_ok = self.streak = 0
 
     def close(self) -> None:
+        self.slow_only = False
         self.state, self.phase = CLOSED, self.phase + 1
         self.calls = []
         self.probes_out = self.probes_ok = self.streak = self.consecutive = 0
@@ -331,6 +335,7 @@ class HealthMachine(RuleBasedStateMachine):
             "cooldown_until": model.cooldown_until,
             "failure_rate": sum(c[2] for c in window) / len(window) if window else 0.0,
             "slow_rate": sum(c[3] for c in window) / len(window) if window else 0.0,
+            "demoted": model.state is not CLOSED and model.slow_only,
         }
         assert {key: getattr(snap, key) for key in expected} == expected
         assert snap.ewma_latency == pytest.approx(model.ewma)
