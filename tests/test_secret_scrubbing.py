@@ -191,3 +191,27 @@ def test_the_scrubber_masks_the_usual_encodings_of_a_secret(encoded, glue):
 def test_the_scrubber_leaves_other_text_and_short_values_alone():
     assert Scrubber(["abc"])("abc AAAAAAAA") == "abc AAAAAAAA"
     assert Scrubber(["hunter22"])("nothing to hide QUJDREVGR0g=") == "nothing to hide QUJDREVGR0g="
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "535 refused hunter22-long-pass for me",
+        "535 refused hunter22-lo...",
+        "535 refused hunter22-lo\u2026 (cut)",
+        "535 refused hunter22",
+        "535 " + base64.b64encode(b"\0me\0hunter22-long-pass").decode()[:-8] + "...",
+    ],
+    ids=["whole", "cut-with-dots", "cut-with-ellipsis", "cut-at-the-end", "cut-base64"],
+)
+def test_a_secret_cut_short_by_a_truncated_text_is_masked(text):
+    scrubbed = Scrubber(["hunter22-long-pass"])(text)
+    assert "hunter22" not in scrubbed
+    assert base64.b64encode(b"\0me\0hunter22")[:16].decode() not in scrubbed
+    assert "********" in scrubbed
+
+
+def test_a_short_beginning_or_one_not_at_a_cut_is_left_alone():
+    scrubber = Scrubber(["hunter22-long-pass"])
+    assert scrubber("hunt...") == "hunt..."
+    assert scrubber("hunter22-lo and more") == "hunter22-lo and more"

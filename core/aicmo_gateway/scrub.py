@@ -12,7 +12,10 @@ A server that refuses a login often echoes what it was sent, and not always as s
 - base64 (standard or URL-safe, padded or not) of any text containing a secret: the
   ``AUTH PLAIN`` argument (``\\0user\\0password``), ``AUTH LOGIN``'s answers, an HTTP
   ``Basic`` credential. Every base64-looking run in the text is decoded, and masked whole
-  when the decoded bytes contain a secret.
+  when the decoded bytes contain a secret;
+- cut short: a text truncated in the middle of a secret (``Pa55-wo...``, or at the very
+  end) ends with a prefix of it, and a truncated base64 run decodes to one; a prefix of at
+  least :data:`PREFIX` characters right before ``...``, ``…`` or the end is masked too.
 
 This module imports nothing from the rest of the package.
 """
@@ -26,10 +29,12 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-__all__ = ["MASK", "Scrubber"]
+__all__ = ["MASK", "PREFIX", "Scrubber"]
 
 MASK = "********"
 
+#: the shortest beginning of a secret masked where a text was cut short
+PREFIX = 6
 #: a run that may be base64 (standard or URL-safe alphabet), long enough to hide a secret
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
 
@@ -72,7 +77,7 @@ class Scrubber:
     garble texts without protecting anything worth the name).
     """
 
-    __slots__ = ("_encoded", "_pattern")
+    __slots__ = ("_cut", "_encoded", "_pattern")
 
     def __init__(self, secrets: Iterable[str], *, minimum: int = 4) -> None:
         kept = sorted({s for s in secrets if isinstance(s, str) and len(s) >= minimum})
@@ -81,6 +86,17 @@ class Scrubber:
         ordered = sorted(forms, key=lambda form: (-len(form), form))
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         self._encoded = tuple(secret.encode("utf-8") for secret in kept)
+        # beginnings of the secrets where a text was cut short: before "...", "…" or the end
+        prefixes = {s[:n] for s in kept for n in range(min(PREFIX, len(s)), len(s))}
+        self._cut = (
+            re.compile(
+                "(?:"
+                + "|".join(map(re.escape, sorted(prefixes, key=lambda p: (-len(p), p))))
+                + r")(?=\.\.\.|\u2026|\Z)"
+            )
+            if prefixes
+            else None
+        )
 
     def __repr__(self) -> str:
         return f"<Scrubber of {len(self._encoded)} secret(s)>"
@@ -93,11 +109,26 @@ class Scrubber:
         if self._pattern is None or not text:
             return text
         text = self._pattern.sub(MASK, text)
+        if self._cut is not None:
+            text = self._cut.sub(MASK, text)
         return _BASE64_RUN.sub(self._mask_base64, text)
 
     def _mask_base64(self, match: re.Match[str]) -> str:
         run = match.group(0)
+        cut_short = match.end() == len(match.string) or match.string.startswith(
+            ("...", "…"), match.end()
+        )
         for decoded in _decodings(run):
             if any(secret in decoded for secret in self._encoded):
                 return MASK
+            if cut_short and self._ends_with_a_beginning(decoded):
+                return MASK
         return run
+
+    def _ends_with_a_beginning(self, decoded: bytes) -> bool:
+        """``decoded`` ends with the first :data:`PREFIX` or more bytes of a secret."""
+        for secret in self._encoded:
+            for n in range(min(PREFIX, len(secret)), len(secret)):
+                if decoded.endswith(secret[:n]):
+                    return True
+        return False
