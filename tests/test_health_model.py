@@ -79,6 +79,7 @@ class Model:
     #: (time, counted as a failure, failed, slow) for every result since the breaker closed
     calls: list[tuple[float, bool, bool, bool]] = attrs.Factory(list)
     consecutive: int = 0
+    consecutive_errors: int = 0
     streak: int = 0
     #: the last trip came from slow calls alone (no call in the window failed)
     slow_only: bool = False
@@ -172,6 +173,7 @@ class Model:
         failure = not ok or slow
         self.calls.append((self.now, failure, not ok, slow))
         self.consecutive = self.consecutive + 1 if failure else 0
+        self.consecutive_errors = self.consecutive_errors + (not ok) if failure else 0
         if bypass:
             if not ok:
                 self.trip()
@@ -204,7 +206,7 @@ class Model:
                 self.streak, self.trips = 0, max(self.trips - 1, 0)
 
     def trip(self) -> None:
-        self.slow_only = not any(c[2] for c in self.window())
+        self.slow_only = not self.consecutive_errors and not any(c[2] for c in self.window())
         self.trips += 1
         self.state, self.phase = OPEN, self.phase + 1
         self.open_until = self.now + self.open_period()
@@ -215,6 +217,7 @@ class Model:
         self.state, self.phase = CLOSED, self.phase + 1
         self.calls = []
         self.probes_out = self.probes_ok = self.streak = self.consecutive = 0
+        self.consecutive_errors = 0
 
     def health(self) -> Health:
         if self.state is OPEN or self.cooldown_until is not None:

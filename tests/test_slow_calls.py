@@ -110,13 +110,26 @@ def test_a_real_failure_makes_a_slow_open_hard_again():
     assert health.acquire(last_resort=True) is None
 
 
-def test_a_breaker_opened_by_failures_is_not_bypassed_as_a_last_resort():
-    health = ProviderHealth(HealthPolicy(consecutive_failures=1), clock=lambda: 0.0)
-    permit = health.acquire()
-    assert permit is not None
-    health.record(permit, ok=False, duration=0.1)
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"consecutive_failures": 1},
+        {"consecutive_failures": 1, "window_size": 0, "min_calls": 0},
+        {"consecutive_failures": 2, "window_size": 0, "min_calls": 0, "slow_call_seconds": 1},
+    ],
+    ids=["one-failure", "no-window", "failure-then-slow-without-a-window"],
+)
+def test_a_breaker_opened_by_failures_is_not_bypassed_as_a_last_resort(policy):
+    health = ProviderHealth(HealthPolicy(**policy), clock=lambda: 0.0)
+    for ok, duration in [(False, 0.1), (True, 5.0)]:
+        permit = health.acquire()
+        if permit is None:
+            break
+        health.record(permit, ok=ok, duration=duration)
+    assert health.acquire() is None
     assert not health.demoted()
     assert health.acquire(last_resort=True) is None
+    assert "failure" in (health.skip_reason() or "")
 
 
 def test_a_cooldown_is_never_bypassed_as_a_last_resort():

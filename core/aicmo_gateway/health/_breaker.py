@@ -114,6 +114,7 @@ class ProviderHealth:
         self._window: deque[_Call] = deque(maxlen=self.policy.window_size)
         self._recorded = 0
         self._consecutive = 0  # failures in a row
+        self._consecutive_errors = 0  # of those, real failures (not just slow)
         self._streak = 0  # successes in a row while CLOSED, toward forgiving a trip
         self._trips = 0
         self._open_until = 0.0
@@ -189,6 +190,7 @@ class ProviderHealth:
             self._window.append(_Call(now, not ok, slow))
             self._prune(now)
             self._consecutive = self._consecutive + 1 if failed else 0
+            self._consecutive_errors = self._consecutive_errors + (not ok) if failed else 0
             if permit.last_resort:
                 # past a soft open: only a real failure changes it, into a hard one
                 if not ok:
@@ -378,8 +380,7 @@ class ProviderHealth:
             self._consecutive >= policy.consecutive_failures
         ):
             plural = "s" if self._consecutive != 1 else ""
-            streak = list(self._window)[-self._consecutive :]
-            if streak and len(streak) == self._consecutive and not any(c.failed for c in streak):
+            if not self._consecutive_errors:
                 return f"{self._consecutive} consecutive slow call{plural}"
             return f"{self._consecutive} consecutive failure{plural}"
         calls = len(self._window)
@@ -399,7 +400,10 @@ class ProviderHealth:
         self._generation += 1
         self._open_until = now + self.policy.open_period(self._trips)
         self._trip_reason = reason
-        self._slow_only = not any(call.failed for call in self._window)
+        # slow calls alone: no real failure in the window, nor in the streak that tripped it
+        self._slow_only = not self._consecutive_errors and not any(
+            call.failed for call in self._window
+        )
         self._probing = self._probes_passed = self._streak = 0
 
     def _close(self) -> None:
@@ -408,6 +412,7 @@ class ProviderHealth:
         self._slow_only = False
         self._window.clear()
         self._probing = self._probes_passed = self._streak = self._consecutive = 0
+        self._consecutive_errors = 0
 
 
 def _failures(failed: int, slow: int, calls: int) -> str:
