@@ -106,11 +106,8 @@ class Chain:
         last: list[PlanStep] = []  # demoted for slow calls: tried after the others
         for slot in self.ordered():
             wait = slot.health.time_until_available()
-            if wait > 0 and slot.health.demoted():
-                snap = slot.health.snapshot()
-                last.append(PlanStep(slot.name, True, f"{snap.reason}; {_when(wait)}"))
-                continue
-            if wait > 0:
+            demoted = wait > 0 and slot.health.demoted()
+            if wait > 0 and not demoted:
                 snap = slot.health.snapshot()
                 steps.append(
                     PlanStep(
@@ -125,7 +122,11 @@ class Chain:
                 if limit_wait > 0:
                     steps.append(PlanStep(slot.name, False, f"{why}; free in {limit_wait:.1f}s"))
                     continue
-            steps.append(PlanStep(slot.name, True))
+            if demoted:
+                reason = slot.health.skip_reason() or "demoted for slow calls"
+                last.append(PlanStep(slot.name, True, reason))
+            else:
+                steps.append(PlanStep(slot.name, True))
         return steps + last
 
     async def call(
