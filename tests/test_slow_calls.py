@@ -158,3 +158,37 @@ def test_the_dry_run_plan_lists_a_demoted_provider_last():
     plan = run_virtual(scenario())
     assert [(s.provider, s.would_try) for s in plan] == [("backup", True), ("slow", True)]
     assert "slow" in plan[1].reason and "last" in plan[1].reason
+
+
+def test_status_shows_a_provider_demoted_for_slow_calls(tmp_path):
+    from click.testing import CliRunner
+
+    from aicmo_gateway.cli import cli
+
+    config = tmp_path / "aicmo-gateway.toml"
+    config.write_text(
+        '[gateway]\nstate_dir = "state"\n'
+        '[capabilities.crm_sync]\nproviders = ["slow", "backup"]\n'
+        '[providers.slow]\ntype = "fake"\nname = "slow"\nhealth = { slow_call_seconds = 1 }\n'
+        '[providers.backup]\ntype = "fake"\nname = "backup"\n',
+        encoding="utf-8",
+    )
+    fakes = {
+        "slow": FakeProvider(profiles.slow(median=2.0), name="slow"),
+        "backup": FakeProvider(name="backup"),
+    }
+    gateway = Gateway.from_config(config, registry=fake_registry(fakes), env={})
+
+    async def scenario():
+        for i in range(5):
+            await gateway.crm_sync.upsert_contact(_contact(i))
+        await gateway.aclose()
+
+    run_virtual(scenario())
+    rows = {row["provider"]: row for row in gateway.status()}
+    assert rows["slow"]["demoted"] and not rows["backup"]["demoted"]
+    shown = CliRunner().invoke(cli, ["status", "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    assert "open (demoted)" in shown.output
+    as_json = CliRunner().invoke(cli, ["status", "--config", str(config), "--json"])
+    assert '"demoted": true' in as_json.output
