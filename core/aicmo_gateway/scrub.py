@@ -27,6 +27,7 @@ import binascii
 import json
 import re
 from collections.abc import Iterable
+from typing import AnyStr
 from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "PREFIX", "Scrubber"]
@@ -35,6 +36,8 @@ MASK = "********"
 
 #: the shortest beginning of a secret masked where a text was cut short
 PREFIX = 6
+#: where a text was cut short: an ellipsis (the end of the text counts too)
+_CUT = re.compile("\\.\\.\\.|\u2026")
 #: a run that may be base64 (standard or URL-safe alphabet), long enough to hide a secret
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
 
@@ -77,7 +80,7 @@ class Scrubber:
     garble texts without protecting anything worth the name).
     """
 
-    __slots__ = ("_cut", "_encoded", "_pattern")
+    __slots__ = ("_encoded", "_kept", "_pattern")
 
     def __init__(self, secrets: Iterable[str], *, minimum: int = 4) -> None:
         kept = sorted({s for s in secrets if isinstance(s, str) and len(s) >= minimum})
@@ -85,18 +88,8 @@ class Scrubber:
         # longest first, so a form containing another is masked whole
         ordered = sorted(forms, key=lambda form: (-len(form), form))
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._kept = tuple(kept)
         self._encoded = tuple(secret.encode("utf-8") for secret in kept)
-        # beginnings of the secrets where a text was cut short: before "...", "…" or the end
-        prefixes = {s[:n] for s in kept for n in range(min(PREFIX, len(s)), len(s))}
-        self._cut = (
-            re.compile(
-                "(?:"
-                + "|".join(map(re.escape, sorted(prefixes, key=lambda p: (-len(p), p))))
-                + r")(?=\.\.\.|\u2026|\Z)"
-            )
-            if prefixes
-            else None
-        )
 
     def __repr__(self) -> str:
         return f"<Scrubber of {len(self._encoded)} secret(s)>"
@@ -109,26 +102,45 @@ class Scrubber:
         if self._pattern is None or not text:
             return text
         text = self._pattern.sub(MASK, text)
-        if self._cut is not None:
-            text = self._cut.sub(MASK, text)
+        text = self._mask_cut_beginnings(text)
         return _BASE64_RUN.sub(self._mask_base64, text)
+
+    def _mask_cut_beginnings(self, text: str) -> str:
+        """Mask a secret's beginning that ends where the text was cut short."""
+        cuts = [match.start() for match in _CUT.finditer(text)] + [len(text)]
+        for end in reversed(cuts):  # right to left, so earlier positions stay valid
+            for secret in self._kept:
+                start = _beginning_ending_at(text, end, secret)
+                if start is not None:
+                    text = text[:start] + MASK + text[end:]
+                    break
+        return text
 
     def _mask_base64(self, match: re.Match[str]) -> str:
         run = match.group(0)
-        cut_short = match.end() == len(match.string) or match.string.startswith(
-            ("...", "…"), match.end()
+        cut_short = _CUT.match(match.string, match.end()) is not None or match.end() == len(
+            match.string
         )
         for decoded in _decodings(run):
             if any(secret in decoded for secret in self._encoded):
                 return MASK
-            if cut_short and self._ends_with_a_beginning(decoded):
+            if cut_short and any(
+                _beginning_ending_at(decoded, len(decoded), secret) is not None
+                for secret in self._encoded
+            ):
                 return MASK
         return run
 
-    def _ends_with_a_beginning(self, decoded: bytes) -> bool:
-        """``decoded`` ends with the first :data:`PREFIX` or more bytes of a secret."""
-        for secret in self._encoded:
-            for n in range(min(PREFIX, len(secret)), len(secret)):
-                if decoded.endswith(secret[:n]):
-                    return True
-        return False
+
+def _beginning_ending_at(text: AnyStr, end: int, secret: AnyStr) -> int | None:
+    """Where a beginning of ``secret`` (at least :data:`PREFIX` long, not all of it) that
+    ends exactly at ``end`` starts in ``text``, if there is one."""
+    if len(secret) <= PREFIX:
+        return None
+    head = secret[:PREFIX]
+    found = text.find(head, max(0, end - len(secret) + 1), end)
+    while found != -1:
+        if secret.startswith(text[found:end]):
+            return found
+        found = text.find(head, found + 1, end)
+    return None
