@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import types
 from typing import Any
 
@@ -28,7 +29,7 @@ from aicmo_gateway import (
 )
 from aicmo_gateway.plugins import Registry
 from aicmo_gateway.ports import EmailMessage, SendReceipt
-from aicmo_gateway.scrub import Scrubber
+from aicmo_gateway.scrub import PREFIX, Scrubber
 
 USER = "sales-robot@example.com"
 PASSWORD = "pw with/odd+chars&more"
@@ -215,3 +216,13 @@ def test_a_short_beginning_or_one_not_at_a_cut_is_left_alone():
     scrubber = Scrubber(["hunter22-long-pass"])
     assert scrubber("hunt...") == "hunt..."
     assert scrubber("hunter22-lo and more") == "hunter22-lo and more"
+
+
+def test_a_long_secret_cut_short_in_a_long_text_is_masked_quickly():
+    key = "".join(chr(ord("a") + (i * 7) % 26) for i in range(4096))  # a PEM-sized secret
+    text = "x" * 1_000_000 + " key " + key[:1000] + "... " + "QUJD" * 10_000
+    started = time.perf_counter()
+    scrubbed = Scrubber([key])(text)
+    assert time.perf_counter() - started < 5  # about 20 ms; quadratic work took minutes
+    assert key[:PREFIX] not in scrubbed
+    assert " key ********... " in scrubbed
