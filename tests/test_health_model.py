@@ -79,13 +79,31 @@ class Model:
     #: (time, counted as a failure, failed, slow) for every result since the breaker closed
     calls: list[tuple[float, bool, bool, bool]] = attrs.Factory(list)
     consecutive: int = 0
+    consecutive_errors: int = 0
     streak: int = 0
+    #: the last trip came from slow calls alone (no call in the window failed)
+    slow_only: bool = False
     probes_out: int = 0
     probes_ok: int = 0
     recorded: int = 0
     ewma: float | None = None
     #: permit serial -> (phase issued in, is a probe)
     outstanding: dict[int, tuple[int, bool]] = attrs.Factory(dict)
+    #: permits issued past a soft (slow-only) open, as a last resort
+    last_resort: set[int] = attrs.Factory(set)
+
+    def soft(self) -> bool:
+        """Refusing, and only because slow calls alone opened the breaker."""
+        return bool(self.waits()) and self.slow_only and self.cooldown_until is None
+
+    def acquire_last_resort(self, serial: int) -> bool:
+        if not self.waits():
+            return self.acquire(serial)
+        if not self.soft():
+            return False
+        self.outstanding[serial] = (self.phase, False)
+        self.last_resort.add(serial)
+        return True
 
     def open_period(self) -> float:
         period = self.policy.open_seconds
@@ -135,12 +153,15 @@ class Model:
         return True
 
     def release(self, serial: int) -> None:
+        self.last_resort.discard(serial)
         phase, probe = self.outstanding.pop(serial)
         if probe and phase == self.phase:
             self.probes_out -= 1
 
     def record(self, serial: int, ok: bool, duration: float, slow_counts: bool) -> None:
         phase, probe = self.outstanding[serial]
+        bypass = serial in self.last_resort
+        self.last_resort.discard(serial)
         self.release(serial)
         self.recorded += 1
         alpha = self.policy.ewma_alpha
@@ -152,6 +173,11 @@ class Model:
         failure = not ok or slow
         self.calls.append((self.now, failure, not ok, slow))
         self.consecutive = self.consecutive + 1 if failure else 0
+        self.consecutive_errors = self.consecutive_errors + (not ok) if failure else 0
+        if bypass:
+            if not ok:
+                self.trip()
+            return
         if probe:
             if failure:
                 self.trip()
@@ -180,15 +206,18 @@ class Model:
                 self.streak, self.trips = 0, max(self.trips - 1, 0)
 
     def trip(self) -> None:
+        self.slow_only = not self.consecutive_errors and not any(c[2] for c in self.window())
         self.trips += 1
         self.state, self.phase = OPEN, self.phase + 1
         self.open_until = self.now + self.open_period()
         self.probes_out = self.probes_ok = self.streak = 0
 
     def close(self) -> None:
+        self.slow_only = False
         self.state, self.phase = CLOSED, self.phase + 1
         self.calls = []
         self.probes_out = self.probes_ok = self.streak = self.consecutive = 0
+        self.consecutive_errors = 0
 
     def health(self) -> Health:
         if self.state is OPEN or self.cooldown_until is not None:
@@ -258,6 +287,31 @@ class HealthMachine(RuleBasedStateMachine):
             assert self.model.acquire(permit.serial)
             assert permit.probe == self.model.outstanding[permit.serial][1]
             self.outstanding.append(permit)
+
+    @rule()
+    def acquire_as_a_last_resort(self) -> None:
+        """No other provider can serve: a breaker open for slow calls alone lets it through."""
+        self.sync()
+        assert self.health.demoted() == self.model.soft()
+        permit = self.health.acquire(last_resort=True)
+        expected = self.model.acquire_last_resort(-1 if permit is None else permit.serial)
+        assert (permit is not None) == expected
+        if permit is not None:
+            assert permit.last_resort == (permit.serial in self.model.last_resort)
+            assert permit.probe == self.model.outstanding[permit.serial][1]
+            self.outstanding.append(permit)
+
+    @rule(ok=st.booleans(), duration=DURATIONS, slow_counts=st.booleans())
+    def attempt_as_a_last_resort(self, ok: bool, duration: float, slow_counts: bool) -> None:
+        """Acquire as a last resort and record at once, when allowed."""
+        self.sync()
+        permit = self.health.acquire(last_resort=True)
+        expected = self.model.acquire_last_resort(-1 if permit is None else permit.serial)
+        assert (permit is not None) == expected
+        if permit is not None:
+            self.health.record(permit, ok=ok, duration=duration, slow_counts=slow_counts)
+            self.model.record(permit.serial, ok, duration, slow_counts)
+            self.settled.append(permit)
 
     @rule(ok=st.booleans(), duration=DURATIONS, slow_counts=st.booleans())
     def attempt(self, ok: bool, duration: float, slow_counts: bool) -> None:
@@ -331,6 +385,7 @@ class HealthMachine(RuleBasedStateMachine):
             "cooldown_until": model.cooldown_until,
             "failure_rate": sum(c[2] for c in window) / len(window) if window else 0.0,
             "slow_rate": sum(c[3] for c in window) / len(window) if window else 0.0,
+            "demoted": model.state is not CLOSED and model.slow_only,
         }
         assert {key: getattr(snap, key) for key in expected} == expected
         assert snap.ewma_latency == pytest.approx(model.ewma)

@@ -69,7 +69,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
                 p["provider"],
                 p["type"],
                 p["health"],
-                p["state"],
+                p["state"] + (" (demoted)" if p.get("demoted") else ""),
                 until,
                 f"{p['failure_rate']:.0%} of {p['calls']}",
                 _latency(p["ewma_latency"]),

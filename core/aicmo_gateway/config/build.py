@@ -56,13 +56,32 @@ def _with(record: Any, field: str, value: Any) -> Any:
 
 
 def _secrets_of(inst: ProviderConfig, settings: Mapping[str, Any]) -> tuple[str, ...]:
-    found = []
-    for key, value in settings.items():
+    """Every secret value the provider holds, for scrubbing its error texts.
+
+    A value is secret when it is typed :class:`Secret`, when it came from the environment
+    (``${VAR}``: a username from the environment counts), or when its key looks secret
+    (``password``, ``token``, ...); strings inside lists and tables count too. Values of
+    fewer than four characters are left out (masking them would garble every text).
+    """
+    found: list[str] = []
+
+    def collect(value: Any, secret: bool) -> None:
         if isinstance(value, Secret):
             found.append(value.reveal())
-        elif isinstance(value, str) and (key in inst.from_env or is_secret_key(key)):
-            found.append(value)
-    return tuple(v for v in found if len(v) >= 4)
+        elif isinstance(value, str):
+            if secret:
+                found.append(value)
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                collect(item, secret or (isinstance(key, str) and is_secret_key(key)))
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                collect(item, secret)
+
+    for source in (inst.settings, settings):
+        for key, value in source.items():
+            collect(value, key in inst.from_env or is_secret_key(key))
+    return tuple(dict.fromkeys(v for v in found if len(v) >= 4))
 
 
 def build_chains(

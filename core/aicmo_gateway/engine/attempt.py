@@ -45,7 +45,7 @@ class SlotOutcome:
     reason: str | None = None
     #: seconds until this provider could take the call, when skipped
     available_in: float | None = None
-    #: skipped only because of calls in flight: usable as a last resort
+    #: skipped only for calls in flight or slowness (a demotion): usable as a last resort
     soft: bool = False
     #: held back by the rate limit or a quota, and the provider waits for it
     limited: bool = False
@@ -106,22 +106,27 @@ def _timeout(ctx: CallContext) -> float | None:
 
 
 def _acquire(
-    slot: ProviderSlot, ctx: CallContext, forced: bool, ignore_stall: bool
+    slot: ProviderSlot, ctx: CallContext, forced: bool, last_resort: bool
 ) -> tuple[Any, SlotOutcome | None]:
-    """A health permit and a rate/quota token, or the reason there is none."""
+    """A health permit and a rate/quota token, or the reason there is none.
+
+    A skip for calls in flight or for a breaker opened by slow calls alone is *soft*: the
+    strategy comes back to the provider with ``last_resort`` when no other one could serve.
+    """
     permit = None
-    if not (forced or ignore_stall):
+    if not (forced or last_resort):
         stall = slot.stalled(ctx.clock(), ctx.policy.stall_calls, ctx.policy.stall_factor)
         if stall is not None:
             out = ctx.skip(slot, stall)
             out.soft = True
             return None, out
     if not forced:
-        permit = slot.health.acquire()
+        permit = slot.health.acquire(last_resort=last_resort)
         if permit is None:
             reason = slot.health.skip_reason() or "unavailable"
             out = ctx.skip(slot, reason)
             out.available_in = slot.health.time_until_available()
+            out.soft = slot.health.demoted()
             return None, out
     if slot.limits is not None:
         ok, wait, why = slot.limits.try_take()
@@ -139,15 +144,18 @@ def _acquire(
 
 
 async def try_slot(
-    slot: ProviderSlot, ctx: CallContext, *, forced: bool = False, ignore_stall: bool = False
+    slot: ProviderSlot, ctx: CallContext, *, forced: bool = False, last_resort: bool = False
 ) -> SlotOutcome:
     """Run the call on one provider: the first attempt and any retries on it.
+
+    ``last_resort``: no other provider can take the call, so soft skips (calls in flight,
+    a breaker opened only by slow calls) do not apply.
 
     Once an attempt on a write was ambiguous, the result stays ambiguous whatever later
     retries here do: the write may have been performed.
     """
     ambiguous_box: list[SlotOutcome | None] = [None]
-    out = await _try_slot(slot, ctx, forced, ignore_stall, ambiguous_box)
+    out = await _try_slot(slot, ctx, forced, last_resort, ambiguous_box)
     earlier = ambiguous_box[0]
     if earlier is not None and out.result is not Result.DONE and out is not earlier:
         return earlier
@@ -158,7 +166,7 @@ async def _try_slot(
     slot: ProviderSlot,
     ctx: CallContext,
     forced: bool,
-    ignore_stall: bool,
+    last_resort: bool,
     ambiguous_box: list[SlotOutcome | None],
 ) -> SlotOutcome:
     overrides = {**ctx.policy.on_error, **slot.policy.on_error}
@@ -168,7 +176,7 @@ async def _try_slot(
             return ctx.skip(slot, "the call's deadline passed")
         if ctx.attempts_left <= 0:
             return ctx.skip(slot, "the call's attempt budget is spent")
-        permit, skipped = _acquire(slot, ctx, forced and tries == 0, ignore_stall)
+        permit, skipped = _acquire(slot, ctx, forced and tries == 0, last_resort)
         if skipped is not None:
             if skipped.limited and skipped.available_in is not None:
                 await asyncio.sleep(skipped.available_in)  # wait_for_limits, within the deadline
@@ -202,10 +210,12 @@ async def _try_slot(
                     slot.health.record(permit, ok=False, duration=duration)
                 else:
                     slot.health.release(permit)
-            if verdict.cooldown is not None:
-                slot.health.cool_down(verdict.cooldown, f"{type(exc).__name__}: {exc}"[:200])
-            detail = slot.scrub(str(exc) or _describe(exc))[:_MAX_DETAIL]
             error = "TimeoutError" if isinstance(exc, TimeoutError) else type(exc).__name__
+            # the provider's text enters the engine here, scrubbed once: every reason,
+            # detail, cooldown, log line and state file below is derived from ``detail``
+            detail = slot.scrub(_text_of(exc))[:_MAX_DETAIL]
+            if verdict.cooldown is not None:
+                slot.health.cool_down(verdict.cooldown, f"{error}: {detail}"[:200])
             reason = f"{slot.name}: {error}: {detail}"
             ambiguous = verdict.kind is Kind.AMBIGUOUS and ctx.op.effect is Effect.WRITE
             if verdict.kind is Kind.REJECTED:
@@ -280,7 +290,14 @@ async def _try_slot(
         return SlotOutcome(Result.DONE, value, Status.OK)
 
 
-def _describe(exc: BaseException) -> str:
+def _text_of(exc: BaseException) -> str:
+    """The exception's text, or a description when it has none (or cannot say it)."""
+    try:
+        text = str(exc)
+    except Exception:  # a provider's exception whose __str__ fails
+        text = ""
+    if text:
+        return text
     if isinstance(exc, TimeoutError):
         return "the attempt timed out"
     return type(exc).__name__

@@ -24,6 +24,7 @@ from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, loop_time
 from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge
+from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.outcome import CallRecord, Outcome, Status
 from aicmo_gateway.ports import Effect, Operation, PortSpec
 from aicmo_gateway.state.audit import AuditTrail
@@ -102,9 +103,11 @@ class Chain:
     def plan(self) -> list[PlanStep]:
         """What a call would do now, without doing it: who is tried, who is skipped and why."""
         steps = []
+        last: list[PlanStep] = []  # demoted for slow calls: tried after the others
         for slot in self.ordered():
             wait = slot.health.time_until_available()
-            if wait > 0:
+            demoted = wait > 0 and slot.health.demoted()
+            if wait > 0 and not demoted:
                 snap = slot.health.snapshot()
                 steps.append(
                     PlanStep(
@@ -119,8 +122,12 @@ class Chain:
                 if limit_wait > 0:
                     steps.append(PlanStep(slot.name, False, f"{why}; free in {limit_wait:.1f}s"))
                     continue
-            steps.append(PlanStep(slot.name, True))
-        return steps
+            if demoted:
+                reason = slot.health.skip_reason() or "demoted for slow calls"
+                last.append(PlanStep(slot.name, True, reason))
+            else:
+                steps.append(PlanStep(slot.name, True))
+        return steps + last
 
     async def call(
         self,
@@ -166,7 +173,7 @@ class Chain:
 
     def _dry_run(self, op: Operation, call_id: str, key: str | None) -> Outcome:
         steps = self.plan()
-        tried = [s.provider for s in steps if s.would_try]
+        tried = [s.provider + (" (last resort)" if s.reason else "") for s in steps if s.would_try]
         skipped = [f"{s.provider} ({s.reason})" for s in steps if not s.would_try]
         reason = "dry run: would try " + (", then ".join(tried) or "no provider")
         if skipped:
@@ -186,7 +193,23 @@ class Chain:
     async def _perform(
         self, op: Operation, payload: Any, call_id: str, key: str | None, deadline: float | None
     ) -> Outcome:
-        payload = self._prepare(op.name, payload, key)
+        try:
+            payload = self._prepare(op.name, payload, key)
+        except InvalidInput as exc:
+            # input no provider could take: rejected before any provider is tried,
+            # so no attempt, no fallback and nothing counted against any breaker
+            where = f" ({exc.field})" if exc.field else ""
+            return Outcome(
+                Status.REJECTED,
+                None,
+                None,
+                (),
+                call_id,
+                self.capability,
+                op.name,
+                key,
+                f"invalid input{where}: {exc}",
+            )
         policy = self.policy
         slots = self.ordered()
         max_attempts = policy.max_attempts or len(slots) * (1 + policy.retries) + 1

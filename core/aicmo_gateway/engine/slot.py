@@ -18,6 +18,7 @@ from aicmo_gateway.engine.limits import ProviderLimits
 from aicmo_gateway.engine.policy import ProviderPolicy
 from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.ports import Operation, ReplyBatch, Verdict, Verification
+from aicmo_gateway.scrub import Scrubber
 
 __all__ = ["ProviderSlot", "invoke", "is_empty", "loop_time", "performed", "wall_time"]
 
@@ -35,15 +36,19 @@ def wall_time() -> float:
     return time.time() - time.monotonic() + loop_time()
 
 
-@attrs.define(eq=False)
+@attrs.define(eq=False, repr=False)
 class ProviderSlot:
-    """A configured provider instance in a chain."""
+    """A configured provider instance in a chain.
+
+    ``secrets`` are the provider's secret values; :meth:`scrub` removes them (and their
+    usual encodings) from the provider's error texts. They never show in ``repr()``.
+    """
 
     name: str
     type: ProviderType
     provider: Any
     #: secret values to remove from error texts
-    secrets: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
     policy: ProviderPolicy = attrs.field(factory=ProviderPolicy)
     health: ProviderHealth = attrs.field(
         default=attrs.Factory(
@@ -71,6 +76,11 @@ class ProviderSlot:
     #: successful latencies recorded so far, and the p99 with the count it was computed at
     _samples: int = 0
     _p99: tuple[int, float | None] = (-1, None)
+    #: the scrubber and the secrets it was built for (rebuilt if ``secrets`` is replaced)
+    _scrubber: tuple[tuple[str, ...], Scrubber] | None = attrs.field(default=None, init=False)
+
+    def __repr__(self) -> str:
+        return f"<ProviderSlot {self.name!r} ({self.type.name}) {self.health.snapshot().state}>"
 
     def started(self, now: float) -> int:
         self._serial += 1
@@ -133,10 +143,11 @@ class ProviderSlot:
         return value
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, "********")
-        return text
+        """``text`` (from the provider) without this provider's secrets, in any usual encoding."""
+        built = self._scrubber
+        if built is None or built[0] is not self.secrets:
+            built = self._scrubber = (self.secrets, Scrubber(self.secrets))
+        return built[1](text)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -39,7 +39,8 @@ async def failover(
     while True:
         closest: tuple[float, ProviderSlot] | None = None
         tried = False
-        # providers skipped only for calls in flight come back at the end, as a last resort
+        # providers skipped softly (calls in flight, demoted for slow calls) come back at
+        # the end, as a last resort: slowness never fails a call another provider cannot take
         queue: list[tuple[ProviderSlot, bool]] = [(slot, False) for slot in slots]
         index = 0
         while index < len(queue):
@@ -56,7 +57,7 @@ async def failover(
                 )
                 ctx.skip(slot, f"{ambiguous_from} may already have performed this write; {why}")
                 continue
-            out = await try_slot(slot, ctx, ignore_stall=last_resort)
+            out = await try_slot(slot, ctx, last_resort=last_resort)
             if out.result is Result.SKIPPED:
                 if out.soft:
                     queue.append((slot, True))
@@ -129,7 +130,7 @@ async def fanout(
     """Every provider, concurrently. ``done_before``: providers that already performed this key."""
 
     async def one(slot: ProviderSlot) -> tuple[ProviderSlot, SlotOutcome]:
-        return slot, await try_slot(slot, ctx, ignore_stall=True)
+        return slot, await try_slot(slot, ctx, last_resort=True)
 
     pending = [s for s in slots if s.name not in done_before]
     results = await asyncio.gather(*(one(s) for s in pending))
@@ -169,13 +170,13 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
     if ctx.op.effect is not Effect.READ:
         return await failover(slots, ctx)
     delay = _hedge_delay(slots, ctx)
-    # (provider, ignore the stall rule): one skipped for calls in flight comes back last
+    # (provider, last resort): one skipped softly (calls in flight, slowness) comes back last
     queue: list[tuple[ProviderSlot, bool]] = [(slot, False) for slot in slots]
     running: dict[asyncio.Task[SlotOutcome], ProviderSlot] = {}
 
     def start() -> None:
         slot, last_resort = queue.pop(0)
-        task = asyncio.create_task(try_slot(slot, ctx, ignore_stall=last_resort))
+        task = asyncio.create_task(try_slot(slot, ctx, last_resort=last_resort))
         running[task] = slot
 
     try:

@@ -121,6 +121,7 @@ def snapshot_to_json(
         "consecutive_failures": snap.consecutive_failures,
         "ewma_latency": snap.ewma_latency,
         "trips": snap.trips,
+        "demoted": snap.demoted,
     }
 
 

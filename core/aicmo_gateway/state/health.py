@@ -55,3 +55,5 @@ class HealthSnapshot:
     trips: int
     #: permits handed out and not yet settled
     in_flight: int
+    #: open (or half-open) after slow calls only: tried last instead of refused
+    demoted: bool = False

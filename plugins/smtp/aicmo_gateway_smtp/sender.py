@@ -98,8 +98,9 @@ class SmtpSender:
         return cls(SmtpSettings(**values))
 
     def __repr__(self) -> str:
-        user = f", username={self.settings.username!r}" if self.settings.username else ""
-        return f"SmtpSender({self.server!r}, security={self.security!r}{user})"
+        # the username may come from the environment: say whether there is a login, not whose
+        login = ", login=True" if self.settings.username else ""
+        return f"SmtpSender({self.server!r}, security={self.security!r}{login})"
 
     @property
     def quotas(self) -> tuple[Quota, ...]:

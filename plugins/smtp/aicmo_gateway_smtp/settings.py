@@ -103,7 +103,8 @@ class SmtpSettings:
     port: int | None = attrs.field(default=None, validator=_check_port)
     #: starttls, tls, opportunistic or none; default: the preset's, else starttls
     security: str | None = attrs.field(default=None, validator=_check_security)
-    username: str | None = None
+    #: not in ``repr()``: it may come from the environment, and some treat it as a secret
+    username: str | None = attrs.field(default=None, repr=False)
     password: Secret | None = attrs.field(default=None, converter=_secret)
     #: a PEM bundle of CA certificates to trust instead of the system's
     ca_file: str | None = attrs.field(default=None, validator=_check_ca_file)
@@ -189,7 +190,7 @@ class SmtpSettings:
 class GmailSettings:
     """The ``gmail`` provider type's keys: Gmail or Google Workspace with an app password."""
 
-    username: str = attrs.field(validator=_check_address)
+    username: str = attrs.field(validator=_check_address, repr=False)
     password: Secret = attrs.field(converter=Secret)
     #: a Google Workspace account (2000 messages a day instead of 500)
     workspace: bool = False

@@ -16,6 +16,7 @@ from aicmo_gateway.errors import Ambiguous, AuthError, InvalidInput, Unavailable
 from aicmo_gateway.ports import Attachment, EmailMessage
 
 PASSWORD = "s3cret-app-password"
+USERNAME = "sales@example.com"  # as the test server expects (conftest)
 
 Senders = Callable[..., SmtpSender]
 
@@ -265,6 +266,14 @@ async def test_the_password_never_shows_in_reprs(smtp_server, sender):
     assert PASSWORD not in repr(provider)
     assert PASSWORD not in repr(provider.settings)
     assert PASSWORD not in str(provider.settings)
+
+
+async def test_the_username_never_shows_in_reprs(smtp_server, sender):
+    # it may come from the environment (${SMTP_USER}), which is never shown
+    server = smtp_server("starttls")
+    provider = sender(server)
+    assert USERNAME not in repr(provider) + repr(provider.settings) + str(provider.settings)
+    assert "login=True" in repr(provider)
 
 
 async def test_a_send_cancelled_by_a_deadline_leaves_no_broken_session(smtp_server, sender):

@@ -31,9 +31,18 @@ The breaker
     trip is forgiven (*n* decreases by one, so the next open period is shorter) and
     the count starts again.
 
+Demotion: a trip caused by slow calls alone (no call in the window failed) opens the
+    breaker *softly*: it refuses as usual, but :meth:`~ProviderHealth.acquire` with
+    ``last_resort=True`` gets a permit anyway (:meth:`~ProviderHealth.demoted` says so), so
+    the chain tries the provider last, when no other provider can take the call, instead
+    of failing the call. Slowness demotes; it never fails a call that would have succeeded.
+    A last-resort result changes nothing unless it is a real failure, which re-trips the
+    breaker as a hard open (no last resort any more). Half-open after a soft open is soft
+    too: callers beyond the probes may go ahead as a last resort.
+
 A cooldown (:meth:`~ProviderHealth.cool_down`, e.g. a 429's retry-after) refuses
-every caller until it passes, whatever the breaker's state. It is not a failure:
-being asked to slow down says nothing about whether the provider works.
+every caller until it passes, whatever the breaker's state, last resort or not. It is not a
+failure: being asked to slow down says nothing about whether the provider works.
 
 Every permit is settled exactly once. ``release`` of a settled permit does
 nothing and returns ``False`` (so ``finally: health.release(permit)`` is safe);
@@ -105,10 +114,12 @@ class ProviderHealth:
         self._window: deque[_Call] = deque(maxlen=self.policy.window_size)
         self._recorded = 0
         self._consecutive = 0  # failures in a row
+        self._consecutive_errors = 0  # of those, real failures (not just slow)
         self._streak = 0  # successes in a row while CLOSED, toward forgiving a trip
         self._trips = 0
         self._open_until = 0.0
         self._trip_reason = ""
+        self._slow_only = False  # open (or half-open) after slow calls only: a demotion
         self._probing = 0  # probes in flight
         self._probes_passed = 0
         self._cooldown_until: float | None = None
@@ -120,16 +131,25 @@ class ProviderHealth:
 
     # -- the chain's calls -------------------------------------------------
 
-    def acquire(self) -> Permit | None:
-        """A permit to try this provider now, or ``None`` (``skip_reason`` says why)."""
+    def acquire(self, *, last_resort: bool = False) -> Permit | None:
+        """A permit to try this provider now, or ``None`` (``skip_reason`` says why).
+
+        ``last_resort``: no other provider can take the call, so a breaker open only for
+        slow calls (see :meth:`demoted`) lets it through; the permit says ``last_resort``.
+        """
         with self._lock:
             now = self._advance()
+            bypass = False
             if self._blockers(now):
-                return None
-            probe = self._state is BreakerState.HALF_OPEN
+                if not (last_resort and self._soft()):
+                    return None
+                bypass = True
+            probe = not bypass and self._state is BreakerState.HALF_OPEN
             if probe:
                 self._probing += 1
-            permit = Permit(next(self._serials), probe, self._generation, now, self)
+            permit = Permit(
+                next(self._serials), probe, self._generation, now, self, last_resort=bypass
+            )
             self._outstanding[permit.serial] = permit
             return permit
 
@@ -170,6 +190,12 @@ class ProviderHealth:
             self._window.append(_Call(now, not ok, slow))
             self._prune(now)
             self._consecutive = self._consecutive + 1 if failed else 0
+            self._consecutive_errors = self._consecutive_errors + (not ok) if failed else 0
+            if permit.last_resort:
+                # past a soft open: only a real failure changes it, into a hard one
+                if not ok:
+                    self._trip(now, "a failure while demoted for slow calls")
+                return
             if permit.probe:
                 if failed:
                     self._trip(now, "a failed probe")
@@ -210,6 +236,16 @@ class ProviderHealth:
                 self._cooldown_until, self._cooldown_reason = until, reason
 
     # -- questions ---------------------------------------------------------
+
+    def demoted(self) -> bool:
+        """Refusing only because slow calls (no failures) opened the breaker.
+
+        Then ``acquire(last_resort=True)`` hands out a permit: the provider is tried
+        when no other one can take the call.
+        """
+        with self._lock:
+            now = self._advance()
+            return bool(self._blockers(now)) and self._soft()
 
     def skip_reason(self) -> str | None:
         """Why ``acquire`` would refuse now, in words; ``None`` if it would not."""
@@ -263,6 +299,7 @@ class ProviderHealth:
                 ewma_latency=self._ewma,
                 trips=self._trips,
                 in_flight=len(self._outstanding),
+                demoted=self._state is not BreakerState.CLOSED and self._slow_only,
             )
 
     # -- internals (the lock is held) ----------------------------------------
@@ -288,12 +325,23 @@ class ProviderHealth:
             while self._window and now - self._window[0].at >= seconds:
                 self._window.popleft()
 
+    def _soft(self) -> bool:
+        """Whatever refuses calls now is only a demotion for slowness (no cooldown)."""
+        return self._slow_only and self._cooldown_until is None
+
     def _blockers(self, now: float) -> list[tuple[float, str]]:
         """(seconds left, reason) for everything refusing calls now."""
         found: list[tuple[float, str]] = []
         if self._state is BreakerState.OPEN:
             left = self._open_until - now
-            found.append((left, f"open after {self._trip_reason} until +{left:.1f}s"))
+            if self._slow_only:
+                text = (
+                    f"demoted after {self._trip_reason} until +{left:.1f}s (slow, not failing: "
+                    "still tried, last, when no other provider can)"
+                )
+            else:
+                text = f"open after {self._trip_reason} until +{left:.1f}s"
+            found.append((left, text))
         elif (
             self._state is BreakerState.HALF_OPEN
             and self._probes_passed + self._probing >= self.policy.half_open_probes
@@ -304,6 +352,8 @@ class ProviderHealth:
                     f"half-open: {self._probing} probe(s) in flight, "
                     f"{self._probes_passed} of {self.policy.half_open_probes} succeeded"
                 )
+            if self._slow_only:
+                text += " (demoted for slow calls: still tried, last, when no other can)"
             found.append((math.inf, text))
         if self._cooldown_until is not None:
             left = self._cooldown_until - now
@@ -330,6 +380,8 @@ class ProviderHealth:
             self._consecutive >= policy.consecutive_failures
         ):
             plural = "s" if self._consecutive != 1 else ""
+            if not self._consecutive_errors:
+                return f"{self._consecutive} consecutive slow call{plural}"
             return f"{self._consecutive} consecutive failure{plural}"
         calls = len(self._window)
         failed = sum(call.failed or call.slow for call in self._window)
@@ -348,13 +400,19 @@ class ProviderHealth:
         self._generation += 1
         self._open_until = now + self.policy.open_period(self._trips)
         self._trip_reason = reason
+        # slow calls alone: no real failure in the window, nor in the streak that tripped it
+        self._slow_only = not self._consecutive_errors and not any(
+            call.failed for call in self._window
+        )
         self._probing = self._probes_passed = self._streak = 0
 
     def _close(self) -> None:
         self._state = BreakerState.CLOSED
         self._generation += 1
+        self._slow_only = False
         self._window.clear()
         self._probing = self._probes_passed = self._streak = self._consecutive = 0
+        self._consecutive_errors = 0
 
 
 def _failures(failed: int, slow: int, calls: int) -> str:

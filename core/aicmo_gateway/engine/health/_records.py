@@ -31,3 +31,5 @@ class Permit:
     generation: int
     issued_at: float
     owner: ProviderHealth = attrs.field(repr=False, eq=False)
+    #: issued past a breaker open only for slow calls, because no other provider could serve
+    last_resort: bool = False

@@ -1,0 +1,146 @@
+"""``Scrubber``: removes a provider's secret values from text that came from the provider.
+
+Provider error texts enter the engine in one place (:mod:`aicmo_gateway.engine.attempt`, and the
+live checks in :mod:`aicmo_gateway.gateway`); they are scrubbed there, once, so nothing
+derived from them (attempt details, outcome reasons, cooldown reasons, health, the audit
+trail, the state files, logs) ever holds a secret.
+
+A server that refuses a login often echoes what it was sent, and not always as sent:
+
+- each secret as it is, URL-encoded (``%40``, ``+`` for spaces), or escaped as a JSON or
+  Python string would escape it;
+- base64 (standard or URL-safe, padded or not) of any text containing a secret: the
+  ``AUTH PLAIN`` argument (``\\0user\\0password``), ``AUTH LOGIN``'s answers, an HTTP
+  ``Basic`` credential. Every base64-looking run in the text is decoded, and masked whole
+  when the decoded bytes contain a secret;
+- cut short: a text truncated in the middle of a secret (``Pa55-wo...``, or at the very
+  end) ends with a prefix of it, and a truncated base64 run decodes to one; a prefix of at
+  least :data:`PREFIX` characters right before ``...``, ``…`` or the end is masked too.
+
+This module imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable
+from typing import AnyStr
+from urllib.parse import quote, quote_plus
+
+__all__ = ["MASK", "PREFIX", "Scrubber"]
+
+MASK = "********"
+
+#: the shortest beginning of a secret masked where a text was cut short
+PREFIX = 6
+#: where a text was cut short: an ellipsis (the end of the text counts too)
+_CUT = re.compile("\\.\\.\\.|\u2026")
+#: a run that may be base64 (standard or URL-safe alphabet), long enough to hide a secret
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways ``secret`` may be written into a text: as is, URL-encoded, escaped."""
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        repr(secret)[1:-1],
+    }
+
+
+def _decodings(run: str) -> list[bytes]:
+    """``run`` decoded as base64 (either alphabet, padding optional), from each of its first
+    four characters: a run glued to the word before it still decodes at the right offset."""
+    found = []
+    altchars = b"-_" if ("-" in run or "_" in run) else None
+    for start in range(min(4, len(run))):
+        body = run[start:].rstrip("=")
+        if len(body) % 4 == 1:
+            body = body[:-1]
+        try:
+            found.append(
+                base64.b64decode(body + "=" * (-len(body) % 4), altchars=altchars, validate=True)
+            )
+        except (binascii.Error, ValueError):
+            continue
+    return found
+
+
+class Scrubber:
+    """Masks given secret values, in their usual encodings, in texts.
+
+    Secrets shorter than ``minimum`` characters are ignored (masking every ``abc`` would
+    garble texts without protecting anything worth the name).
+    """
+
+    __slots__ = ("_encoded", "_kept", "_pattern")
+
+    def __init__(self, secrets: Iterable[str], *, minimum: int = 4) -> None:
+        kept = sorted({s for s in secrets if isinstance(s, str) and len(s) >= minimum})
+        forms = {form for secret in kept for form in _forms(secret) if len(form) >= minimum}
+        # longest first, so a form containing another is masked whole
+        ordered = sorted(forms, key=lambda form: (-len(form), form))
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._kept = tuple(kept)
+        self._encoded = tuple(secret.encode("utf-8") for secret in kept)
+
+    def __repr__(self) -> str:
+        return f"<Scrubber of {len(self._encoded)} secret(s)>"
+
+    def __bool__(self) -> bool:
+        return bool(self._encoded)
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every secret, and every base64 run hiding one, replaced by the mask."""
+        if self._pattern is None or not text:
+            return text
+        text = self._pattern.sub(MASK, text)
+        text = self._mask_cut_beginnings(text)
+        return _BASE64_RUN.sub(self._mask_base64, text)
+
+    def _mask_cut_beginnings(self, text: str) -> str:
+        """Mask a secret's beginning that ends where the text was cut short."""
+        cuts = [match.start() for match in _CUT.finditer(text)] + [len(text)]
+        for end in reversed(cuts):  # right to left, so earlier positions stay valid
+            for secret in self._kept:
+                start = _beginning_ending_at(text, end, secret)
+                if start is not None:
+                    text = text[:start] + MASK + text[end:]
+                    break
+        return text
+
+    def _mask_base64(self, match: re.Match[str]) -> str:
+        run = match.group(0)
+        cut_short = _CUT.match(match.string, match.end()) is not None or match.end() == len(
+            match.string
+        )
+        for decoded in _decodings(run):
+            if any(secret in decoded for secret in self._encoded):
+                return MASK
+            if cut_short and any(
+                _beginning_ending_at(decoded, len(decoded), secret) is not None
+                for secret in self._encoded
+            ):
+                return MASK
+        return run
+
+
+def _beginning_ending_at(text: AnyStr, end: int, secret: AnyStr) -> int | None:
+    """Where a beginning of ``secret`` (at least :data:`PREFIX` long, not all of it) that
+    ends exactly at ``end`` starts in ``text``, if there is one."""
+    if len(secret) <= PREFIX:
+        return None
+    head = secret[:PREFIX]
+    found = text.find(head, max(0, end - len(secret) + 1), end)
+    while found != -1:
+        if secret.startswith(text[found:end]):
+            return found
+        found = text.find(head, found + 1, end)
+    return None
