@@ -14,6 +14,7 @@ from aicmo_gateway.audit import AuditTrail
 from aicmo_gateway.budget import RetryBudget
 from aicmo_gateway.chain import Chain
 from aicmo_gateway.config import GatewayConfig, ProviderConfig
+from aicmo_gateway.config_values import EnvText, hide_env_values
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.ledger import MemoryLedger
 from aicmo_gateway.plugins import Registry
@@ -84,18 +85,8 @@ def build_chains(
             settings, _ = check_settings(pt.settings, dict(inst.settings), base=config.base_dir)
             try:
                 provider = pt.factory(**settings)
-            except TypeError as exc:
-                problems.append(_factory_problem(config.source, key, inst, exc))
-                continue
             except Exception as exc:  # a factory's own check of its settings, or a plugin bug
-                problems.append(
-                    ConfigProblem(
-                        config.source,
-                        key,
-                        f"type {inst.type!r} refused its settings: {exc}",
-                        f"correct the settings in [{key}]",
-                    )
-                )
+                problems.append(_factory_problem(config.source, key, inst, settings, exc))
                 continue
             missing = [
                 op.name
@@ -154,9 +145,28 @@ def _instance_limits(provider: Any, pt: Any) -> tuple[RateLimit | None, tuple[Qu
     return (rate if isinstance(rate, RateLimit) else pt.rate_limit), found_quotas
 
 
-def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError) -> ConfigProblem:
-    text = str(exc)
-    unexpected = _UNEXPECTED.search(text)
+def _env_values(inst: ProviderConfig, settings: Mapping[str, Any]) -> list[tuple[Any, EnvText]]:
+    """Each value the factory got from ``${VAR}``, paired with the text it came from."""
+    pairs: list[tuple[Any, EnvText]] = []
+    for key in inst.from_env:
+        written, given = inst.settings.get(key), settings.get(key)
+        if isinstance(given, Secret):
+            given = given.reveal()
+        if isinstance(written, EnvText):
+            pairs.append((given, written))
+        elif isinstance(written, list):
+            pairs += [(item, item) for item in written if isinstance(item, EnvText)]
+    return pairs
+
+
+def _factory_problem(
+    source: str, key: str, inst: ProviderConfig, settings: Mapping[str, Any], exc: Exception
+) -> ConfigProblem:
+    """A factory's refusal as a config problem; values from the environment shown as written."""
+    text = hide_env_values(str(exc), _env_values(inst, settings))
+    for secret in _secrets_of(inst, settings):
+        text = text.replace(secret, "********")
+    unexpected = _UNEXPECTED.search(text) if isinstance(exc, TypeError) else None
     if unexpected:
         return ConfigProblem(
             source,
@@ -164,7 +174,7 @@ def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError
             f"is not a setting of type {inst.type!r}",
             "remove it (see the plugin's README for its settings)",
         )
-    missing = _MISSING.search(text)
+    missing = _MISSING.search(text) if isinstance(exc, TypeError) else None
     if missing:
         names = missing.group(1).replace("'", "").replace(" and ", ", ")
         return ConfigProblem(
