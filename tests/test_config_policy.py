@@ -82,7 +82,7 @@ def config(cap="email_sending", cap_extra=None, provider_extra=None, ptype="noop
             config("email_verification", {"strategy": "hedge", "hedge_delay": "soon"}),
             "capabilities.email_verification.hedge_delay",
             "is not a duration",
-            "hedge_delay = '200ms'",
+            'hedge_delay = "200ms"',
         ),
         (
             config(provider_extra={"rate_limit": "fast"}),

@@ -28,6 +28,8 @@ from aicmo_gateway.slot import ProviderSlot, loop_time
 __all__ = ["build_chains"]
 
 _UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
+#: a settings class's refusal that starts with the key: "imap settings: port: ..." or "port: ..."
+_NAMED = re.compile(r"^(?:[\w-]+ settings: )?([a-z][a-z0-9_]*): (.+)$", re.S)
 _MISSING = re.compile(r"missing \d+ required (?:keyword-only |positional )?arguments?: (.+)")
 
 
@@ -86,7 +88,8 @@ def build_chains(
             try:
                 provider = pt.factory(**settings)
             except Exception as exc:  # a factory's own check of its settings, or a plugin bug
-                problems.append(_factory_problem(config.source, key, inst, settings, exc))
+                names = set(settings) | _field_names(pt.settings)
+                problems.append(_factory_problem(config.source, key, inst, settings, names, exc))
                 continue
             missing = [
                 op.name
@@ -145,6 +148,12 @@ def _instance_limits(provider: Any, pt: Any) -> tuple[RateLimit | None, tuple[Qu
     return (rate if isinstance(rate, RateLimit) else pt.rate_limit), found_quotas
 
 
+def _field_names(cls: Any) -> set[str]:
+    return (
+        {f.name for f in attrs.fields(cls)} if isinstance(cls, type) and attrs.has(cls) else set()
+    )
+
+
 def _env_values(inst: ProviderConfig, settings: Mapping[str, Any]) -> list[tuple[Any, EnvText]]:
     """Each value the factory got from ``${VAR}``, paired with the text it came from."""
     pairs: list[tuple[Any, EnvText]] = []
@@ -160,7 +169,12 @@ def _env_values(inst: ProviderConfig, settings: Mapping[str, Any]) -> list[tuple
 
 
 def _factory_problem(
-    source: str, key: str, inst: ProviderConfig, settings: Mapping[str, Any], exc: Exception
+    source: str,
+    key: str,
+    inst: ProviderConfig,
+    settings: Mapping[str, Any],
+    names: set[str],
+    exc: Exception,
 ) -> ConfigProblem:
     """A factory's refusal as a config problem; values from the environment shown as written."""
     text = hide_env_values(str(exc), _env_values(inst, settings))
@@ -176,9 +190,20 @@ def _factory_problem(
         )
     missing = _MISSING.search(text) if isinstance(exc, TypeError) else None
     if missing:
-        names = missing.group(1).replace("'", "").replace(" and ", ", ")
+        required = missing.group(1).replace("'", "").replace(" and ", ", ")
         return ConfigProblem(
-            source, f"{key}", f"type {inst.type!r} requires {names}", f"add {names} to [{key}]"
+            source,
+            f"{key}",
+            f"type {inst.type!r} requires {required}",
+            f"add {required} to [{key}]",
+        )
+    named = _NAMED.match(text)
+    if named and named.group(1) in names:
+        return ConfigProblem(
+            source,
+            f"{key}.{named.group(1)}",
+            f"{named.group(2)} (type {inst.type!r})",
+            f"correct {named.group(1)} in [{key}]",
         )
     return ConfigProblem(
         source,

@@ -183,11 +183,12 @@ class Range:
         return low_ok and number <= self.high
 
 
-def _fix(key: str, example: Any, raw: Any) -> str:
+def _fix(key: str, example: Any, raw: Any, spec: Range) -> str:
     if isinstance(raw, EnvText):
         names = ", ".join(raw.variables) or "the variable"
-        return f"set {names} to a valid value, e.g. {shown(example)}"
-    return f"write {key} = {shown(example) if isinstance(example, str) else _fmt(example)}"
+        shown_example = example if isinstance(example, str) else _fmt(example)
+        return f"set {names} to {spec.allowed()}, e.g. {shown_example}"
+    return f"write {key} = " + (f'"{example}"' if isinstance(example, str) else _fmt(example))
 
 
 def read_number(raw: Any, spec: Range, key: str, example: Any) -> Any:
@@ -202,14 +203,14 @@ def read_number(raw: Any, spec: Range, key: str, example: Any) -> Any:
     if isinstance(raw, str) and raw.strip().lower() in OFF_WORDS:
         raise BadValue(
             f"{shown(raw)} is not allowed: {key} cannot be switched off; use {spec.allowed()}",
-            _fix(key, example, raw),
+            _fix(key, example, raw, spec),
         )
     if spec.seconds and isinstance(raw, str):
         match = _DURATION.match(raw)
         if not match:
             raise BadValue(
                 f"{shown(raw)} is not a duration: use {spec.allowed()}",
-                _fix(key, example, raw)
+                _fix(key, example, raw, spec)
                 + ' (a number of seconds, or a string such as "500ms", "30s", "2m" or "1h")',
             )
         value = float(match.group(1)) * _UNITS[match.group(2)]
@@ -218,10 +219,10 @@ def read_number(raw: Any, spec: Range, key: str, example: Any) -> Any:
             value = int(raw.strip()) if spec.whole else float(raw.strip())
         except ValueError:
             raise BadValue(
-                f"{shown(raw)} is not {spec.allowed()}", _fix(key, example, raw)
+                f"{shown(raw)} is not {spec.allowed()}", _fix(key, example, raw, spec)
             ) from None
     elif isinstance(raw, str):
-        fix = _fix(key, example, raw)
+        fix = _fix(key, example, raw, spec)
         try:
             float(raw)
             fix = f"write {key} = {raw.strip()} without quotes"
@@ -229,16 +230,19 @@ def read_number(raw: Any, spec: Range, key: str, example: Any) -> Any:
             pass
         raise BadValue(f"expected {spec.allowed()}, got the string {shown(raw)}", fix)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadValue(f"expected {spec.allowed()}, got {shown(raw)}", _fix(key, example, raw))
+        raise BadValue(
+            f"expected {spec.allowed()}, got {shown(raw)}", _fix(key, example, raw, spec)
+        )
     if spec.whole and not isinstance(value, int):
-        raise BadValue(f"{shown(raw)} is not {spec.allowed()}", _fix(key, example, raw))
+        raise BadValue(f"{shown(raw)} is not {spec.allowed()}", _fix(key, example, raw, spec))
     if not math.isfinite(value):
         raise BadValue(
-            f"{shown(raw)} is not a finite number: use {spec.allowed()}", _fix(key, example, raw)
+            f"{shown(raw)} is not a finite number: use {spec.allowed()}",
+            _fix(key, example, raw, spec),
         )
     if not spec.contains(value):
         raise BadValue(
-            f"{shown(raw)} is out of range: use {spec.allowed()}", _fix(key, example, raw)
+            f"{shown(raw)} is out of range: use {spec.allowed()}", _fix(key, example, raw, spec)
         )
     return value if spec.whole else float(value)
 
