@@ -238,7 +238,7 @@ def test_an_empty_config_is_valid_and_leaves_every_capability_unconfigured(regis
             '[providers.a]\ntype="sqlite"\npath="x.db"\ntimeout="soon"\n',
             "providers.a.timeout",
             "expected a number, got the string 'soon'",
-            "write timeout = 30",
+            "write timeout as a number",
             id="wrong-setting-type",
         ),
         pytest.param(

@@ -19,7 +19,6 @@ from aicmo_gateway.config import (
     ProviderConfig,
 )
 from aicmo_gateway.config_values import (
-    MAX_DEPTH,
     BadValue,
     EnvText,
     Range,
@@ -68,6 +67,8 @@ class ConfigLoader:
         self.warnings: list[str] = []
         #: keys of [gateway] whose value came from the environment: the text as written
         self.references: dict[str, str] = {}
+        #: keys whose ``${...}`` could not be resolved (already reported)
+        self.unresolved: set[str] = set()
 
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(ConfigProblem(self.source, key, message, fix))
@@ -136,11 +137,7 @@ class ConfigLoader:
     def load(self, data: Mapping[str, Any]) -> GatewayConfig:
         deep = too_deep(data)
         if deep is not None:
-            self.problem(
-                deep[0],
-                deep[1],
-                f"keep tables and arrays within {MAX_DEPTH} levels (a config needs about five)",
-            )
+            self.problem(*deep)
             raise ConfigError(self.problems)
         allowed = ("gateway", "capabilities", "providers")
         for key in data:
@@ -195,8 +192,9 @@ class ConfigLoader:
                     (f"did you mean {close[0]!r}? " if close else "")
                     + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}",
                 )
+        known = len(self.problems)
         store, _ = self.resolve(table.get("store", "memory"), "gateway.store")
-        if store != "memory":
+        if store != "memory" and len(self.problems) == known:  # else the reference is the problem
             self.problem(
                 "gateway.store",
                 f"{shown(store)} is not an available store",
@@ -269,7 +267,10 @@ class ConfigLoader:
             for skey, svalue in body.items():
                 if skey == "type":
                     continue
+                known = len(self.problems)
                 resolved, used_env = self.resolve(svalue, f"{key}.{key_part(skey)}")
+                if len(self.problems) > known:  # the reference is the problem: no other
+                    self.unresolved.add(f"{key}.{key_part(skey)}")
                 if used_env:
                     from_env.add(skey)
                 (reserved if skey in PROVIDER_POLICY_KEYS else settings)[skey] = resolved
@@ -381,4 +382,5 @@ class ConfigLoader:
             return
         _, problems = check_settings(pt.settings, dict(inst.settings))
         for p in problems:
-            self.problem(f"{pkey}.{p.key}", f"{p.message} (type {inst.type!r})", p.fix)
+            if f"{pkey}.{p.key}" not in self.unresolved:
+                self.problem(f"{pkey}.{p.key}", f"{p.message} (type {inst.type!r})", p.fix)

@@ -126,7 +126,7 @@ def shown(value: Any, *, _depth: int = 0) -> str:
         return _shorten(opening + ", ".join(inner) + closing)
     if isinstance(value, bool | int | float) or value is None:
         return _shorten(repr(value))
-    return f"a {type(value).__name__}"
+    return f"a value of type {type(value).__name__}"
 
 
 def key_part(name: Any) -> str:
@@ -184,10 +184,15 @@ class Range:
 
 
 def _fix(key: str, example: Any, raw: Any, spec: Range) -> str:
+    """Write the example (or, without one, something in range) in the file or the variable."""
     if isinstance(raw, EnvText):
         names = ", ".join(raw.variables) or "the variable"
+        if example is None:
+            return f"set {names} to {spec.allowed()}"
         shown_example = example if isinstance(example, str) else _fmt(example)
         return f"set {names} to {spec.allowed()}, e.g. {shown_example}"
+    if example is None:
+        return f"write {key} as {spec.allowed()}"
     return f"write {key} = " + (f'"{example}"' if isinstance(example, str) else _fmt(example))
 
 
@@ -283,16 +288,16 @@ def read_bool(raw: Any, key: str) -> bool:
     )
 
 
-def too_deep(value: Any, limit: int = MAX_DEPTH) -> tuple[str, str] | None:
-    """``(dotted key, what)`` where ``value`` nests deeper than ``limit`` or has a key that is
-    not a string; None when it is fine. Walks without recursion (also cyclic mappings)."""
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> tuple[str, str, str] | None:
+    """``(dotted key, what, fix)`` where ``value`` nests deeper than ``limit`` or has a key that
+    is not a string; None when it is fine. Walks without recursion (also cyclic mappings)."""
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     budget = 1_000_000
     while stack:
         item, path, depth = stack.pop()
         budget -= 1
         if budget < 0:
-            return path, "holds too many values (over a million)"
+            return path, "holds too many values (over a million)", "split it up"
         if isinstance(item, Mapping):
             children = list(item.items())
         elif isinstance(item, list | tuple):
@@ -300,12 +305,20 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> tuple[str, str] | None:
         else:
             continue
         if depth >= limit:
-            return path, f"nests tables or arrays more than {limit} levels deep"
+            return (
+                path,
+                f"nests tables or arrays more than {limit} levels deep",
+                f"keep tables and arrays within {limit} levels (a config needs about five)",
+            )
         for name, child in children:
             if isinstance(item, Mapping):
                 if not isinstance(name, str):
                     where = path or "<top>"
-                    return where, f"has a key that is not a string: {shown(name)}"
+                    return (
+                        where,
+                        f"has a key that is not a string: {shown(name)}",
+                        "use text keys, as in the TOML file the mapping stands for",
+                    )
                 sub = f"{path}.{key_part(name)}" if path else key_part(name)
             else:
                 sub = f"{path}{name}"

@@ -84,7 +84,7 @@ def _scalar(value: Any, tp: Any, key: str) -> tuple[bool, Any, BadValue | None]:
             raise BadValue(
                 f"{shown(value)} is not a finite number", f"write {key} as {_describe(tp)}"
             )
-        return True, read_number(value, _NUMBERS[tp], key, 30 if tp is int else 30.0), None
+        return True, read_number(value, _NUMBERS[tp], key, None), None
     except BadValue as bad:
         return False, value, bad
 
