@@ -244,3 +244,9 @@ def test_numbers_and_booleans_from_the_environment_are_converted(registry, tmp_p
 def test_dry_run_is_never_substituted(registry):
     error = problems({"gateway": {"dry_run": "${DRY}"}}, registry, {"DRY": "true"})
     assert [p.key for p in error.problems] == ["gateway.dry_run"]
+
+
+def test_a_file_starting_with_a_byte_order_mark_is_read(registry, tmp_path):
+    path = tmp_path / "aicmo-gateway.toml"
+    path.write_bytes(b'\xef\xbb\xbf[gateway]\nstore = "memory"\n')
+    assert load_config(path, env={}, registry=registry).store == "memory"

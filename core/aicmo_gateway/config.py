@@ -200,6 +200,7 @@ def load_config(
                 )
             ]
         ) from None
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -7,7 +7,7 @@ an error never prints what came from the environment; numbers are read against a
 :class:`Range` (finite, whole where they count, within bounds); durations, true/false words
 and nesting depth are read here and nowhere else.
 
-Imports nothing from the rest of the package.
+Imports only :mod:`aicmo_gateway.secret` from the rest of the package.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 
+from aicmo_gateway.secret import Secret
+
 __all__ = [
     "FALSE_WORDS",
     "MAX_DEPTH",
@@ -29,7 +31,9 @@ __all__ = [
     "EnvText",
     "Range",
     "hide_env_values",
+    "key_part",
     "parse_duration",
+    "plain",
     "read_bool",
     "read_number",
     "shown",
@@ -48,7 +52,6 @@ MAX_SECONDS = 7 * 86400.0
 MAX_DEPTH = 32
 #: a value longer than this is shortened in messages
 _SHOWN_CHARS = 80
-_MASK = "********"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _VAR_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
@@ -108,8 +111,8 @@ def shown(value: Any, *, _depth: int = 0) -> str:
     """
     if isinstance(value, EnvText):
         return _shorten(repr(value.reference))
-    if type(value).__name__ == "Secret":  # aicmo_gateway.Secret; this module imports nothing
-        return _MASK
+    if isinstance(value, Secret):
+        return str(value)  # the mask
     if isinstance(value, str | bytes):
         return _shorten(repr(value))
     if isinstance(value, list | tuple | set | frozenset | Mapping):

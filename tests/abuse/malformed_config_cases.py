@@ -527,6 +527,24 @@ TOML = [
         "unset-reference", '[gateway]\nstore = "${NOT_SET_ANYWHERE}"\n', "gateway.store", "export"
     ),
     Case(
+        "escaped-dollar",
+        '[gateway]\nstore = "$${NOT_A_REFERENCE}"\n',
+        "gateway.store",
+        'store = "memory"',
+    ),
+    Case(
+        "missing-smtp-password",
+        smtp('host = "h"\nusername = "u"\npassword = "${SMTP_PASSWORD}"'),
+        ".password",
+        "export SMTP_PASSWORD=",
+    ),
+    Case(
+        "missing-imap-password",
+        imap('host = "h"\nusername = "u"\npassword = "${IMAP_PASSWORD}"'),
+        ".password",
+        "export IMAP_PASSWORD=",
+    ),
+    Case(
         "reference-to-a-reference",
         '[gateway]\nstore = "${INDIRECT}"\n',
         "gateway.store",
