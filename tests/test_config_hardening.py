@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from aicmo_gateway import ConfigError, Gateway
 from aicmo_gateway.cli import cli
 from aicmo_gateway.config import load_config
-from aicmo_gateway.config_values import EnvText, shown
+from aicmo_gateway.config_values import EnvText, hide_env_values, shown
 from aicmo_gateway.plugins import Registry
 from aicmo_gateway.testing import FakeProvider
 from aicmo_gateway.testing.fake_plugin import fake_registry
@@ -250,3 +250,21 @@ def test_a_file_starting_with_a_byte_order_mark_is_read(registry, tmp_path):
     path = tmp_path / "aicmo-gateway.toml"
     path.write_bytes(b'\xef\xbb\xbf[gateway]\nstore = "memory"\n')
     assert load_config(path, env={}, registry=registry).store == "memory"
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "written", "expected"),
+    [
+        ("preset: 'gmial' is not known", "gmial", "gmial", "preset: '${P}' is not known"),
+        ("timeout: 0.0 must be above 0", 0.0, "0", "timeout: '${P}' must be above 0"),
+        ("port: 70000 is not a TCP port", 70000, "70000", "port: '${P}' is not a TCP port"),
+        (
+            "at /srv/SECRET-x/ca.pem: no file",
+            "/srv/SECRET-x/ca.pem",
+            "/srv/SECRET-x/ca.pem",
+            "at '${P}': no file",
+        ),
+    ],
+)
+def test_a_provider_message_gets_references_in_place_of_values(text, given, written, expected):
+    assert hide_env_values(text, [(given, EnvText(written, "${P}"))]) == expected

@@ -207,6 +207,8 @@ def load_config(
         raise ConfigError([_syntax_problem(name, text, str(exc))]) from None
     except RecursionError:
         raise ConfigError([_nesting_problem(name, text)]) from None
+    except ValueError:  # an integer too long to convert ("Exceeds the limit ...")
+        raise ConfigError([_long_number_problem(name, text)]) from None
     return _loader()(name, env, registry, path.resolve().parent).load(data)
 
 
@@ -245,6 +247,19 @@ def _syntax_problem(name: str, text: str, detail: str) -> ConfigProblem:
         where,
         f"is not valid TOML: {detail}",
         "fix the syntax at that line (strings need quotes, tables are [name], each key once)",
+    )
+
+
+def _long_number_problem(name: str, text: str) -> ConfigProblem:
+    """An integer with thousands of digits, which Python refuses to read: find where."""
+    lines = text.splitlines()
+    line = next((n for n, content in enumerate(lines, 1) if re.search(r"\d{4000}", content)), 0)
+    key = _key_at(text, line) if line else ""
+    return ConfigProblem(
+        name,
+        f"line {line}" + (f" ({key})" if key else "") if line else "",
+        "holds a number with thousands of digits, too long to read",
+        "write numbers with at most 19 digits",
     )
 
 

@@ -127,6 +127,8 @@ def shown(value: Any, *, _depth: int = 0) -> str:
         if len(inner) > 5:
             inner = [*inner[:5], f"... {len(inner) - 5} more"]
         return _shorten(opening + ", ".join(inner) + closing)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"a whole number of about {int(value.bit_length() * math.log10(2))} digits"
     if isinstance(value, bool | int | float) or value is None:
         return _shorten(repr(value))
     return f"a value of type {type(value).__name__}"
@@ -243,7 +245,7 @@ def read_number(raw: Any, spec: Range, key: str, example: Any) -> Any:
         )
     if spec.whole and not isinstance(value, int):
         raise BadValue(f"{shown(raw)} is not {spec.allowed()}", _fix(key, example, raw, spec))
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise BadValue(
             f"{shown(raw)} is not a finite number: use {spec.allowed()}",
             _fix(key, example, raw, spec),

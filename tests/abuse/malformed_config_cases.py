@@ -527,6 +527,13 @@ TOML = [
         "unset-reference", '[gateway]\nstore = "${NOT_SET_ANYWHERE}"\n', "gateway.store", "export"
     ),
     Case(
+        "integer-5000-digits",
+        cap("retries = " + "9" * 5000),
+        "line 3 (capabilities.email_sending.retries)",
+        "at most 19 digits",
+    ),
+    Case("integer-400-digits", cap("retries = " + "9" * 400), ".retries", "retries = 2"),
+    Case(
         "escaped-dollar",
         '[gateway]\nstore = "$${NOT_A_REFERENCE}"\n',
         "gateway.store",
@@ -590,6 +597,7 @@ MAPPINGS = [
     Case("list-500-deep", _mapping({"deep": _deep_list(DEEP)}), "providers.box.deep", "levels"),
     Case("table-500-deep", _mapping({"deep": _deep_table(DEEP)}), "providers.box.deep", "levels"),
     Case("python-object", {"gateway": {"store": object()}}, "gateway.store", 'store = "memory"'),
+    Case("integer-10-to-5000", _mapping({}, {"retries": 10**5000}), ".retries", "retries = 2"),
     Case("none-count", _mapping({}, {"retries": None}), ".retries", "retries = 2"),
     Case("bytes-path", _mapping({"path": b"/tmp/x"}), ".path", "path as"),
     Case(
