@@ -268,3 +268,16 @@ def test_a_file_starting_with_a_byte_order_mark_is_read(registry, tmp_path):
 )
 def test_a_provider_message_gets_references_in_place_of_values(text, given, written, expected):
     assert hide_env_values(text, [(given, EnvText(written, "${P}"))]) == expected
+
+
+def test_providers_are_handed_plain_strings_not_references(registry, tmp_path):
+    gateway = Gateway.from_config(
+        {
+            "capabilities": {"email_sending": {"providers": ["box"]}},
+            "providers": {"box": {"type": "maildir", "path": "${BOX}", "domain": "${DOMAIN}"}},
+        },
+        registry=registry,
+        env={"BOX": str(tmp_path / "box"), "DOMAIN": "example.com"},
+    )
+    provider = gateway.chains["email_sending"].slots[0].provider
+    assert type(provider.domain) is str and provider.domain == "example.com"

@@ -185,7 +185,19 @@ def load_config(
                 )
             ]
         )
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    name,
+                    "",
+                    f"could not be read: {exc.strerror or exc}",
+                    "check the file's permissions, or pass another file with --config",
+                )
+            ]
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -147,7 +147,7 @@ def check_settings(
     is built).
     """
     if settings_cls is None or not attrs.has(settings_cls):
-        return dict(values), []
+        return {key: plain(value) for key, value in values.items()}, []
     fields = {f.alias or f.name: f for f in attrs.fields(settings_cls) if f.init}
     hints = _field_types(settings_cls)
     out: dict[str, Any] = {}
