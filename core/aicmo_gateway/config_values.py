@@ -12,6 +12,7 @@ Imports only :mod:`aicmo_gateway.secret` from the rest of the package.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -97,10 +98,13 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _shorten(text: str) -> str:
-    if len(text) <= _SHOWN_CHARS:
-        return text
-    return f"{text[: _SHOWN_CHARS - 10]}...{text[-4:]} ({len(text)} characters)"
+def _text(value: str | bytes) -> str:
+    """``repr()`` of a string, shortened to one readable piece when it is long."""
+    if len(value) <= _SHOWN_CHARS:
+        return repr(value)
+    head, tail = repr(value[: _SHOWN_CHARS - 10]), repr(value[-3:])
+    tail = tail[tail.index(tail[-1]) + 1 :]  # without the b prefix and the opening quote
+    return f"{head[:-1]}...{tail} ({len(value)} characters)"
 
 
 def shown(value: Any, *, _depth: int = 0) -> str:
@@ -110,27 +114,28 @@ def shown(value: Any, *, _depth: int = 0) -> str:
     ``********``; long text is shortened and nesting cut off, so a message stays one line.
     """
     if isinstance(value, EnvText):
-        return _shorten(repr(value.reference))
+        return _text(value.reference)
     if isinstance(value, Secret):
         return str(value)  # the mask
     if isinstance(value, str | bytes):
-        return _shorten(repr(value))
+        return _text(value)
     if isinstance(value, list | tuple | set | frozenset | Mapping):
         if _depth >= 2:
-            return "[...]" if not isinstance(value, Mapping) else "{...}"
+            return "{...}" if isinstance(value, Mapping) else "[...]"
+        first = list(itertools.islice(value.items() if isinstance(value, Mapping) else value, 5))
         if isinstance(value, Mapping):
-            items = [f"{shown(k)}: {shown(v, _depth=_depth + 1)}" for k, v in list(value.items())]
-            inner, opening, closing = items, "{", "}"
+            inner = [f"{shown(k, _depth=2)}: {shown(v, _depth=_depth + 1)}" for k, v in first]
+            opening, closing = "{", "}"
         else:
-            inner = [shown(v, _depth=_depth + 1) for v in list(value)]
+            inner = [shown(v, _depth=_depth + 1) for v in first]
             opening, closing = ("(", ")") if isinstance(value, tuple) else ("[", "]")
-        if len(inner) > 5:
-            inner = [*inner[:5], f"... {len(inner) - 5} more"]
-        return _shorten(opening + ", ".join(inner) + closing)
+        if len(value) > 5:
+            inner.append(f"... {len(value) - 5} more")
+        return opening + ", ".join(inner) + closing
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
         return f"a whole number of about {int(value.bit_length() * math.log10(2))} digits"
     if isinstance(value, bool | int | float) or value is None:
-        return _shorten(repr(value))
+        return repr(value)
     return f"a value of type {type(value).__name__}"
 
 
