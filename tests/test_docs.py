@@ -13,7 +13,11 @@ from click.testing import CliRunner
 
 from aicmo_gateway import hookspecs
 from aicmo_gateway.cli import cli
+from aicmo_gateway.config_tables import AUDIT_SIZE
+from aicmo_gateway.config_values import MAX_SECONDS
+from aicmo_gateway.health._policy import RANGES as HEALTH_RANGES
 from aicmo_gateway.plugins import CORE_DISTRIBUTION, Registry
+from aicmo_gateway.policy import CHAIN_RANGES, LIMIT_RANGES
 from aicmo_gateway.ports import PORTS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -205,3 +209,37 @@ def test_doctor_shows_the_bad_toml_problems_as_the_cli_page_does(tmp_path, monke
     assert result.exit_code == code
     assert config_rows(result.output) == config_rows(shown)
     assert config_rows(shown)
+
+
+# -- the allowed range of every numeric key ------------------------------------------------
+
+
+def _bound(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+RANGED_KEYS = [
+    *((key, spec) for key, (spec, _) in CHAIN_RANGES.items()),
+    *((key, spec) for key, spec in HEALTH_RANGES.items()),
+    ("audit_size", AUDIT_SIZE),
+    ("daily_quota", LIMIT_RANGES["quota"][0]),
+    ("quotas", LIMIT_RANGES["quota"][0]),
+    ("rate_limit", LIMIT_RANGES["rate_limit.per_second"][0]),
+]
+
+
+@pytest.mark.parametrize(("key", "spec"), RANGED_KEYS, ids=[key for key, _ in RANGED_KEYS])
+def test_the_configuration_page_gives_the_range_of_every_numeric_key(key, spec):
+    top, _, sub = key.partition(".")
+    rows = [
+        line for line in read("configuration.md").splitlines() if line.startswith(f"| `{top}` |")
+    ]
+    assert rows, f"no row for {top}"
+    row = rows[0]
+    if sub:
+        row = row[row.index(f"`{sub}`") :]
+    low = f"above {_bound(spec.low)}" if spec.above else _bound(spec.low)
+    high = "7 days" if spec.high == MAX_SECONDS and "7 days" in row else _bound(spec.high)
+    assert low in row and high in row, (key, spec.allowed(), row)
+    if spec.off:
+        assert '"off"' in row, row
