@@ -238,9 +238,10 @@ def read_number(raw: Any, spec: Range, key: str, example: Any) -> Any:
             ) from None
     elif isinstance(raw, str):
         fix = _fix(key, example, raw, spec)
-        try:
-            float(raw)
-            fix = f"write {key} = {raw.strip()} without quotes"
+        try:  # the text is a valid number: the quotes are the only mistake
+            number = int(raw) if spec.whole else float(raw)
+            if math.isfinite(number) and spec.contains(number):
+                fix = f"write {key} = {raw.strip()} without quotes"
         except ValueError:
             pass
         raise BadValue(f"expected {spec.allowed()}, got the string {shown(raw)}", fix)

@@ -115,6 +115,7 @@ CAPABILITIES = [
     Case("retries-fraction", cap("retries = 2.5"), ".retries", "retries = 2"),
     Case("retries-string", cap('retries = "2"'), ".retries", "without quotes"),
     Case("retries-too-many", cap("retries = 101"), ".retries", "retries = 2"),
+    Case("retries-string-out-of-range", cap('retries = "1e308"'), ".retries", "retries = 2"),
     Case("max-attempts-zero", cap("max_attempts = 0"), ".max_attempts", "max_attempts = 3"),
     Case("max-attempts-inf", cap("max_attempts = inf"), ".max_attempts", "max_attempts = 3"),
     Case("max-attempts-huge", cap("max_attempts = 1e308"), ".max_attempts", "max_attempts = 3"),
