@@ -237,7 +237,7 @@ def test_an_empty_config_is_valid_and_leaves_every_capability_unconfigured(regis
             '[capabilities.crm_sync]\nproviders = ["a"]\n'
             '[providers.a]\ntype="sqlite"\npath="x.db"\ntimeout="soon"\n',
             "providers.a.timeout",
-            "expected a number",
+            "expected a number, got the string 'soon'",
             "write timeout as a number",
             id="wrong-setting-type",
         ),
@@ -259,7 +259,7 @@ def test_an_empty_config_is_valid_and_leaves_every_capability_unconfigured(regis
         ),
         pytest.param(
             '[providers."bad name"]\ntype="noop"\n',
-            "providers.bad name",
+            "providers.'bad name'",
             "is not a valid provider instance name",
             "use letters, digits",
             id="bad-instance-name",
@@ -337,7 +337,8 @@ def test_a_secret_from_the_environment_never_appears_in_errors(tmp_path, registr
         env={"CRM_TIMEOUT": "hunter2-very-secret"},
     )
     assert "hunter2-very-secret" not in str(error)
-    assert "value from the environment" in str(error)
+    assert "'${CRM_TIMEOUT}' is not a number" in str(error)
+    assert "set CRM_TIMEOUT to" in str(error)
 
 
 def test_secret_looking_settings_are_masked_when_displayed(registry):

@@ -63,26 +63,26 @@ def config(cap="email_sending", cap_extra=None, provider_extra=None, ptype="noop
         (
             config(cap_extra={"retry_budget": {"ratio": -1}}),
             "capabilities.email_sending.retry_budget.ratio",
-            "expected a number >= 0",
+            "-1 is out of range: use a number from 0 to 100",
             "ratio = 0.2",
         ),
         (
             config(cap_extra={"max_attempts": 0}),
             "capabilities.email_sending.max_attempts",
-            "would never try a provider",
-            "1 or more",
+            "0 is out of range: use a whole number from 1 to 1000",
+            "max_attempts = 3",
         ),
         (
             config(cap_extra={"retries": -2}),
             "capabilities.email_sending.retries",
-            "expected a whole number",
+            "-2 is out of range: use a whole number from 0 to 100",
             "retries = 2",
         ),
         (
-            config(cap_extra={"hedge_delay": "soon"}),
-            "capabilities.email_sending.hedge_delay",
+            config("email_verification", {"strategy": "hedge", "hedge_delay": "soon"}),
+            "capabilities.email_verification.hedge_delay",
             "is not a duration",
-            '"500ms"',
+            'hedge_delay = "200ms"',
         ),
         (
             config(provider_extra={"rate_limit": "fast"}),
@@ -93,7 +93,7 @@ def config(cap="email_sending", cap_extra=None, provider_extra=None, ptype="noop
         (
             config(provider_extra={"daily_quota": -5}),
             "providers.p.daily_quota",
-            "expected a whole number",
+            "-5 is out of range: use a whole number from 0 to 1000000000",
             "daily_quota = 500",
         ),
         (
@@ -123,7 +123,7 @@ def config(cap="email_sending", cap_extra=None, provider_extra=None, ptype="noop
         (
             {"gateway": {"audit_size": -1}},
             "gateway.audit_size",
-            "expected a whole number",
+            "-1 is out of range: use a whole number from 0 to 1000000",
             "audit_size = 1000",
         ),
     ],

@@ -9,8 +9,13 @@ from pathlib import Path
 import attrs
 import click
 import pytest
+from click.testing import CliRunner
 
 from aicmo_gateway.cli import cli
+from aicmo_gateway.config.tables import AUDIT_SIZE
+from aicmo_gateway.config_values import MAX_SECONDS
+from aicmo_gateway.engine.health._policy import RANGES as HEALTH_RANGES
+from aicmo_gateway.engine.policy import CHAIN_RANGES, LIMIT_RANGES
 from aicmo_gateway.plugins import hookspecs
 from aicmo_gateway.plugins.registry import CORE_DISTRIBUTION, Registry
 from aicmo_gateway.ports import PORTS
@@ -141,3 +146,100 @@ def test_every_builtin_setting_is_in_the_configuration_reference(provider_type) 
         body = section(text, heading)
         missing = [f for f in fields if not re.search(rf"`{re.escape(f)}`", body)]
         assert not missing, f"'{heading}' does not document {missing}"
+
+
+# -- the bad.toml example ------------------------------------------------------------------
+
+BAD_TOML_COMMANDS = {
+    "config check": ["config", "check", "--config", "bad.toml"],
+    "doctor": ["doctor", "--config", "bad.toml"],
+}
+
+
+def bad_toml() -> str:
+    text = read("configuration.md")
+    start = text.index("```toml\n", text.index("A deliberately broken `bad.toml`")) + len(
+        "```toml\n"
+    )
+    return text[start : text.index("```", start)]
+
+
+def console_examples(page: str, command: str) -> list[tuple[dict[str, str], str, int]]:
+    """Each ``$ aicmo-gateway <command> --config bad.toml`` of a page: the variables exported
+    before it, the output shown and the exit code shown by ``echo $?``."""
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", read(page), re.S):
+        if f"$ aicmo-gateway {command} --config bad.toml\n" not in block:
+            continue
+        env = dict(re.findall(r"^\$ export (\w+)=(.*)$", block, re.M))
+        output = block.split(f"$ aicmo-gateway {command} --config bad.toml\n", 1)[1]
+        shown, _, code = output.partition("$ echo $?\n")
+        found.append((env, shown, int(code.strip())))
+    return found
+
+
+def run_on_bad_toml(tmp_path, monkeypatch, command: str, env: dict[str, str]):
+    (tmp_path / "bad.toml").write_text(bad_toml(), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    # as on the page: no plugin installed, only the core's built-in provider types
+    return CliRunner().invoke(
+        cli, BAD_TOML_COMMANDS[command], env={"AICMO_GATEWAY_LOAD_PLUGINS": "", **env}
+    )
+
+
+@pytest.mark.parametrize("page", ["configuration.md", "cli.md"])
+def test_config_check_prints_what_the_pages_show_for_bad_toml(page, tmp_path, monkeypatch):
+    [(env, shown, code)] = console_examples(page, "config check")
+    result = run_on_bad_toml(tmp_path, monkeypatch, "config check", env)
+    assert (result.output, result.exit_code) == (shown, code)
+
+
+def test_doctor_shows_the_bad_toml_problems_as_the_cli_page_does(tmp_path, monkeypatch):
+    [(_, shown, code)] = console_examples("cli.md", "doctor")
+    env = console_examples("configuration.md", "config check")[0][0]
+    result = run_on_bad_toml(tmp_path, monkeypatch, "doctor", env)
+
+    def config_rows(output: str) -> list[list[str]]:
+        return [
+            re.split(r"\s{2,}", line.strip())
+            for line in output.splitlines()
+            if line.startswith("config ")
+        ]
+
+    assert result.exit_code == code
+    assert config_rows(result.output) == config_rows(shown)
+    assert config_rows(shown)
+
+
+# -- the allowed range of every numeric key ------------------------------------------------
+
+
+def _bound(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+RANGED_KEYS = [
+    *((key, spec) for key, (spec, _) in CHAIN_RANGES.items()),
+    *((key, spec) for key, spec in HEALTH_RANGES.items()),
+    ("audit_size", AUDIT_SIZE),
+    ("daily_quota", LIMIT_RANGES["quota"][0]),
+    ("quotas", LIMIT_RANGES["quota"][0]),
+    ("rate_limit", LIMIT_RANGES["rate_limit.per_second"][0]),
+]
+
+
+@pytest.mark.parametrize(("key", "spec"), RANGED_KEYS, ids=[key for key, _ in RANGED_KEYS])
+def test_the_configuration_page_gives_the_range_of_every_numeric_key(key, spec):
+    top, _, sub = key.partition(".")
+    rows = [
+        line for line in read("configuration.md").splitlines() if line.startswith(f"| `{top}` |")
+    ]
+    assert rows, f"no row for {top}"
+    row = rows[0]
+    if sub:
+        row = row[row.index(f"`{sub}`") :]
+    low = f"above {_bound(spec.low)}" if spec.above else _bound(spec.low)
+    high = "7 days" if spec.high == MAX_SECONDS and "7 days" in row else _bound(spec.high)
+    assert low in row and high in row, (key, spec.allowed(), row)
+    if spec.off:
+        assert '"off"' in row, row

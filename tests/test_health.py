@@ -115,7 +115,10 @@ def test_from_config_reads_off_as_disabled() -> None:
 
 
 def test_from_config_refuses_off_for_a_setting_that_cannot_be_disabled() -> None:
-    with pytest.raises(ConfigError, match="half_open_probes: 'off' is not a whole number"):
+    with pytest.raises(
+        ConfigError,
+        match="half_open_probes: 'off' is not allowed: half_open_probes cannot be switched off",
+    ):
         HealthPolicy.from_config({"half_open_probes": "off"})
 
 
@@ -132,7 +135,9 @@ def test_from_config_makes_whole_seconds_floats() -> None:
 
 
 def test_a_boolean_is_not_a_number_of_calls() -> None:
-    with pytest.raises(ConfigError, match="min_calls: True is not a whole number"):
+    with pytest.raises(
+        ConfigError, match="min_calls: expected a whole number from 0 to 1000000, got True"
+    ):
         HealthPolicy.from_config({"min_calls": True})
 
 

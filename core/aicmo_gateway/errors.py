@@ -116,16 +116,28 @@ class InvalidInput(ProviderError, ValueError):
 # -- errors the gateway raises to users ------------------------------------
 
 
+def _one_line(text: str, limit: int) -> str:
+    """``text`` fit for a terminal: control characters escaped, at most ``limit`` characters."""
+    text = str(text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text)} characters)"
+
+
 class ConfigProblem:
-    """One problem in a configuration: where, what and how to fix it."""
+    """One problem in a configuration: where, what and how to fix it.
+
+    Each part is kept to one printable line (control characters escaped, long text cut), so a
+    value from a hostile file cannot reshape the terminal or flood it.
+    """
 
     __slots__ = ("fix", "key", "message", "source")
 
     def __init__(self, source: str, key: str, message: str, fix: str = "") -> None:
-        self.source = source  # file name or "<mapping>"
-        self.key = key  # dotted path, e.g. "providers.gmail.port"
-        self.message = message
-        self.fix = fix
+        self.source = _one_line(source, 300)  # file name or "<mapping>"
+        self.key = _one_line(key, 300)  # dotted path, e.g. "providers.gmail.port"
+        self.message = _one_line(message, 2000)
+        self.fix = _one_line(fix, 2000)
 
     def __str__(self) -> str:
         where = f"{self.source}: {self.key}" if self.key else self.source

@@ -14,6 +14,7 @@ from loguru import logger
 from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
 from aicmo_gateway.cli.demo import demo
 from aicmo_gateway.cli.observe import explain, status
+from aicmo_gateway.config_values import truth_word
 from aicmo_gateway.errors import PluginError
 from aicmo_gateway.plugins.registry import (
     CORE_DISTRIBUTION,
@@ -56,7 +57,7 @@ def cli(verbose: int) -> None:
     Configuration comes from --config, $AICMO_GATEWAY_CONFIG or ./aicmo-gateway.toml.
     """
     logger.remove()
-    tracing = os.environ.get(ENV_TRACE, "").strip().lower() in {"1", "true", "yes", "on"}
+    tracing = truth_word(os.environ.get(ENV_TRACE, "")) is True
     if verbose or tracing:
         logger.enable("aicmo_gateway")
         logger.add(sys.stderr, level="DEBUG" if verbose > 1 or tracing else "WARNING")

@@ -12,6 +12,7 @@ import attrs
 
 from aicmo_gateway.config.load import GatewayConfig, ProviderConfig
 from aicmo_gateway.config.settings import check_settings, is_secret_key
+from aicmo_gateway.config_values import EnvText, hide_env_values
 from aicmo_gateway.engine.budget import RetryBudget
 from aicmo_gateway.engine.chain import Chain
 from aicmo_gateway.engine.ledger import MemoryLedger
@@ -27,6 +28,8 @@ from aicmo_gateway.state.audit import AuditTrail
 __all__ = ["build_chains"]
 
 _UNEXPECTED = re.compile(r"unexpected keyword argument '([^']+)'")
+#: a settings class's refusal that starts with the key: "imap settings: port: ..." or "port: ..."
+_NAMED = re.compile(r"^(?:[\w-]+ settings: )?([a-z][a-z0-9_]*): (.+)$", re.S)
 _MISSING = re.compile(r"missing \d+ required (?:keyword-only |positional )?arguments?: (.+)")
 
 
@@ -103,18 +106,9 @@ def build_chains(
             settings, _ = check_settings(pt.settings, dict(inst.settings), base=config.base_dir)
             try:
                 provider = pt.factory(**settings)
-            except TypeError as exc:
-                problems.append(_factory_problem(config.source, key, inst, exc))
-                continue
             except Exception as exc:  # a factory's own check of its settings, or a plugin bug
-                problems.append(
-                    ConfigProblem(
-                        config.source,
-                        key,
-                        f"type {inst.type!r} refused its settings: {exc}",
-                        f"correct the settings in [{key}]",
-                    )
-                )
+                names = set(settings) | _field_names(pt.settings)
+                problems.append(_factory_problem(config.source, key, inst, settings, names, exc))
                 continue
             missing = [
                 op.name
@@ -173,9 +167,39 @@ def _instance_limits(provider: Any, pt: Any) -> tuple[RateLimit | None, tuple[Qu
     return (rate if isinstance(rate, RateLimit) else pt.rate_limit), found_quotas
 
 
-def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError) -> ConfigProblem:
-    text = str(exc)
-    unexpected = _UNEXPECTED.search(text)
+def _field_names(cls: Any) -> set[str]:
+    return (
+        {f.name for f in attrs.fields(cls)} if isinstance(cls, type) and attrs.has(cls) else set()
+    )
+
+
+def _env_values(inst: ProviderConfig, settings: Mapping[str, Any]) -> list[tuple[Any, EnvText]]:
+    """Each value the factory got from ``${VAR}``, paired with the text it came from."""
+    pairs: list[tuple[Any, EnvText]] = []
+    for key in inst.from_env:
+        written, given = inst.settings.get(key), settings.get(key)
+        if isinstance(given, Secret):
+            given = given.reveal()
+        if isinstance(written, EnvText):
+            pairs.append((given, written))
+        elif isinstance(written, list):
+            pairs += [(item, item) for item in written if isinstance(item, EnvText)]
+    return pairs
+
+
+def _factory_problem(
+    source: str,
+    key: str,
+    inst: ProviderConfig,
+    settings: Mapping[str, Any],
+    names: set[str],
+    exc: Exception,
+) -> ConfigProblem:
+    """A factory's refusal as a config problem; values from the environment shown as written."""
+    text = hide_env_values(str(exc), _env_values(inst, settings))
+    for secret in _secrets_of(inst, settings):
+        text = text.replace(secret, "********")
+    unexpected = _UNEXPECTED.search(text) if isinstance(exc, TypeError) else None
     if unexpected:
         return ConfigProblem(
             source,
@@ -183,11 +207,22 @@ def _factory_problem(source: str, key: str, inst: ProviderConfig, exc: TypeError
             f"is not a setting of type {inst.type!r}",
             "remove it (see the plugin's README for its settings)",
         )
-    missing = _MISSING.search(text)
+    missing = _MISSING.search(text) if isinstance(exc, TypeError) else None
     if missing:
-        names = missing.group(1).replace("'", "").replace(" and ", ", ")
+        required = missing.group(1).replace("'", "").replace(" and ", ", ")
         return ConfigProblem(
-            source, f"{key}", f"type {inst.type!r} requires {names}", f"add {names} to [{key}]"
+            source,
+            f"{key}",
+            f"type {inst.type!r} requires {required}",
+            f"add {required} to [{key}]",
+        )
+    named = _NAMED.match(text)
+    if named and named.group(1) in names:
+        return ConfigProblem(
+            source,
+            f"{key}.{named.group(1)}",
+            f"{named.group(2)} (type {inst.type!r})",
+            f"correct {named.group(1)} in [{key}]",
         )
     return ConfigProblem(
         source,

@@ -9,6 +9,7 @@ shows them all at once. Each names the file, the table and key, the bad value
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from aicmo_gateway.config.settings import is_secret_key
+from aicmo_gateway.config_values import MAX_DEPTH, shown
 from aicmo_gateway.engine.policy import (
     ChainPolicy,
     parse_duration,
@@ -88,9 +90,9 @@ class CapabilityConfig:
         return self.policy.attempt_timeout
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class GatewayConfig:
-    """A validated configuration."""
+    """A validated configuration. Its repr shows values from the environment as written."""
 
     source: str
     capabilities: Mapping[str, CapabilityConfig]
@@ -105,6 +107,16 @@ class GatewayConfig:
     base_dir: Path | None = None
     #: things worth knowing that are not errors (an unused provider table)
     warnings: tuple[str, ...] = ()
+    #: [gateway] keys whose value came from ``${VAR}``: the text as written
+    references: Mapping[str, str] = attrs.field(factory=dict)
+
+    def __repr__(self) -> str:
+        state_dir = self.references.get("state_dir", self.state_dir)
+        return (
+            f"GatewayConfig(source={self.source!r}, capabilities={list(self.capabilities)}, "
+            f"providers={list(self.providers)}, store={self.store!r}, dry_run={self.dry_run}, "
+            f"audit_size={self.audit_size}, state_dir={shown(state_dir)})"
+        )
 
 
 def find_config(
@@ -143,8 +155,23 @@ def load_config(
     env = os.environ if env is None else env
     if isinstance(source, Mapping):
         return _loader()("<mapping>", env, registry).load(source)
+    if not isinstance(source, str | os.PathLike):
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    "<config>",
+                    "",
+                    f"expected a file path or a mapping, got {shown(source)}",
+                    "pass the path of a TOML file, or a dict shaped like one",
+                )
+            ]
+        )
     path = Path(source)
     name = str(path)
+    if "\x00" in name:
+        raise ConfigError(
+            [ConfigProblem(shown(name), "", "the file name contains a NUL character", "remove it")]
+        )
     if not path.is_file():
         raise ConfigError(
             [
@@ -159,20 +186,108 @@ def load_config(
             ]
         )
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise ConfigError(
             [
                 ConfigProblem(
                     name,
                     "",
-                    f"is not valid TOML: {exc}",
-                    "fix the syntax at that line (strings need quotes, tables are [name])",
+                    f"could not be read: {exc.strerror or exc}",
+                    "check the file's permissions, or pass another file with --config",
                 )
             ]
         ) from None
-    except UnicodeDecodeError:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            [ConfigProblem(name, "", "is not UTF-8 text", "save the file as UTF-8")]
+            [
+                ConfigProblem(
+                    name,
+                    f"line {line}",
+                    f"is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})",
+                    "save the file as UTF-8",
+                )
+            ]
         ) from None
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([_syntax_problem(name, text, str(exc))]) from None
+    except RecursionError:
+        raise ConfigError([_nesting_problem(name, text)]) from None
+    except ValueError:  # an integer too long to convert ("Exceeds the limit ...")
+        raise ConfigError([_long_number_problem(name, text)]) from None
     return _loader()(name, env, registry, path.resolve().parent).load(data)
+
+
+_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_.\-\"' ]+?)\s*=")
+_HEADER = re.compile(r"^\s*\[+\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]+\s*(#.*)?$")
+
+
+def _key_at(text: str, line: int) -> str:
+    """The dotted key written on ``line`` (1-based), with the table it is in; "" if none.
+
+    Only the key is taken from the line, never its value (which may be a secret).
+    """
+    lines = text.splitlines()
+    table = ""
+    for number, content in enumerate(lines[:line], start=1):
+        header = _HEADER.match(content)
+        if header and number < line:
+            table = header.group(1).replace(" ", "")
+        elif header:
+            return header.group(1).replace(" ", "")
+    match = _KEY.match(lines[line - 1]) if 0 < line <= len(lines) else None
+    if match is None:
+        return table
+    key = match.group(1).strip()
+    return f"{table}.{key}" if table else key
+
+
+def _syntax_problem(name: str, text: str, detail: str) -> ConfigProblem:
+    found = _AT_LINE.search(detail)
+    line = int(found.group(1)) if found else 0
+    key = _key_at(text, line) if line else ""
+    where = f"line {line}" + (f" ({key})" if key else "") if line else ""
+    return ConfigProblem(
+        name,
+        where,
+        f"is not valid TOML: {detail}",
+        "fix the syntax at that line (strings need quotes, tables are [name], each key once)",
+    )
+
+
+def _long_number_problem(name: str, text: str) -> ConfigProblem:
+    """An integer with thousands of digits, which Python refuses to read: find where."""
+    lines = text.splitlines()
+    line = next((n for n, content in enumerate(lines, 1) if re.search(r"\d{4000}", content)), 0)
+    key = _key_at(text, line) if line else ""
+    return ConfigProblem(
+        name,
+        f"line {line}" + (f" ({key})" if key else "") if line else "",
+        "holds a number with thousands of digits, too long to read",
+        "write numbers with at most 19 digits",
+    )
+
+
+def _nesting_problem(name: str, text: str) -> ConfigProblem:
+    """Arrays or inline tables nested too deeply for the TOML reader: find where."""
+    depth, line_of_key, key = 0, 0, ""
+    for number, content in enumerate(text.splitlines(), start=1):
+        if depth == 0 and _KEY.match(content):
+            line_of_key, key = number, _key_at(text, number)
+        depth += sum(content.count(c) for c in "[{") - sum(content.count(c) for c in "]}")
+        if depth > MAX_DEPTH:
+            break
+    where = f"line {line_of_key} ({key})" if key else ""
+    return ConfigProblem(
+        name,
+        where,
+        f"nests arrays or inline tables more than {MAX_DEPTH} levels deep",
+        f"keep arrays and tables within {MAX_DEPTH} levels (a config needs about five)",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import difflib
+import math
 import types
 import typing
 from pathlib import Path
@@ -11,6 +12,16 @@ from typing import Any
 
 import attrs
 
+from aicmo_gateway.config_values import (
+    BadValue,
+    EnvText,
+    Range,
+    key_part,
+    plain,
+    read_bool,
+    read_number,
+    shown,
+)
 from aicmo_gateway.secret import Secret
 
 __all__ = ["SettingsProblem", "check_settings", "is_secret_key"]
@@ -71,59 +82,67 @@ def _describe(tp: Any) -> str:
     return " or ".join(parts)
 
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0"}
+_NUMBERS = {int: Range(-math.inf, math.inf, whole=True), float: Range(-math.inf, math.inf)}
 
 
-def _parse_scalar(text: str, tp: Any) -> Any:
-    """A string read as an int, float or bool (environment values are strings)."""
-    text = text.strip()
+def _scalar(value: Any, tp: Any, key: str) -> tuple[bool, Any, BadValue | None]:
+    """An int, float or bool setting: (ok, value, why not). Strings only from ``${VAR}``."""
     try:
-        if tp is int:
-            return int(text)
-        if tp is float:
-            return float(text)
-    except ValueError:
-        return None
-    lowered = text.lower()
-    return True if lowered in _TRUE else False if lowered in _FALSE else None
+        if tp is bool:
+            return True, read_bool(value, key), None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadValue(
+                f"{shown(value)} is not a finite number", f"write {key} as {_describe(tp)}"
+            )
+        return True, read_number(value, _NUMBERS[tp], key, None), None
+    except BadValue as bad:
+        return False, value, bad
 
 
-def _coerce(value: Any, tp: Any, base: Path | None = None) -> tuple[bool, Any]:
+def _coerce(value: Any, tp: Any, key: str, base: Path | None = None) -> tuple[bool, Any]:
     """Return (ok, converted) for the simple types config files can express."""
     alts = _alternatives(tp)
     for alt in alts:
         if alt is Any or alt is object:
-            return True, value
+            return True, plain(value)
         if alt is type(None) and value is None:
             return True, None
         if alt is Secret and isinstance(value, str | Secret):
-            return True, Secret(value) if isinstance(value, str) else value
-        if alt is bool and isinstance(value, bool):
-            return True, value
-        if isinstance(value, str) and alt in (int, float, bool):  # e.g. from ${ENV_VAR}
-            parsed = _parse_scalar(value, alt)
-            if parsed is not None:
-                return True, parsed
-        if alt is int and isinstance(value, int) and not isinstance(value, bool):
-            return True, value
-        if alt is float and isinstance(value, int | float) and not isinstance(value, bool):
-            return True, float(value)
+            return True, Secret(plain(value)) if isinstance(value, str) else value
+        if alt in (int, float, bool) and not (alt is float and isinstance(value, bool)):
+            ok, converted, _ = _scalar(value, alt, key)
+            if ok:
+                return True, converted
         if alt is str and isinstance(value, str):
-            return True, value
+            return True, plain(value)
         if alt is str and isinstance(value, Secret):
             return True, value.reveal()
         if alt is Path and isinstance(value, str | Path):
-            path = Path(value).expanduser()
+            path = Path(plain(value)).expanduser()
             return True, base / path if base is not None and not path.is_absolute() else path
         origin = typing.get_origin(alt)
         if origin in _ARRAYS and isinstance(value, list):
-            return True, tuple(value) if origin is tuple else value
+            return True, tuple(plain(value)) if origin is tuple else plain(value)
         if origin in _TABLES and isinstance(value, dict):
             return True, value
         if not isinstance(alt, type) and origin is None:
-            return True, value  # a type we cannot check (a TypeVar, a Literal): let it pass
+            return True, plain(value)  # a type we cannot check (a TypeVar, a Literal): let it pass
     return False, value
+
+
+def _refusal(key: str, value: Any, tp: Any) -> SettingsProblem:
+    """Why ``value`` does not fit ``tp``, with the fix; the value shown as :func:`shown` does."""
+    for alt in _alternatives(tp):
+        if alt in (int, float, bool):
+            _, _, bad = _scalar(value, alt, key)
+            if bad is not None and isinstance(value, str | float):
+                return SettingsProblem(key, bad.message, bad.fix)
+    what = "********" if is_secret_key(key) else shown(value)
+    fix = f"write {key} as {_describe(tp)}"
+    if isinstance(value, EnvText):
+        names = ", ".join(value.variables) or "the variable"
+        fix = f"set {names} to {_describe(tp)}"
+    return SettingsProblem(key, f"expected {_describe(tp)}, got {type(value).__name__} {what}", fix)
 
 
 def check_settings(
@@ -138,20 +157,22 @@ def check_settings(
     is built).
     """
     if settings_cls is None or not attrs.has(settings_cls):
-        return dict(values), []
+        return {key: plain(value) for key, value in values.items()}, []
     fields = {f.alias or f.name: f for f in attrs.fields(settings_cls) if f.init}
     hints = _field_types(settings_cls)
     out: dict[str, Any] = {}
     problems: list[SettingsProblem] = []
     valid = ", ".join(sorted(fields)) or "none"
     for key, value in values.items():
-        field = fields.get(key)
+        field = fields.get(key) if isinstance(key, str) else None
         if field is None:
-            close = difflib.get_close_matches(key, list(fields), n=1)
+            close = (
+                difflib.get_close_matches(key, list(fields), n=1) if isinstance(key, str) else []
+            )
             fix = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
                 SettingsProblem(
-                    key,
+                    key_part(key),
                     "is not a setting of this provider type",
                     f"{fix}remove it, or use one of: {valid}",
                 )
@@ -159,18 +180,11 @@ def check_settings(
             continue
         tp = hints.get(field.name)
         if tp is None:
-            out[key] = value
+            out[key] = plain(value)
             continue
-        ok, converted = _coerce(value, tp, base)
+        ok, converted = _coerce(value, tp, key, base)
         if not ok:
-            shown = "********" if is_secret_key(key) else repr(value)
-            problems.append(
-                SettingsProblem(
-                    key,
-                    f"expected {_describe(tp)}, got {type(value).__name__} {shown}",
-                    f"write {key} as {_describe(tp)}",
-                )
-            )
+            problems.append(_refusal(key, value, tp))
             continue
         out[key] = converted
     for name, field in fields.items():

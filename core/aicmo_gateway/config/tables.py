@@ -19,6 +19,16 @@ from aicmo_gateway.config.load import (
     ProviderConfig,
 )
 from aicmo_gateway.config.settings import check_settings
+from aicmo_gateway.config_values import (
+    BadValue,
+    EnvText,
+    Range,
+    key_part,
+    read_bool,
+    read_number,
+    shown,
+    too_deep,
+)
 from aicmo_gateway.engine.policy import (
     CAPABILITY_KEYS,
     PROVIDER_POLICY_KEYS,
@@ -35,6 +45,8 @@ __all__ = ["ConfigLoader"]
 
 _REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
+#: the allowed values of [gateway] audit_size
+AUDIT_SIZE = Range(0, 1_000_000, whole=True)
 _INSTANCE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
@@ -53,6 +65,10 @@ class ConfigLoader:
         self.registry = registry
         self.problems: list[ConfigProblem] = []
         self.warnings: list[str] = []
+        #: keys of [gateway] whose value came from the environment: the text as written
+        self.references: dict[str, str] = {}
+        #: keys whose ``${...}`` could not be resolved (already reported)
+        self.unresolved: set[str] = set()
 
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(ConfigProblem(self.source, key, message, fix))
@@ -60,11 +76,18 @@ class ConfigLoader:
     # -- ${ENV} references ----------------------------------------------------
 
     def resolve(self, value: Any, key: str) -> tuple[Any, bool]:
-        """Resolve references in strings (recursively in lists); return (value, used_env)."""
+        """Resolve references in strings (recursively in lists); return (value, used_env).
+
+        A string that used a reference becomes an :class:`EnvText`, which shows itself as
+        written; a NUL character, written or from the environment, is refused.
+        """
         if isinstance(value, list):
             items = [self.resolve(v, f"{key}[{i}]") for i, v in enumerate(value)]
             return [v for v, _ in items], any(u for _, u in items)
-        if not isinstance(value, str) or "$" not in value:
+        if not isinstance(value, str):
+            return value, False
+        if "$" not in value:
+            self.refuse_nul(value, key)
             return value, False
         used = False
 
@@ -78,7 +101,7 @@ class ConfigLoader:
             if var is None:
                 self.problem(
                     key,
-                    f"malformed environment reference {found!r}",
+                    f"malformed environment reference {shown(found)}",
                     "write ${NAME} with NAME made of letters, digits and '_' "
                     "(or $$ for a literal '$')",
                 )
@@ -96,17 +119,32 @@ class ConfigLoader:
             )
             return ""
 
-        return _REF.sub(sub, value), used
+        resolved = _REF.sub(sub, value)
+        result = EnvText(resolved, value) if used else resolved
+        self.refuse_nul(result, key)
+        return result, used
+
+    def refuse_nul(self, value: str, key: str) -> None:
+        if "\x00" in value:
+            self.problem(
+                key,
+                f"{shown(value)} contains a NUL character",
+                "remove it (a \\u0000 escape in the file, or a NUL in the variable's value)",
+            )
 
     # -- tables ---------------------------------------------------------------
 
     def load(self, data: Mapping[str, Any]) -> GatewayConfig:
+        deep = too_deep(data)
+        if deep is not None:
+            self.problem(*deep)
+            raise ConfigError(self.problems)
         allowed = ("gateway", "capabilities", "providers")
         for key in data:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 self.problem(
-                    key,
+                    key_part(key),
                     "is not a known table",
                     (f"did you mean [{close[0]}]? " if close else "")
                     + "the tables are [gateway], [capabilities.<name>] and [providers.<name>]",
@@ -129,6 +167,7 @@ class ConfigLoader:
             providers,
             warnings=tuple(self.warnings),
             base_dir=self.base,
+            references=dict(self.references),
             **gateway_values,
         )
 
@@ -137,7 +176,7 @@ class ConfigLoader:
         if not isinstance(value, Mapping):
             self.problem(
                 f"{prefix}{key}",
-                f"must be a table, got {type(value).__name__}",
+                f"must be a table, got {shown(value)}",
                 f"write it as [{prefix}{key}] followed by key = value lines",
             )
             return {}
@@ -148,49 +187,46 @@ class ConfigLoader:
             if key not in GATEWAY_KEYS:
                 close = difflib.get_close_matches(key, list(GATEWAY_KEYS), n=1)
                 self.problem(
-                    f"gateway.{key}",
+                    f"gateway.{key_part(key)}",
                     "is not a gateway setting",
                     (f"did you mean {close[0]!r}? " if close else "")
                     + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}",
                 )
+        known = len(self.problems)
         store, _ = self.resolve(table.get("store", "memory"), "gateway.store")
-        if store != "memory":
+        if store != "memory" and len(self.problems) == known:  # else the reference is the problem
             self.problem(
                 "gateway.store",
-                f"{store!r} is not an available store",
+                f"{shown(store)} is not an available store",
                 'use store = "memory" (shared Redis stores are not in this release)',
             )
-        dry_run = table.get("dry_run", False)
-        if not isinstance(dry_run, bool):
-            self.problem(
-                "gateway.dry_run",
-                f"expected true or false, got {dry_run!r}",
-                "write dry_run = true or dry_run = false",
-            )
-            dry_run = False
-        audit_size = table.get("audit_size", 1000)
-        if isinstance(audit_size, bool) or not isinstance(audit_size, int) or audit_size < 0:
-            self.problem(
-                "gateway.audit_size",
-                f"expected a whole number of calls (0 or more), got {audit_size!r}",
-                "write audit_size = 1000 (0 keeps no audit trail)",
-            )
-            audit_size = 1000
+        dry_run = False
+        try:
+            dry_run = read_bool(table.get("dry_run", False), "dry_run")
+        except BadValue as bad:
+            self.problem("gateway.dry_run", bad.message, bad.fix)
+        audit_size = 1000
+        try:
+            audit_size = read_number(table.get("audit_size", 1000), AUDIT_SIZE, "audit_size", 1000)
+        except BadValue as bad:
+            self.problem("gateway.audit_size", bad.message, f"{bad.fix} (0 keeps no audit trail)")
         state_dir = None
         raw_dir, _ = self.resolve(table.get("state_dir"), "gateway.state_dir")
         if raw_dir is not None:
             if not isinstance(raw_dir, str) or not raw_dir.strip():
                 self.problem(
                     "gateway.state_dir",
-                    f"expected a folder path, got {raw_dir!r}",
+                    f"expected a folder path, got {shown(raw_dir)}",
                     'write state_dir = ".aicmo-gateway"',
                 )
-            else:
-                state_dir = Path(raw_dir)
+            elif "\x00" not in raw_dir:
+                state_dir = Path(str(raw_dir))
                 if not state_dir.is_absolute() and self.base is not None:
                     state_dir = self.base / state_dir
+                if isinstance(raw_dir, EnvText):
+                    self.references["state_dir"] = raw_dir.reference
         return {
-            "store": str(store),
+            "store": "memory",
             "dry_run": dry_run,
             "audit_size": audit_size,
             "state_dir": state_dir,
@@ -200,17 +236,18 @@ class ConfigLoader:
         result: dict[str, ProviderConfig] = {}
         for name, body in table.items():
             key = f"providers.{name}"
-            if not _INSTANCE.match(name):
+            if not isinstance(name, str) or not _INSTANCE.match(name):
+                key = f"providers.{key_part(name)}"
                 self.problem(
                     key,
-                    f"{name!r} is not a valid provider instance name",
+                    f"{shown(name)} is not a valid provider instance name",
                     "use letters, digits, '_' or '-', starting with a letter",
                 )
                 continue
             if not isinstance(body, Mapping):
                 self.problem(
                     key,
-                    f"must be a table, got {type(body).__name__}",
+                    f"must be a table, got {shown(body)}",
                     f'write [providers.{name}] with a type = "..." line',
                 )
                 continue
@@ -219,7 +256,7 @@ class ConfigLoader:
                 installed = self.all_type_names()
                 self.problem(
                     f"{key}.type",
-                    "is missing" if ptype is None else f"must be a string, got {ptype!r}",
+                    "is missing" if ptype is None else f"must be a string, got {shown(ptype)}",
                     'add type = "<provider type>"'
                     + (f"; installed types: {installed}" if installed else ""),
                 )
@@ -230,7 +267,10 @@ class ConfigLoader:
             for skey, svalue in body.items():
                 if skey == "type":
                     continue
-                resolved, used_env = self.resolve(svalue, f"{key}.{skey}")
+                known = len(self.problems)
+                resolved, used_env = self.resolve(svalue, f"{key}.{key_part(skey)}")
+                if len(self.problems) > known:  # the reference is the problem: no other
+                    self.unresolved.add(f"{key}.{key_part(skey)}")
                 if used_env:
                     from_env.add(skey)
                 (reserved if skey in PROVIDER_POLICY_KEYS else settings)[skey] = resolved
@@ -250,12 +290,12 @@ class ConfigLoader:
     ) -> dict[str, CapabilityConfig]:
         result: dict[str, CapabilityConfig] = {}
         for cap, body in table.items():
-            key = f"capabilities.{cap}"
+            key = f"capabilities.{key_part(cap)}"
             if cap not in PORTS:
                 close = difflib.get_close_matches(cap, list(PORTS), n=1)
                 self.problem(
                     key,
-                    f"{cap!r} is not a capability",
+                    f"{shown(cap)} is not a capability",
                     (f"did you mean {close[0]!r}? " if close else "")
                     + f"capabilities are: {', '.join(PORTS)}",
                 )
@@ -263,7 +303,7 @@ class ConfigLoader:
             if not isinstance(body, Mapping):
                 self.problem(
                     key,
-                    f"must be a table, got {type(body).__name__}",
+                    f"must be a table, got {shown(body)}",
                     f'write [capabilities.{cap}] with providers = ["..."]',
                 )
                 continue
@@ -271,7 +311,7 @@ class ConfigLoader:
                 if k not in CAPABILITY_KEYS:
                     close = difflib.get_close_matches(k, CAPABILITY_KEYS, n=1)
                     self.problem(
-                        f"{key}.{k}",
+                        f"{key}.{key_part(k)}",
                         "is not a capability setting",
                         (f"did you mean {close[0]!r}? " if close else "")
                         + f"the keys are: {', '.join(CAPABILITY_KEYS)}",
@@ -299,7 +339,7 @@ class ConfigLoader:
         if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
             self.problem(
                 f"{key}.providers",
-                f"must be a list of names, got {raw!r}",
+                f"must be a list of names, got {shown(raw)}",
                 'write providers = ["first", "second"]',
             )
             return []
@@ -308,7 +348,7 @@ class ConfigLoader:
             if name in names:
                 self.problem(
                     f"{key}.providers[{i}]",
-                    f"{name!r} is listed twice",
+                    f"{shown(name)} is listed twice",
                     "list each provider instance once",
                 )
                 continue
@@ -318,9 +358,9 @@ class ConfigLoader:
                 close = difflib.get_close_matches(name, list(providers), n=1)
                 self.problem(
                     f"{key}.providers[{i}]",
-                    f"{name!r} is not defined",
+                    f"{shown(name)} is not defined",
                     (f"did you mean {close[0]!r}? " if close else "")
-                    + f"add a [providers.{name}] table with its type",
+                    + f"add a [providers.{key_part(name)}] table with its type",
                 )
                 continue
             self.check_instance(inst, cap)
@@ -342,7 +382,5 @@ class ConfigLoader:
             return
         _, problems = check_settings(pt.settings, dict(inst.settings))
         for p in problems:
-            message = p.message
-            if p.key in inst.from_env:
-                message = message.split(", got ")[0] + " (value from the environment)"
-            self.problem(f"{pkey}.{p.key}", f"{message} (type {inst.type!r})", p.fix)
+            if f"{pkey}.{p.key}" not in self.unresolved:
+                self.problem(f"{pkey}.{p.key}", f"{p.message} (type {inst.type!r})", p.fix)

@@ -14,6 +14,16 @@ from typing import Any
 
 import attrs
 
+from aicmo_gateway.config_values import (
+    MAX_SECONDS,
+    BadValue,
+    Range,
+    key_part,
+    parse_duration,
+    read_bool,
+    read_number,
+    shown,
+)
 from aicmo_gateway.engine.classify import ERROR_NAMES, Reaction
 from aicmo_gateway.engine.health import HealthPolicy
 from aicmo_gateway.errors import ConfigError
@@ -59,8 +69,6 @@ PROVIDER_POLICY_KEYS = (
     "on_error",
 )
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|second|m|minute|h|hour|d|day)\s*$")
 _RATE_UNITS = {
     "s": 1.0,
@@ -74,22 +82,29 @@ _RATE_UNITS = {
 }
 
 Problem = tuple[str, str, str]  # (key suffix, message, fix)
-_DURATION_FIX = 'write a number of seconds or a string such as "500ms", "30s", "2m" or "1h"'
 
-
-def parse_duration(value: Any) -> float:
-    """``30``, ``"30s"``, ``"500ms"``, ``"2m"``, ``"1h"`` -> seconds. ``ValueError`` otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(value)
-        return float(value)
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return float(match.group(1)) * _UNITS[match.group(2)]
-    raise ValueError(value)
+_DURATION_OFF = Range(0, MAX_SECONDS, above=True, off=True, seconds=True)
+#: every numeric key of a capability table: its allowed values and an example for the fix
+CHAIN_RANGES: dict[str, tuple[Range, Any]] = {
+    "deadline": (_DURATION_OFF, "30s"),
+    "attempt_timeout": (_DURATION_OFF, "10s"),
+    "max_attempts": (Range(1, 1000, whole=True), 3),
+    "retries": (Range(0, 100, whole=True), 2),
+    "retry_backoff": (Range(0, MAX_SECONDS, seconds=True), "100ms"),
+    "hedge_delay": (Range(0, MAX_SECONDS, off=True, seconds=True), "200ms"),
+    "stall_calls": (Range(1, 1_000_000, whole=True, off=True), 5),
+    "stall_factor": (Range(1, 1000), 4),
+    "retry_budget.ratio": (Range(0, 100), 0.2),
+    "retry_budget.min_per_second": (Range(0, 1_000_000), 1),
+}
+#: every numeric key of a provider's limits
+LIMIT_RANGES: dict[str, tuple[Range, Any]] = {
+    "quota": (Range(0, 1_000_000_000, whole=True), 500),
+    "rate_limit.per_second": (Range(0, 1_000_000, above=True), 10),
+    "rate_limit.burst": (Range(1, 1_000_000, whole=True), 20),
+}
+#: keys that only one strategy reads: set under another, they would be ignored silently
+STRATEGY_KEYS = {"hedge_delay": "hedge"}
 
 
 @attrs.frozen
@@ -146,7 +161,7 @@ def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Reaction]:
         problems.append(
             (
                 "on_error",
-                "must be a table of error name = reaction",
+                f"must be a table of error name = reaction, got {shown(raw)}",
                 'write on_error = { Unavailable = "retry" }',
             )
         )
@@ -156,7 +171,7 @@ def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Reaction]:
         if name not in ERROR_NAMES:
             problems.append(
                 (
-                    f"on_error.{name}",
+                    f"on_error.{key_part(name)}",
                     "is not an error the chain reacts to",
                     f"use one of: {', '.join(ERROR_NAMES)}",
                 )
@@ -164,11 +179,11 @@ def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Reaction]:
             continue
         try:
             result[name] = Reaction(reaction)
-        except ValueError:
+        except (ValueError, TypeError):
             problems.append(
                 (
                     f"on_error.{name}",
-                    f"{reaction!r} is not a reaction",
+                    f"{shown(reaction)} is not a reaction",
                     "use one of: " + ", ".join(r.value for r in Reaction),
                 )
             )
@@ -183,60 +198,26 @@ def _choice(
     problems: list[Problem],
 ) -> str:
     value = body.get(key, default)
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         problems.append(
-            (key, f"{value!r} is not a valid {key}", f"use one of: {', '.join(choices)}")
+            (key, f"{shown(value)} is not a valid {key}", f"use one of: {', '.join(choices)}")
         )
         return default
     return str(value)
 
 
-def _duration(
-    body: Mapping[str, Any],
-    key: str,
-    default: float | None,
-    problems: list[Problem],
-    *,
-    allow_none: bool = True,
-) -> float | None:
+def _number(
+    body: Mapping[str, Any], key: str, default: Any, problems: list[Problem], prefix: str = ""
+) -> Any:
+    """``body[key]`` read against its declared range (the default when absent or wrong)."""
     if key not in body:
         return default
-    raw = body[key]
-    if allow_none and raw in ("none", "off"):
-        return None
+    spec, example = CHAIN_RANGES[prefix + key]
     try:
-        return parse_duration(raw)
-    except ValueError:
-        problems.append((key, f"{raw!r} is not a duration", _DURATION_FIX))
+        return read_number(body[key], spec, key, example)
+    except BadValue as bad:
+        problems.append((prefix + key, bad.message, bad.fix))
         return default
-
-
-def _count(
-    body: Mapping[str, Any], key: str, default: int | None, problems: list[Problem]
-) -> int | None:
-    if key not in body:
-        return default
-    raw = body[key]
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-        problems.append(
-            (key, f"expected a whole number (0 or more), got {raw!r}", f"write {key} = 2")
-        )
-        return default
-    return raw
-
-
-def _factor(body: Mapping[str, Any], problems: list[Problem]) -> float:
-    raw = body.get("stall_factor", 4.0)
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 1:
-        problems.append(
-            (
-                "stall_factor",
-                f"expected a number of at least 1, got {raw!r}",
-                "write stall_factor = 4 (times the provider's usual latency)",
-            )
-        )
-        return 4.0
-    return float(raw)
 
 
 def parse_chain_policy(
@@ -263,13 +244,13 @@ def parse_chain_policy(
             )
         )
         strategy = "failover"
-    budget = body.get("retry_budget", {})
     ratio, floor = 0.2, 1.0
+    budget = body.get("retry_budget", {})
     if not isinstance(budget, Mapping):
         problems.append(
             (
                 "retry_budget",
-                "must be a table",
+                f"must be a table, got {shown(budget)}",
                 "write retry_budget = { ratio = 0.2, min_per_second = 1 }",
             )
         )
@@ -278,58 +259,53 @@ def parse_chain_policy(
             if k not in ("ratio", "min_per_second"):
                 problems.append(
                     (
-                        f"retry_budget.{k}",
+                        f"retry_budget.{key_part(k)}",
                         "is not a retry budget setting",
                         "the keys are ratio and min_per_second",
                     )
                 )
-        r, f = budget.get("ratio", ratio), budget.get("min_per_second", floor)
-        if isinstance(r, bool) or not isinstance(r, int | float) or r < 0:
+        ratio = _number(budget, "ratio", ratio, problems, "retry_budget.")
+        floor = _number(budget, "min_per_second", floor, problems, "retry_budget.")
+    written = body.get("strategy", "failover")
+    for key, only in STRATEGY_KEYS.items():
+        if key in body and written != only:
             problems.append(
                 (
-                    "retry_budget.ratio",
-                    f"expected a number >= 0, got {r!r}",
-                    "write ratio = 0.2 (retries per call)",
+                    key,
+                    f"is only read by strategy = {only!r}, and this capability's strategy is "
+                    f"{shown(written)}, so it would be ignored",
+                    f'remove it, or set strategy = "{only}"',
                 )
             )
-        else:
-            ratio = float(r)
-        if isinstance(f, bool) or not isinstance(f, int | float) or f < 0:
-            problems.append(
-                (
-                    "retry_budget.min_per_second",
-                    f"expected a number >= 0, got {f!r}",
-                    "write min_per_second = 1",
-                )
-            )
-        else:
-            floor = float(f)
-    max_attempts = _count(body, "max_attempts", None, problems)
-    if max_attempts == 0:
-        problems.append(("max_attempts", "0 would never try a provider", "write 1 or more"))
-        max_attempts = None
     policy = ChainPolicy(
         strategy=strategy,
         order=_choice(body, "order", ORDERS, "config", problems),
-        deadline=_duration(body, "deadline", 30.0, problems),
-        attempt_timeout=_duration(body, "attempt_timeout", 10.0, problems),
-        max_attempts=max_attempts,
-        retries=_count(body, "retries", 0, problems) or 0,
-        retry_backoff=_duration(body, "retry_backoff", 0.1, problems, allow_none=False) or 0.0,
+        deadline=_number(body, "deadline", 30.0, problems),
+        attempt_timeout=_number(body, "attempt_timeout", 10.0, problems),
+        max_attempts=_number(body, "max_attempts", None, problems),
+        retries=_number(body, "retries", 0, problems),
+        retry_backoff=_number(body, "retry_backoff", 0.1, problems),
         retry_budget_ratio=ratio,
         retry_budget_min_per_second=floor,
         when_all_down=_choice(body, "when_all_down", ALL_DOWN, "fail", problems),
-        hedge_delay=_duration(body, "hedge_delay", None, problems),
+        hedge_delay=_number(body, "hedge_delay", None, problems),
         fallback_after_ambiguous=_choice(
             body, "fallback_after_ambiguous", AFTER_AMBIGUOUS, "never", problems
         ),
-        stall_calls=None
-        if body.get("stall_calls") == "off"
-        else _count(body, "stall_calls", 5, problems),
-        stall_factor=_factor(body, problems),
+        stall_calls=_number(body, "stall_calls", 5, problems),
+        stall_factor=_number(body, "stall_factor", 4.0, problems),
         on_error=_on_error(body.get("on_error"), problems),
     )
     return policy, problems
+
+
+def _limit(raw: Any, name: str, key: str, problems: list[Problem]) -> Any:
+    spec, example = LIMIT_RANGES[name]
+    try:
+        return read_number(raw, spec, key, example)
+    except BadValue as bad:
+        problems.append((key, bad.message, bad.fix))
+        return None
 
 
 def _rate(raw: Any, problems: list[Problem]) -> RateLimit | None:
@@ -337,20 +313,36 @@ def _rate(raw: Any, problems: list[Problem]) -> RateLimit | None:
     if isinstance(raw, str):
         match = _RATE.match(raw)
         if not match:
-            problems.append(("rate_limit", f"{raw!r} is not a rate", fix))
+            problems.append(("rate_limit", f"{shown(raw)} is not a rate", fix))
             return None
-        per_second = float(match.group(1)) / _RATE_UNITS[match.group(2)]
-        if per_second <= 0:
-            problems.append(("rate_limit", "must be more than zero", fix))
+        count = float(match.group(1))
+        per_second = count / _RATE_UNITS[match.group(2)]
+        spec = LIMIT_RANGES["rate_limit.per_second"][0]
+        if not spec.contains(per_second):
+            problems.append(
+                (
+                    "rate_limit",
+                    f"{shown(raw)} is out of range: use {spec.allowed()} per second",
+                    fix,
+                )
+            )
             return None
-        return RateLimit(per_second=per_second, burst=max(1, int(float(match.group(1)))))
+        return RateLimit(per_second=per_second, burst=max(1, min(int(count), 1_000_000)))
     if isinstance(raw, Mapping):
-        try:
-            return RateLimit(per_second=float(raw["per_second"]), burst=int(raw.get("burst", 1)))
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(("rate_limit", f"is not a valid rate limit ({exc})", fix))
+        for k in raw:
+            if k not in ("per_second", "burst"):
+                problems.append((f"rate_limit.{key_part(k)}", "is not a rate limit setting", fix))
+        if "per_second" not in raw:
+            problems.append(("rate_limit.per_second", "is missing", fix))
             return None
-    problems.append(("rate_limit", f"expected a string or a table, got {raw!r}", fix))
+        per_second = _limit(
+            raw["per_second"], "rate_limit.per_second", "rate_limit.per_second", problems
+        )
+        burst = _limit(raw.get("burst", 1), "rate_limit.burst", "rate_limit.burst", problems)
+        if per_second is None or burst is None:
+            return None
+        return RateLimit(per_second=per_second, burst=burst)
+    problems.append(("rate_limit", f"expected a string or a table, got {shown(raw)}", fix))
     return None
 
 
@@ -363,49 +355,49 @@ def parse_provider_policy(
     if "rate_limit" in reserved:
         rate = _rate(reserved["rate_limit"], problems)
     quotas: dict[str, Quota] = {q.period: q for q in default_quotas}
-    raw_quotas = dict(reserved.get("quotas") or {})
+    raw_quotas = (
+        dict(reserved.get("quotas") or {}) if isinstance(reserved.get("quotas"), Mapping) else {}
+    )
     if "daily_quota" in reserved:
         raw_quotas["day"] = reserved["daily_quota"]
     if "quotas" in reserved and not isinstance(reserved["quotas"], Mapping):
         problems.append(
             (
                 "quotas",
-                "must be a table of period = limit",
+                f"must be a table of period = limit, got {shown(reserved['quotas'])}",
                 "write quotas = { day = 500, hour = 100 }",
             )
         )
         raw_quotas = {}
     for period, limit in raw_quotas.items():
-        key = "daily_quota" if period == "day" and "daily_quota" in reserved else f"quotas.{period}"
+        daily = period == "day" and "daily_quota" in reserved
+        key = "daily_quota" if daily else f"quotas.{key_part(period)}"
         if period not in PERIODS:
-            problems.append(
-                (key, f"{period!r} is not a period", f"use one of: {', '.join(PERIODS)}")
-            )
-        elif isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            problems.append(
-                (key, f"expected a whole number (0 or more), got {limit!r}", f"write {key} = 500")
-            )
-        else:
-            quotas[period] = Quota(limit=limit, period=period)
+            problems.append((key, "is not a period", f"use one of: {', '.join(PERIODS)}"))
+            continue
+        number = _limit(limit, "quota", key, problems)
+        if number is not None:
+            quotas[period] = Quota(limit=number, period=period)
     raw_health = reserved.get("health", {})
     health = HealthPolicy()
     if not isinstance(raw_health, Mapping):
-        problems.append(("health", "must be a table", "write [providers.<name>.health]"))
+        problems.append(
+            (
+                "health",
+                f"must be a table, got {shown(raw_health)}",
+                "write health = { consecutive_failures = 3, open_seconds = 60 }",
+            )
+        )
     else:
         try:
             health = HealthPolicy.from_config(raw_health)
         except ConfigError as exc:
             problems.extend((f"health.{p.key}", p.message, p.fix) for p in exc.problems)
-    wait = reserved.get("wait_for_limits", False)
-    if not isinstance(wait, bool):
-        problems.append(
-            (
-                "wait_for_limits",
-                f"expected true or false, got {wait!r}",
-                "write wait_for_limits = true",
-            )
-        )
-        wait = False
+    wait = False
+    try:
+        wait = read_bool(reserved.get("wait_for_limits", False), "wait_for_limits")
+    except BadValue as bad:
+        problems.append(("wait_for_limits", bad.message, bad.fix))
     policy = ProviderPolicy(
         rate_limit=rate,
         quotas=tuple(quotas.values()),

@@ -34,6 +34,7 @@ import pluggy
 from loguru import logger
 from packaging.utils import canonicalize_name
 
+from aicmo_gateway.config_values import truth_word
 from aicmo_gateway.errors import PluginError, UnknownProviderType
 from aicmo_gateway.plugins import hookspecs
 from aicmo_gateway.plugins.discovery import (
@@ -69,8 +70,6 @@ __all__ = [
     "Registry",
     "core_version",
 ]
-
-_TRUE = {"1", "true", "yes", "on"}
 
 
 class PluginStatus(enum.StrEnum):
@@ -139,8 +138,8 @@ class Registry:
         """Find and load every plugin installed on ``path`` (default: ``sys.path``)."""
         env = os.environ if env is None else env
         registry = cls(
-            strict=env.get(ENV_STRICT, "").strip().lower() in _TRUE,
-            trace=env.get(ENV_TRACE, "").strip().lower() in _TRUE,
+            strict=truth_word(env.get(ENV_STRICT, "")) is True,
+            trace=truth_word(env.get(ENV_TRACE, "")) is True,
         )
         load = env_list(env, ENV_LOAD)
         disable = env_list(env, ENV_DISABLE) or set()

@@ -96,3 +96,26 @@ def test_a_bad_setting_in_the_config_names_the_key():
     with pytest.raises(ConfigError, match="ca_file") as caught:
         Gateway.from_config(config, env={})
     assert "secret-value" not in str(caught.value)
+
+
+def test_a_refused_value_from_the_environment_is_shown_as_written():
+    import pytest
+
+    from aicmo_gateway.errors import ConfigError
+
+    secret = "SECRET-hunter2"
+    for setting, key in [
+        ({"preset": "${VALUE}"}, "preset"),
+        ({"host": "h", "security": "${VALUE}"}, "security"),
+        ({"host": "h", "ca_file": "/nonexistent/${VALUE}.pem"}, "ca_file"),
+        ({"host": "h", "mailbox": "${VALUE}\r\n"}, "mailbox"),
+    ]:
+        config = {
+            "capabilities": {"reply_fetching": {"providers": ["inbox"]}},
+            "providers": {"inbox": {"type": "imap", "username": "u", "password": "p", **setting}},
+        }
+        with pytest.raises(ConfigError) as caught:
+            Gateway.from_config(config, env={"VALUE": secret})
+        assert secret not in str(caught.value)
+        [problem] = caught.value.problems
+        assert problem.key == f"providers.inbox.{key}" and "${VALUE}" in problem.message

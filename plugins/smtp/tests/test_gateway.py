@@ -111,3 +111,42 @@ def test_a_password_without_username_is_a_config_error():
 def test_a_misspelt_key_is_a_config_error_with_a_suggestion():
     with pytest.raises(ConfigError, match=r"pasword(.|\n)*did you mean 'password'"):
         Gateway.from_config(config(host="smtp.example.com", pasword="x"), env={})
+
+
+SECRET = "SECRET-hunter2"
+
+
+@pytest.mark.parametrize(
+    ("settings", "key"),
+    [
+        ({"preset": "${VALUE}", "username": "a@example.com", "password": "x"}, "preset"),
+        ({"host": "h", "security": "${VALUE}"}, "security"),
+        ({"host": "h", "ca_file": "/nonexistent/${VALUE}.pem"}, "ca_file"),
+        ({"host": "h", "username": "${VALUE}"}, "password"),
+        ({"host": "h", "default_sender": "${VALUE}"}, "default_sender"),
+        ({"host": "h", "local_hostname": "${VALUE} x"}, "local_hostname"),
+        ({"host": "h", "port": "${VALUE}"}, "port"),
+        ({"host": "h", "rate_limit": "${VALUE}"}, "rate_limit"),
+        ({"host": "h", "daily_quota": "${VALUE}"}, "daily_quota"),
+    ],
+)
+def test_a_refused_value_from_the_environment_is_shown_as_written(
+    settings: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Gateway.from_config(config(**settings), env={"VALUE": SECRET})
+    assert SECRET not in str(caught.value)
+    [problem] = caught.value.problems
+    assert problem.key == f"providers.mail.{key}"
+    assert "${VALUE}" in problem.message
+
+
+def test_a_port_from_the_environment_is_converted() -> None:
+    gateway = Gateway.from_config(config(host="h", port="${PORT}"), env={"PORT": "2525"})
+    assert gateway.chains["email_sending"].slots[0].provider.settings.port == 2525
+
+
+def test_a_port_written_as_a_string_is_refused_with_the_fix() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Gateway.from_config(config(host="h", port="587"), env={})
+    assert caught.value.problems[0].fix == "write port = 587 without quotes"

@@ -1,6 +1,6 @@
 """``HealthPolicy``: the thresholds and periods of one provider's breaker, validated.
 
-This module imports only :mod:`aicmo_gateway.errors`.
+This module imports only :mod:`aicmo_gateway.errors` and :mod:`aicmo_gateway.config_values`.
 """
 
 from __future__ import annotations
@@ -12,53 +12,47 @@ from typing import Any
 
 import attrs
 
+from aicmo_gateway.config_values import MAX_SECONDS, BadValue, Range, key_part, read_number
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 
 __all__ = ["HealthPolicy"]
 
-# name: (whole number?, minimum, maximum, may be None)
-_RANGES: dict[str, tuple[bool, float, float, bool]] = {
-    "window_size": (True, 0, math.inf, True),
-    "window_seconds": (False, 0, math.inf, True),
-    "min_calls": (True, 0, math.inf, False),
-    "failure_rate_threshold": (False, 0, 1, True),
-    "degraded_threshold": (False, 0, 1, True),
-    "consecutive_failures": (True, 0, math.inf, True),
-    "slow_call_seconds": (False, 0, math.inf, True),
-    "open_seconds": (False, 0, math.inf, False),
-    "open_multiplier": (False, 1, math.inf, False),
-    "open_max_seconds": (False, 0, math.inf, True),
-    "recovery_successes": (True, 0, math.inf, True),
-    "half_open_probes": (True, 0, math.inf, False),
-    "ewma_alpha": (False, 0, 1, False),
+_COUNT = 1_000_000
+#: every health key's allowed values (docs/configuration.md#health); "off" sets None
+RANGES: dict[str, Range] = {
+    "window_size": Range(0, _COUNT, whole=True, off=True),
+    "window_seconds": Range(0, MAX_SECONDS, off=True),
+    "min_calls": Range(0, _COUNT, whole=True),
+    "failure_rate_threshold": Range(0, 1, off=True),
+    "degraded_threshold": Range(0, 1, off=True),
+    "consecutive_failures": Range(0, _COUNT, whole=True, off=True),
+    "slow_call_seconds": Range(0, MAX_SECONDS, off=True),
+    "open_seconds": Range(0, MAX_SECONDS),
+    "open_multiplier": Range(1, 1000),
+    "open_max_seconds": Range(0, MAX_SECONDS, off=True),
+    "recovery_successes": Range(0, _COUNT, whole=True, off=True),
+    "half_open_probes": Range(0, _COUNT, whole=True),
+    "ewma_alpha": Range(0, 1),
 }
 _OFF = "off"  # how a config file (TOML has no null) spells None
 
 
-def _allowed(name: str) -> str:
-    whole, low, high, nullable = _RANGES[name]
-    kind = "a whole number" if whole else "a number"
-    span = f"from {low:g} to {high:g}" if high != math.inf else f"of at least {low:g}"
-    return f"{kind} {span}" + (f', or "{_OFF}" to disable' if nullable else "")
-
-
-def _example(name: str) -> str:
+def _example(name: str) -> Any:
     default = attrs.fields_dict(HealthPolicy)[name].default
-    return f"for example {name} = {f'{_OFF!r}' if default is None else default!r} (the default)"
+    return _OFF if default is None else default
 
 
 def _problems(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """Every (key, message, fix) wrong with a complete set of policy values."""
     found: list[tuple[str, str, str]] = []
-    for name, (whole, low, high, nullable) in _RANGES.items():
+    for name, spec in RANGES.items():
         value = values[name]
-        if value is None and nullable:
+        if value is None and spec.off:
             continue
-        number = isinstance(value, (int,) if whole else (int, float))
-        if isinstance(value, bool) or not number or not math.isfinite(value):
-            found.append((name, f"{value!r} is not {_allowed(name)}", _example(name)))
-        elif not low <= value <= high:
-            found.append((name, f"{value!r} is out of range: use {_allowed(name)}", _example(name)))
+        try:
+            read_number(value, spec, name, _example(name))
+        except BadValue as bad:
+            found.append((name, bad.message, f"{bad.fix} (the default)"))
     if {"window_size", "window_seconds"} & {key for key, _, _ in found}:
         return found
     if values["window_size"] is None and values["window_seconds"] is None:
@@ -145,14 +139,17 @@ class HealthPolicy:
         problems: list[ConfigProblem] = []
         values: dict[str, Any] = {}
         for name, value in config.items():
-            if name not in _RANGES:
-                near = difflib.get_close_matches(name, _RANGES, n=1)
-                fix = f"did you mean {near[0]!r}?" if near else "use one of " + ", ".join(_RANGES)
-                problems.append(ConfigProblem(source, prefix + name, "unknown health key", fix))
-            elif _RANGES[name][3] and (value is None or value == _OFF):
-                values[name] = None
-            else:
-                values[name] = value
+            if not isinstance(name, str) or name not in RANGES:
+                near = difflib.get_close_matches(name, RANGES, n=1) if isinstance(name, str) else []
+                fix = f"did you mean {near[0]!r}?" if near else "use one of " + ", ".join(RANGES)
+                problems.append(
+                    ConfigProblem(source, prefix + key_part(name), "unknown health key", fix)
+                )
+                continue
+            try:
+                values[name] = read_number(value, RANGES[name], name, _example(name))
+            except BadValue:
+                values[name] = value  # reported below, with the other problems
         defaults = {field.name: field.default for field in attrs.fields(cls)}
         problems += [
             ConfigProblem(source, prefix + name, message, fix)
@@ -160,7 +157,7 @@ class HealthPolicy:
         ]
         if problems:
             raise ConfigError(problems)
-        return cls(**{name: _number(name, value) for name, value in values.items()})
+        return cls(**values)
 
     def open_period(self, trips: int) -> float:
         """Seconds trip number ``trips`` (1 for the first) keeps the breaker open."""
@@ -171,8 +168,3 @@ class HealthPolicy:
         except OverflowError:
             period = math.inf
         return period if self.open_max_seconds is None else min(period, self.open_max_seconds)
-
-
-def _number(name: str, value: Any) -> Any:
-    """A valid config value, ints given for float settings made floats."""
-    return float(value) if isinstance(value, int) and not _RANGES[name][0] else value
