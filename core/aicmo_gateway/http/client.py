@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import json as jsonlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from loguru import logger
 
 from aicmo_gateway.errors import Ambiguous, AuthError, InvalidInput, ProviderError, Unavailable
 from aicmo_gateway.http.status import error_for_status, retry_after_of
+from aicmo_gateway.scrub import Scrubber
 from aicmo_gateway.secret import Secret
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpClient", "HttpResponse"]
 
-_MASK = "********"
 #: the most of a response body read into memory (a hostile or broken server cannot exhaust it)
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 _DETAIL_FIELDS = ("message", "error_description", "error", "detail", "errors", "reason", "name")
@@ -127,7 +125,9 @@ class HttpClient:
         self._headers = dict(headers or {})
         values = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
         values += [v.reveal() for v in self._headers.values() if isinstance(v, Secret)]
-        self._secrets = _with_encodings(v for v in values if v)
+        # "Bearer <token>", "Basic <credentials>": the credential alone is a secret too
+        values += [word for value in values for word in value.split() if len(word) >= 8]
+        self._scrubber = Scrubber(v for v in values if v)
         self._transport = transport
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
@@ -137,10 +137,7 @@ class HttpClient:
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret (and its common encodings) masked."""
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, _MASK)
-        return text
+        return self._scrubber(text)
 
     def _open(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -258,24 +255,6 @@ class HttpClient:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
-
-
-def _with_encodings(values: Iterable[str]) -> tuple[str, ...]:
-    """Each secret with the forms a server may echo: as is, URL-encoded, base64."""
-    found: set[str] = set()
-    forms = set()
-    for value in values:
-        forms.add(value)
-        # "Bearer <token>", "Basic <credentials>": the credential alone is a secret too
-        forms.update(word for word in value.split() if len(word) >= 8)
-    for value in forms:
-        found.add(value)
-        found.add(quote(value, safe=""))
-        raw = value.encode("utf-8")
-        found.add(base64.b64encode(raw).decode("ascii").rstrip("="))
-        found.add(base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="))
-    # the longest first, so a secret inside another is not half-masked
-    return tuple(sorted((v for v in found if len(v) >= 4), key=len, reverse=True))
 
 
 def _detail(content: bytes, scrub: Callable[[str], str]) -> str:
