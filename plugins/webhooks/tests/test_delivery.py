@@ -128,7 +128,7 @@ async def test_a_410_disables_the_endpoint_and_nothing_more_is_sent(receiver, se
     receiver.answer(PATHS[0], 410, body="webhook deleted")
     endpoint = webhook_endpoint(**settings)
     try:
-        with pytest.raises(AuthError, match="HTTP 410.*disabled until the gateway is restarted"):
+        with pytest.raises(AuthError, match=r"HTTP 410.*disabled until the gateway is restarted"):
             await endpoint.dispatch(event(id="evt-9"))
         assert endpoint.disabled is not None
         with pytest.raises(AuthError, match=r"HTTP 410.*\(not sent\)"):

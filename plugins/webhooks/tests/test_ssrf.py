@@ -107,7 +107,7 @@ def test_public_addresses_pass(address: str):
 @pytest.mark.parametrize("answer", [["169.254.169.254"], ["10.0.0.8"], ["::1"]])
 async def test_a_name_resolving_to_a_blocked_address_is_refused(resolver_for, answer):
     recorder, resolver = Recorder(), resolver_for(answer)
-    with pytest.raises(AuthError, match="hooks.example.com|SSRF guard"):
+    with pytest.raises(AuthError, match=r"resolves to .*SSRF guard"):
         await dispatch(endpoint("https://hooks.example.com/hook", recorder, resolver))
     assert resolver.lookups == [("hooks.example.com", 443)]
     assert recorder.requests == []
@@ -116,7 +116,7 @@ async def test_a_name_resolving_to_a_blocked_address_is_refused(resolver_for, an
 async def test_an_answer_mixing_public_and_private_addresses_is_refused(resolver_for):
     recorder = Recorder()
     resolver = resolver_for([PUBLIC, "192.168.1.20"])
-    with pytest.raises(AuthError, match="192.168.1.20, a private address"):
+    with pytest.raises(AuthError, match=r"192\.168\.1\.20, a private address"):
         await dispatch(endpoint("https://hooks.example.com/hook", recorder, resolver))
     assert recorder.requests == []
 
@@ -140,7 +140,7 @@ async def test_dns_rebinding_finds_one_lookup_and_the_first_answer(resolver_for)
     assert resolver.lookups == [("rebind.example.net", 80)]
     assert [r.url.host for r in recorder.requests] == [PUBLIC]
     # the next delivery looks the name up afresh, once, and is refused on the new answer
-    with pytest.raises(AuthError, match="127.0.0.1, a loopback address"):
+    with pytest.raises(AuthError, match=r"127\.0\.0\.1, a loopback address"):
         await dispatch(target, "evt-2")
     assert len(resolver.lookups) == 2 and len(recorder.requests) == 1
 
@@ -165,7 +165,7 @@ async def test_a_redirect_to_the_metadata_service_is_not_followed(resolver_for, 
 async def test_a_name_that_does_not_resolve_is_unavailable(resolver_for):
     recorder = Recorder()
     resolver = resolver_for(OSError(-2, "Name or service not known"))
-    with pytest.raises(Unavailable, match="does not resolve.*nothing was sent"):
+    with pytest.raises(Unavailable, match=r"does not resolve.*nothing was sent"):
         await dispatch(endpoint("https://nowhere.example.com/hook", recorder, resolver))
     assert recorder.requests == []
 
