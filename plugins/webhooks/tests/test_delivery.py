@@ -227,3 +227,19 @@ class socket_closed:
 
     def __exit__(self, *exc: object) -> None:
         self.sock.close()
+
+
+async def test_the_readmes_verification_snippet_accepts_a_delivery_and_refuses_a_forgery(
+    receiver, settings
+):
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```python\n")[1:]
+    (snippet,) = [b.split("```")[0] for b in blocks if "def verify(secret" in b]
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)  # the README's own code
+    await deliver(settings, event(id="evt-18"))
+    (got,) = receiver.requests
+    assert namespace["verify"](SECRET, got.body, got.headers)
+    assert not namespace["verify"](SECRET, got.body + b" ", got.headers)
