@@ -309,6 +309,65 @@ async def test_requests_are_logged_without_query_or_secret(
     assert not any("abc" in line or SECRET in line for line in log_lines)
 
 
+async def test_exact_bytes_go_to_an_absolute_url_with_the_host_and_extensions_given(
+    httpserver: HTTPServer,
+):
+    # a signed payload is sent byte for byte; an address resolved beforehand is connected to
+    # while the Host header names the service, and request extensions reach the transport
+    seen: list[tuple[bytes, str | None]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((request.get_data(), request.headers.get("Host")))
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
+    body = b'{"b": 1,  "a": "\\u00e9"}'
+    http = HttpClient("https://hooks.example.com", timeout=2.0)
+    try:
+        await http.request(
+            "POST",
+            httpserver.url_for("/hook"),
+            content=body,
+            headers={"Host": "hooks.example.com", "content-type": "application/json"},
+            extensions={"trace": None},
+            write=True,
+        )
+    finally:
+        await http.aclose()
+    assert seen == [(body, "hooks.example.com")]
+
+
+async def test_request_extensions_reach_the_transport():
+    import httpx
+
+    extensions: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        extensions.append(dict(request.extensions))
+        return httpx.Response(204)
+
+    http = HttpClient("https://203.0.113.7", transport=httpx.MockTransport(handler))
+    try:
+        await http.request(
+            "POST", "/x", content=b"x", write=True, extensions={"sni_hostname": "a.example"}
+        )
+    finally:
+        await http.aclose()
+    assert extensions[0]["sni_hostname"] == "a.example"
+    assert "timeout" in extensions[0]
+
+
+async def test_a_secret_in_a_request_path_is_not_logged(httpserver: HTTPServer, log_lines):
+    httpserver.expect_request("/hooks/catch/123/Zt0kenZt0ken/").respond_with_json({})
+    http = HttpClient(httpserver.url_for("/"), secrets=["Zt0kenZt0ken"])
+    try:
+        await http.request("POST", "/hooks/catch/123/Zt0kenZt0ken/", json={}, write=True)
+    finally:
+        await http.aclose()
+    assert any("POST /hooks/catch/123/********/ -> 200" in line for line in log_lines)
+    assert not any("Zt0kenZt0ken" in line for line in log_lines)
+
+
 # -- RequestPacer: a shared request rate and 429 lockouts ------------------------------------
 
 

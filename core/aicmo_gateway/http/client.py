@@ -160,16 +160,24 @@ class HttpClient:
         *,
         write: bool,
         json: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str | Secret] | None = None,
         timeout: float | None = None,
         raise_for_status: bool = True,
+        extensions: Mapping[str, Any] | None = None,
     ) -> HttpResponse:
         """Send one request and return its response, or raise the error it means.
 
         ``write`` says whether the request has a side effect (it decides what an unclear
         ending means). With ``raise_for_status=False`` every answer is returned, for adapters
         that read a vendor's own error codes first (then call :meth:`raise_for`).
+
+        ``content`` sends these exact bytes as the body (for signed payloads), instead of
+        ``json``. ``path`` may be an absolute URL, which replaces the base URL for this request;
+        ``extensions`` are httpcore's request extensions, e.g. ``{"sni_hostname": name}`` to
+        connect to an address already resolved while TLS verifies the certificate for ``name``
+        (send ``Host: name`` in ``headers`` too).
         """
         client = self._open()
         httpx = _import_httpx()
@@ -184,9 +192,11 @@ class HttpClient:
                 method,
                 path,
                 json=json,
+                content=content,
                 params=params,
                 headers=sent,
                 timeout=self.timeout if timeout is None else timeout,
+                extensions=dict(extensions) if extensions else None,
             ) as answer:
                 content = await self._read(answer, write=write)
                 status, answer_headers = answer.status_code, dict(answer.headers)
@@ -205,7 +215,11 @@ class HttpClient:
             raise Unavailable(text) from None
         elapsed = time.perf_counter() - started
         logger.bind(provider=self.provider).debug(
-            "{} {} -> {} in {:.0f} ms", method, path.split("?")[0], status, elapsed * 1000
+            "{} {} -> {} in {:.0f} ms",
+            method,
+            self.scrub(path.split("?")[0]),
+            status,
+            elapsed * 1000,
         )
         response = HttpResponse(status, answer_headers, content, write=write, scrub=self.scrub)
         if raise_for_status:

@@ -14,10 +14,8 @@ KNOWN_PROVIDER_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "dropcontact": ("aicmo-gateway-dropcontact", ("lead_enrichment", "email_verification")),
     "dns": ("aicmo-gateway-verify", ("email_verification",)),
     "mastodon": ("aicmo-gateway-mastodon", ("social_posting",)),
+    # Make, Zapier and n8n are presets of the webhook type (preset = "make"), not types
     "webhook": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
-    "make": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
-    "zapier": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
-    "n8n": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
 }
 
 #: first-party distribution -> its folder in the aicmo-gateway repository
@@ -30,6 +28,7 @@ IN_REPOSITORY: dict[str, str] = {
     "aicmo-gateway-resend": "plugins/resend",
     "aicmo-gateway-smtp": "plugins/smtp",
     "aicmo-gateway-verify": "plugins/verify",
+    "aicmo-gateway-webhooks": "plugins/webhooks",
 }
 
 #: first-party distributions a package index serves. None yet: until a distribution is listed
