@@ -163,6 +163,9 @@ class HttpClient:
         *,
         write: bool,
         json: Any = None,
+        content: bytes | None = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str | Secret] | None = None,
         timeout: float | None = None,
@@ -170,10 +173,16 @@ class HttpClient:
     ) -> HttpResponse:
         """Send one request and return its response, or raise the error it means.
 
-        ``write`` says whether the request has a side effect (it decides what an unclear
-        ending means). With ``raise_for_status=False`` every answer is returned, for adapters
-        that read a vendor's own error codes first (then call :meth:`raise_for`).
+        The body is ``json`` (a JSON document), ``content`` (raw bytes, e.g. an image upload:
+        set its ``Content-Type`` in ``headers``), or a form: ``data`` alone is URL-encoded, with
+        ``files`` it is ``multipart/form-data`` (``files`` maps a field to ``(filename, bytes,
+        content_type)``). ``write`` says whether the request has a side effect (it decides
+        what an unclear ending means). With ``raise_for_status=False`` every answer is
+        returned, for adapters that read a vendor's own error codes first (then call
+        :meth:`raise_for`).
         """
+        if sum(body is not None for body in (json, content, data or files)) > 1:
+            raise ValueError("HttpClient.request: give one body: json, content, or data/files")
         client = self._open()
         httpx = _import_httpx()
         merged = {**self._headers, **(headers or {})}
@@ -187,6 +196,9 @@ class HttpClient:
                 method,
                 path,
                 json=json,
+                content=content,
+                data=data,
+                files=files,
                 params=params,
                 headers=sent,
                 timeout=self.timeout if timeout is None else timeout,
