@@ -281,6 +281,16 @@ async def test_a_secret_the_server_echoes_is_masked(
     assert not any(SECRET in line for line in log_lines)
 
 
+async def test_a_secret_added_later_is_masked_too(httpserver: HTTPServer, client):
+    token = "eyJhbGciOiJIUzI1NiJ9.session.t0ken"
+    httpserver.expect_request("/x").respond_with_json({"message": f"bad {token}"}, status=400)
+    client.add_secrets(Secret(token))
+    with pytest.raises(InvalidInput) as caught:
+        await client.request("GET", "/x", headers={"Authorization": f"Bearer {token}"}, write=False)
+    assert token not in str(caught.value) and "********" in str(caught.value)
+    assert client.scrub(f"x {SECRET} y") == "x ******** y"  # the first secrets stay masked
+
+
 async def test_header_values_with_control_characters_are_refused(client):
     with pytest.raises(InvalidInput, match="control characters"):
         await client.request("GET", "/", headers={"X-Id": "a\r\nBcc: x"}, write=False)

@@ -127,13 +127,20 @@ class HttpClient:
         self._headers = dict(headers or {})
         values = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
         values += [v.reveal() for v in self._headers.values() if isinstance(v, Secret)]
-        self._secrets = _with_encodings(v for v in values if v)
+        self._secret_values = [v for v in values if v]
+        self._secrets = _with_encodings(self._secret_values)
         self._transport = transport
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self.base_url!r}, provider={self.provider!r})"
+
+    def add_secrets(self, *secrets: str | Secret) -> None:
+        """Mask these too from now on (tokens a session obtains after the client was built)."""
+        values = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
+        self._secret_values += [v for v in values if v and v not in self._secret_values]
+        self._secrets = _with_encodings(self._secret_values)
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret (and its common encodings) masked."""
