@@ -55,7 +55,7 @@ async def test_facets_after_emoji_combining_marks_and_non_latin_text_have_byte_o
     pds, settings
 ):
     text = (
-        f"{FAMILY}{FLAG} Caf{E_ACUTE} с @alice.bsky.social: "
+        f"{FAMILY}{FLAG} Caf{E_ACUTE} \u043f\u0440\u0438\u0432\u0435\u0442 @alice.bsky.social: "
         "日本語 https://例え.jp/パス?q=ü). #日本語 #café, and @日本.example.com"
     )
     await publish(settings, SocialPost(text=text))
@@ -63,8 +63,14 @@ async def test_facets_after_emoji_combining_marks_and_non_latin_text_have_byte_o
     assert record["text"] == text
     found = [(sliced(text, f), f["features"][0]) for f in record["facets"]]
     assert found == [
-        ("@alice.bsky.social", {"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:alice"}),
-        ("https://例え.jp/パス?q=ü", {"$type": "app.bsky.richtext.facet#link", "uri": "https://例え.jp/パス?q=ü"}),
+        (
+            "@alice.bsky.social",
+            {"$type": "app.bsky.richtext.facet#mention", "did": "did:plc:alice"},
+        ),
+        (
+            "https://例え.jp/パス?q=ü",
+            {"$type": "app.bsky.richtext.facet#link", "uri": "https://例え.jp/パス?q=ü"},
+        ),
         ("#日本語", {"$type": "app.bsky.richtext.facet#tag", "tag": "日本語"}),
         ("#café", {"$type": "app.bsky.richtext.facet#tag", "tag": "café"}),
     ]
