@@ -63,7 +63,9 @@ class BlueskyPoster:
         )
         account = (self.http.base_url, settings.identifier.lower())
         self._store = SessionStore.shared(("bluesky", *account, fingerprint(password.reveal())))
-        self._pacer = RequestPacer.shared(("bluesky", *account), None, max_wait=MAX_HOLD)
+        self._pacer = RequestPacer.shared(
+            ("bluesky", *account), None, max_wait=MAX_HOLD, name="bluesky"
+        )
         self._log = logger.bind(provider_type="bluesky")
 
     def __repr__(self) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 
 from aicmo_gateway import AuthError, InvalidInput, RateLimited
 from aicmo_gateway.errors import ProviderError
-from aicmo_gateway.http import HttpClient, HttpResponse, retry_after_of
+from aicmo_gateway.http import HttpClient, HttpResponse, error_for_status, retry_after_of
 
 __all__ = ["AUTH_ERRORS", "error_name", "raise_for"]
 
@@ -73,7 +73,7 @@ def raise_for(response: HttpResponse, client: HttpClient, *, what: str) -> None:
         return
     name = error_name(response)
     detail = _message(response, client)
-    where = f"bluesky: {what}: HTTP {status}" + (f" {detail}" if detail else "")
+    where = f"bluesky: {what}: HTTP {status}" + (f": {detail}" if detail else "")
     provider = client.provider
     if status == 429 or name == "RateLimitExceeded":
         raise RateLimited(where, retry_after=retry_after_of(response.headers), provider=provider)
@@ -90,4 +90,15 @@ def raise_for(response: HttpResponse, client: HttpClient, *, what: str) -> None:
             where + "; the method does not exist there: check the provider's service URL",
             provider=provider,
         )
-    client.raise_for(response)
+    if status < 400:  # a redirect: not followed
+        client.raise_for(response)
+        return
+    error = error_for_status(
+        status,
+        f"{detail} (bluesky: {what})",
+        write=response.write,
+        retry_after=retry_after_of(response.headers),
+        provider=provider,
+    )
+    if error is not None:
+        raise error

@@ -129,6 +129,9 @@ class FakePDS:
         if handler is None:
             return self._error(501, "MethodNotImplemented", "Method Not Implemented")
         answer = handler(request)
+        if canned is not None and canned.body is None:  # the real answer, with these headers
+            answer.headers.update(canned.headers)
+            return answer
         if canned is not None:
             time.sleep(canned.delay)
             return self._reply(canned.status, canned.body, canned.headers)
