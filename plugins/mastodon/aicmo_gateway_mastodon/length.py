@@ -58,11 +58,13 @@ def graphemes(text: str) -> int:
 
 def _url_end(text: str, start: int, end: int) -> int:
     """Where the URL found at ``start:end`` really ends, without trailing punctuation."""
+    opened, closed = text.count("(", start, end), text.count(")", start, end)
     while end > start:
         last = text[end - 1]
-        unbalanced = last == ")" and text.count("(", start, end) < text.count(")", start, end)
+        unbalanced = last == ")" and opened < closed
         if last not in _TRAILING and not unbalanced:
             break
+        closed -= last == ")"
         end -= 1
     return end
 
