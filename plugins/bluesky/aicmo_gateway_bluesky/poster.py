@@ -67,6 +67,8 @@ class BlueskyPoster:
             ("bluesky", *account), None, max_wait=MAX_HOLD, name="bluesky"
         )
         self._log = logger.bind(provider_type="bluesky")
+        #: the last session whose tokens this poster's client masks (it may be another's login)
+        self._masked: Session | None = None
 
     def __repr__(self) -> str:
         return f"BlueskyPoster({self.http.base_url!r}, identifier={self.settings.identifier!r})"
@@ -266,6 +268,9 @@ class BlueskyPoster:
             params = {"repo": session.did, **params}
         if json is not None and json.get("repo") == "":
             json = {**json, "repo": session.did}
+        if session is not self._masked:  # a session another poster created: mask its tokens too
+            self.http.add_secrets(session.access_jwt, session.refresh_jwt)
+            self._masked = session
         headers = {**options.pop("headers", {}), "Authorization": Secret(f"Bearer {_jwt(session)}")}
         await self._pacer.acquire()
         response = await self.http.request(
@@ -326,8 +331,9 @@ class BlueskyPoster:
                 "bluesky: the session answer lacks accessJwt, refreshJwt, did or handle"
             )
         access, refresh, did, handle = found
+        session = Session(Secret(access), Secret(refresh), did, handle)
         self.http.add_secrets(access, refresh)
-        return Session(Secret(access), Secret(refresh), did, handle)
+        return session
 
     def _raise_for(self, response: HttpResponse, nsid: str) -> None:
         try:

@@ -150,3 +150,19 @@ async def test_secrets_never_show_in_errors_or_logs_even_when_echoed(pds, settin
         assert not any(secret in line for line in lines)
     assert lines
     assert session.access_jwt.reveal() not in repr(session)
+
+
+async def test_a_session_created_by_another_poster_is_masked_too(pds, settings):
+    first = bluesky_poster(**settings)
+    await first.check()
+    session = first._store.session
+    assert session is not None
+    await first.aclose()
+    access = session.access_jwt.reveal()
+    second = bluesky_poster(**settings)  # shares the session: it never saw the login answer
+    pds.answer_next(CREATE, 400, {"error": "InvalidRequest", "message": f"token {access}"})
+    with pytest.raises(InvalidInput) as caught:
+        await second.post(POST, idempotency_key="leak-2")
+    await second.aclose()
+    assert access not in str(caught.value)
+    assert pds.calls("com.atproto.server.createSession") == 1
