@@ -14,7 +14,7 @@ from aicmo_gateway import Idempotency, ProviderType, RateLimit, hookimpl
 __all__ = ["MASTODON_RATE_LIMIT", "aicmo_social_posters", "mastodon_poster"]
 
 #: Mastodon's documented default: 300 API calls per 5 minutes per account (api/rate-limits)
-MASTODON_RATE_LIMIT = RateLimit(per_second=1.0, burst=10)
+MASTODON_RATE_LIMIT = RateLimit(per_second=1.0, burst=300)
 
 
 def mastodon_poster(**settings: Any) -> Any:

@@ -108,6 +108,15 @@ async def test_a_post_over_the_limit_is_rejected_with_the_limit_and_nothing_is_s
     assert mastodon.paths("POST") == []
 
 
+async def test_the_instances_url_length_is_used(mastodon, settings):
+    statuses = mastodon.instance["configuration"]["statuses"]
+    statuses.update(max_characters=20, characters_reserved_per_url=10)
+    await post(settings, SocialPost(text="a" * 9 + " https://example.com/" + "p" * 50))  # 20
+    with pytest.raises(InvalidInput, match=r"21 characters.*every URL as 10"):
+        await post(settings, SocialPost(text="a" * 10 + " https://example.com/"), key="k-2")
+    assert len(mastodon.statuses) == 1
+
+
 async def test_the_content_warning_and_an_appended_link_count_against_the_limit(mastodon, settings):
     mastodon.instance["configuration"]["statuses"]["max_characters"] = 30
     fits = SocialPost(text="a" * 5, spoiler="b" * 25)

@@ -9,7 +9,7 @@ import pytest
 from aicmo_gateway_mastodon.plugin import mastodon_poster
 from aicmo_gateway_mastodon.poster import MastodonPoster
 
-from aicmo_gateway import Idempotency
+from aicmo_gateway import Idempotency, RateLimit
 from aicmo_gateway.plugins.registry import PluginStatus, Registry
 
 TOKEN = "mstdn_plugin_T0ken_abcdef"
@@ -28,6 +28,8 @@ def test_the_type_declares_the_idempotency_key_header_and_a_live_check():
     mastodon = Registry.discover(env={}).get("social_posting", "mastodon")
     assert mastodon.idempotency is Idempotency.KEY_HEADER
     assert mastodon.has_check is True
+    # api/rate-limits: 300 requests per 5 minutes per account
+    assert mastodon.rate_limit == RateLimit(per_second=1.0, burst=300)
 
 
 def test_importing_the_plugin_and_calling_its_hook_does_not_import_httpx():
