@@ -32,6 +32,18 @@ def test_the_type_declares_the_idempotency_key_header_and_a_live_check():
     assert mastodon.rate_limit == RateLimit(per_second=1.0, burst=300)
 
 
+def test_importing_every_module_of_the_plugin_does_not_import_httpx():
+    code = (
+        "import sys, importlib, pkgutil, aicmo_gateway_mastodon as package; "
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages("
+        "package.__path__, 'aicmo_gateway_mastodon.')]; "
+        "print(len(list(pkgutil.iter_modules(package.__path__))), 'httpx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    count, imported = out.stdout.split()
+    assert int(count) >= 7 and imported == "False"
+
+
 def test_importing_the_plugin_and_calling_its_hook_does_not_import_httpx():
     code = (
         "import sys, aicmo_gateway_mastodon.plugin as p; p.aicmo_social_posters(); "
