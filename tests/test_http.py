@@ -281,6 +281,16 @@ async def test_a_secret_the_server_echoes_is_masked(
     assert not any(SECRET in line for line in log_lines)
 
 
+async def test_a_secret_added_later_is_masked_too(httpserver: HTTPServer, client):
+    token = "eyJhbGciOiJIUzI1NiJ9.session.t0ken"
+    httpserver.expect_request("/x").respond_with_json({"message": f"bad {token}"}, status=400)
+    client.add_secrets(Secret(token))
+    with pytest.raises(InvalidInput) as caught:
+        await client.request("GET", "/x", headers={"Authorization": f"Bearer {token}"}, write=False)
+    assert token not in str(caught.value) and "********" in str(caught.value)
+    assert client.scrub(f"x {SECRET} y") == "x ******** y"  # the first secrets stay masked
+
+
 async def test_header_values_with_control_characters_are_refused(client):
     with pytest.raises(InvalidInput, match="control characters"):
         await client.request("GET", "/", headers={"X-Id": "a\r\nBcc: x"}, write=False)
@@ -464,3 +474,45 @@ def test_a_pacer_with_nonsense_settings_is_refused(kwargs: dict[str, float], mes
 def test_a_fingerprint_does_not_contain_the_secret():
     assert SECRET not in fingerprint(SECRET)
     assert fingerprint(SECRET) == fingerprint(SECRET) != fingerprint(SECRET + "x")
+
+
+# -- bodies other than JSON --------------------------------------------------------------------
+
+
+async def test_raw_bytes_and_multipart_forms_are_sent_as_given(httpserver: HTTPServer, client):
+    seen: list[dict[str, object]] = []
+
+    def record(request: Request) -> Response:
+        seen.append(
+            {
+                "type": request.mimetype,
+                "body": request.get_data() if not request.files else None,
+                "form": dict(request.form),
+                "files": {k: (f.filename, f.mimetype, f.read()) for k, f in request.files.items()},
+            }
+        )
+        request.close()
+        return Response('{"ok": true}', content_type="application/json")
+
+    httpserver.expect_request("/blob", method="POST").respond_with_handler(record)
+    httpserver.expect_request("/form", method="POST").respond_with_handler(record)
+    await client.request(
+        "POST", "/blob", content=b"\x89PNG\x00", headers={"Content-Type": "image/png"}, write=True
+    )
+    await client.request(
+        "POST",
+        "/form",
+        data={"description": "a red circle"},
+        files={"file": ("circle.png", b"\x89PNG\x01", "image/png")},
+        write=True,
+    )
+    blob, form = seen
+    assert blob["type"] == "image/png" and blob["body"] == b"\x89PNG\x00"
+    assert form["type"] == "multipart/form-data"
+    assert form["form"] == {"description": "a red circle"}
+    assert form["files"] == {"file": ("circle.png", "image/png", b"\x89PNG\x01")}
+
+
+async def test_two_bodies_in_one_request_are_refused(client):
+    with pytest.raises(ValueError, match="give one body"):
+        await client.request("POST", "/x", json={}, content=b"{}", write=True)

@@ -127,13 +127,20 @@ class HttpClient:
         values += [v.reveal() for v in self._headers.values() if isinstance(v, Secret)]
         # "Bearer <token>", "Basic <credentials>": the credential alone is a secret too
         values += [word for value in values for word in value.split() if len(word) >= 8]
-        self._scrubber = Scrubber(v for v in values if v)
+        self._secret_values = [v for v in values if v]
+        self._scrubber = Scrubber(self._secret_values)
         self._transport = transport
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self.base_url!r}, provider={self.provider!r})"
+
+    def add_secrets(self, *secrets: str | Secret) -> None:
+        """Mask these too from now on (tokens a session obtains after the client was built)."""
+        values = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
+        self._secret_values += [v for v in values if v and v not in self._secret_values]
+        self._scrubber = Scrubber(self._secret_values)
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret (and its common encodings) masked."""
@@ -161,6 +168,8 @@ class HttpClient:
         write: bool,
         json: Any = None,
         content: bytes | None = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str | Secret] | None = None,
         timeout: float | None = None,
@@ -169,16 +178,22 @@ class HttpClient:
     ) -> HttpResponse:
         """Send one request and return its response, or raise the error it means.
 
-        ``write`` says whether the request has a side effect (it decides what an unclear
-        ending means). With ``raise_for_status=False`` every answer is returned, for adapters
-        that read a vendor's own error codes first (then call :meth:`raise_for`).
+        The body is ``json`` (a JSON document), ``content`` (raw bytes, e.g. an image upload:
+        set its ``Content-Type`` in ``headers``), or a form: ``data`` alone is URL-encoded, with
+        ``files`` it is ``multipart/form-data`` (``files`` maps a field to ``(filename, bytes,
+        content_type)``). ``write`` says whether the request has a side effect (it decides
+        what an unclear ending means). With ``raise_for_status=False`` every answer is
+        returned, for adapters that read a vendor's own error codes first (then call
+        :meth:`raise_for`).
 
-        ``content`` sends these exact bytes as the body (for signed payloads), instead of
-        ``json``. ``path`` may be an absolute URL, which replaces the base URL for this request;
-        ``extensions`` are httpcore's request extensions, e.g. ``{"sni_hostname": name}`` to
-        connect to an address already resolved while TLS verifies the certificate for ``name``
-        (send ``Host: name`` in ``headers`` too).
+        ``content`` is sent byte for byte, so a signature over it holds. ``path`` may be an
+        absolute URL, which replaces the base URL for this request; ``extensions`` are
+        httpcore's request extensions, e.g. ``{"sni_hostname": name}`` to connect to an address
+        already resolved while TLS verifies the certificate for ``name`` (send ``Host: name``
+        in ``headers`` too).
         """
+        if sum(body is not None for body in (json, content, data or files)) > 1:
+            raise ValueError("HttpClient.request: give one body: json, content, or data/files")
         client = self._open()
         httpx = _import_httpx()
         merged = {**self._headers, **(headers or {})}
@@ -193,6 +208,8 @@ class HttpClient:
                 path,
                 json=json,
                 content=content,
+                data=data,
+                files=files,
                 params=params,
                 headers=sent,
                 timeout=self.timeout if timeout is None else timeout,
