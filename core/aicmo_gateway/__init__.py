@@ -3,42 +3,88 @@
 Each capability (sending email, fetching replies, CRM sync, lead enrichment,
 address verification, social posting, webhooks) is served by an ordered chain
 of interchangeable providers shipped as plugins.
+
+Importing the package is cheap: each public name is imported from its module
+the first time it is used (PEP 562), so ``import aicmo_gateway`` loads neither
+asyncio, the engine, the configuration builder, loguru nor any plugin.
 """
 
-from loguru import logger
+from __future__ import annotations
 
-from aicmo_gateway.engine.health import BreakerState, Health, HealthPolicy, HealthSnapshot
-from aicmo_gateway.errors import (
-    Ambiguous,
-    AuthError,
-    ConfigError,
-    GatewayClosed,
-    GatewayError,
-    InvalidInput,
-    NotConfigured,
-    PluginError,
-    ProviderError,
-    QuotaExhausted,
-    RateLimited,
-    Unavailable,
-    UnknownProviderType,
-)
-from aicmo_gateway.gateway import CheckResult, Gateway
-from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, OutcomeError, Status
-from aicmo_gateway.plugins.hookspecs import hookimpl
-from aicmo_gateway.plugins.provider_type import Idempotency, ProviderType, Quota, RateLimit
-from aicmo_gateway.plugins.registry import Registry
-from aicmo_gateway.secret import Secret
-from aicmo_gateway.sync import SyncGateway
+import sys
 
-logger.disable("aicmo_gateway")
+from aicmo_gateway._silence import silence_loguru
 
-try:
-    from importlib.metadata import version as _version
+TYPE_CHECKING = False  # as typing's, without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
-    __version__ = _version("aicmo-gateway")
-except Exception:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+    from aicmo_gateway.engine.health import BreakerState, Health, HealthPolicy, HealthSnapshot
+    from aicmo_gateway.errors import (
+        Ambiguous,
+        AuthError,
+        ConfigError,
+        GatewayClosed,
+        GatewayError,
+        InvalidInput,
+        NotConfigured,
+        PluginError,
+        ProviderError,
+        QuotaExhausted,
+        RateLimited,
+        Unavailable,
+        UnknownProviderType,
+    )
+    from aicmo_gateway.gateway import CheckResult, Gateway
+    from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, OutcomeError, Status
+    from aicmo_gateway.plugins.hookspecs import hookimpl
+    from aicmo_gateway.plugins.provider_type import Idempotency, ProviderType, Quota, RateLimit
+    from aicmo_gateway.plugins.registry import Registry
+    from aicmo_gateway.secret import Secret
+    from aicmo_gateway.sync import SyncGateway
+
+    __version__: str
+
+# the package logs through loguru and is silent until the application enables it
+silence_loguru("aicmo_gateway")
+
+#: public name -> the module that defines it
+_HOME = {
+    **dict.fromkeys(
+        ("BreakerState", "Health", "HealthPolicy", "HealthSnapshot"), "aicmo_gateway.engine.health"
+    ),
+    **dict.fromkeys(
+        (
+            "Ambiguous",
+            "AuthError",
+            "ConfigError",
+            "GatewayClosed",
+            "GatewayError",
+            "InvalidInput",
+            "NotConfigured",
+            "PluginError",
+            "ProviderError",
+            "QuotaExhausted",
+            "RateLimited",
+            "Unavailable",
+            "UnknownProviderType",
+        ),
+        "aicmo_gateway.errors",
+    ),
+    **dict.fromkeys(("CheckResult", "Gateway"), "aicmo_gateway.gateway"),
+    **dict.fromkeys(
+        ("Action", "Attempt", "CallRecord", "Outcome", "OutcomeError", "Status"),
+        "aicmo_gateway.outcome",
+    ),
+    "hookimpl": "aicmo_gateway.plugins.hookspecs",
+    **dict.fromkeys(
+        ("Idempotency", "ProviderType", "Quota", "RateLimit"),
+        "aicmo_gateway.plugins.provider_type",
+    ),
+    "Registry": "aicmo_gateway.plugins.registry",
+    "Secret": "aicmo_gateway.secret",
+    "SyncGateway": "aicmo_gateway.sync",
+}
 
 __all__ = [
     "Action",
@@ -76,3 +122,29 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("aicmo-gateway")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value: Any = _installed_version()
+    elif name in _HOME:
+        import importlib
+
+        value = getattr(importlib.import_module(_HOME[name]), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    setattr(sys.modules[__name__], name, value)  # the next look-up skips this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aicmo_gateway.config.location import CONFIG_FILENAME, ENV_CONFIG, find_config
 from aicmo_gateway.config.settings import is_secret_key
 from aicmo_gateway.config_values import MAX_DEPTH, shown
 from aicmo_gateway.engine.policy import (
@@ -41,8 +42,6 @@ __all__ = [
     "parse_duration",
 ]
 
-CONFIG_FILENAME = "aicmo-gateway.toml"
-ENV_CONFIG = "AICMO_GATEWAY_CONFIG"
 GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000, "state_dir": None}
 
 
@@ -117,22 +116,6 @@ class GatewayConfig:
             f"providers={list(self.providers)}, store={self.store!r}, dry_run={self.dry_run}, "
             f"audit_size={self.audit_size}, state_dir={shown(state_dir)})"
         )
-
-
-def find_config(
-    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
-) -> Path | None:
-    """The config file to use.
-
-    ``explicit`` first, then ``$AICMO_GATEWAY_CONFIG``, then ``./aicmo-gateway.toml``.
-    """
-    env = os.environ if env is None else env
-    if explicit:
-        return Path(explicit)
-    if env.get(ENV_CONFIG):
-        return Path(env[ENV_CONFIG])
-    local = Path.cwd() / CONFIG_FILENAME
-    return local if local.exists() else None
 
 
 def _loader() -> type[ConfigLoader]:

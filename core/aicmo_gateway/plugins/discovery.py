@@ -21,14 +21,34 @@ from packaging.version import Version
 
 from aicmo_gateway.plugins import hookspecs
 from aicmo_gateway.plugins.provider_type import ProviderType
+from aicmo_gateway.plugins.switches import (
+    CORE_DISTRIBUTION,
+    ENV_DISABLE,
+    ENV_LOAD,
+    ENV_STRICT,
+    ENV_TRACE,
+)
 
 GROUP = hookspecs.PROJECT
-CORE_DISTRIBUTION = "aicmo-gateway"
 BUILTIN_MODULE = "aicmo_gateway.builtin.plugin"
-ENV_LOAD = "AICMO_GATEWAY_LOAD_PLUGINS"
-ENV_DISABLE = "AICMO_GATEWAY_DISABLE_PLUGINS"
-ENV_STRICT = "AICMO_GATEWAY_STRICT_PLUGINS"
-ENV_TRACE = "AICMO_GATEWAY_TRACE_PLUGINS"
+__all__ = [
+    "BUILTIN_MODULE",
+    "CORE_DISTRIBUTION",
+    "ENV_DISABLE",
+    "ENV_LOAD",
+    "ENV_STRICT",
+    "ENV_TRACE",
+    "GROUP",
+    "Candidate",
+    "Quarantine",
+    "as_provider_types",
+    "check_core_requirement",
+    "core_version",
+    "env_list",
+    "find_candidates",
+    "hook_warnings",
+    "import_candidate",
+]
 
 
 def core_version() -> str:
@@ -68,38 +88,48 @@ class Quarantine(Exception):
         self.cause = cause
 
 
-def find_candidates(path: Sequence[str] | None) -> list[Candidate]:
-    found: list[Candidate] = []
+def _entry_points(path: Sequence[str] | None) -> list[tuple[Any, Any]]:
+    """``(distribution, entry point)`` for every entry point in the group, first install wins.
+
+    On ``sys.path`` this reads each distribution's ``entry_points.txt`` only; the metadata of
+    the few that are plugins is read afterwards (parsing every installed distribution's
+    metadata was most of the ``plugins`` command's time).
+    """
+    if path is None:
+        return [(ep.dist, ep) for ep in importlib_metadata.entry_points(group=GROUP)]
+    dists = list(importlib_metadata.distributions(path=list(path)))
+    # the core always comes from the running installation
+    with contextlib.suppress(importlib_metadata.PackageNotFoundError):
+        dists.insert(0, importlib_metadata.distribution(CORE_DISTRIBUTION))
+    found = []
     seen: set[str] = set()
-    dists = list(
-        importlib_metadata.distributions(path=list(path))
-        if path is not None
-        else importlib_metadata.distributions()
-    )
-    core_found = False
-    if path is not None:  # the core always comes from the running installation
-        with contextlib.suppress(importlib_metadata.PackageNotFoundError):
-            dists.insert(0, importlib_metadata.distribution(CORE_DISTRIBUTION))
     for dist in dists:
-        dist_name = dist.metadata["Name"] or ""
-        key = canonicalize_name(dist_name)
-        if not dist_name or key in seen:
+        key = canonicalize_name(dist.metadata["Name"] or "")
+        if not key or key in seen:
             continue
         seen.add(key)
-        is_core = key == CORE_DISTRIBUTION
-        for ep in dist.entry_points.select(group=GROUP):
-            core_found = core_found or is_core
-            found.append(
-                Candidate(
-                    name=ep.name,
-                    distribution=dist_name,
-                    version=dist.version,
-                    module=ep.value,
-                    entry_point=ep,
-                    requires=tuple(dist.requires or ()),
-                    builtin=is_core,
-                )
+        found += [(dist, ep) for ep in dist.entry_points.select(group=GROUP)]
+    return found
+
+
+def find_candidates(path: Sequence[str] | None) -> list[Candidate]:
+    found: list[Candidate] = []
+    core_found = False
+    for dist, ep in _entry_points(path):
+        dist_name = dist.metadata["Name"] or ""
+        is_core = canonicalize_name(dist_name) == CORE_DISTRIBUTION
+        core_found = core_found or is_core
+        found.append(
+            Candidate(
+                name=ep.name,
+                distribution=dist_name,
+                version=dist.version,
+                module=ep.value,
+                entry_point=ep,
+                requires=tuple(dist.requires or ()),
+                builtin=is_core,
             )
+        )
     if not core_found:  # running from a source tree without an installed distribution
         found.append(
             Candidate(
