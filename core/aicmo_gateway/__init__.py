@@ -11,8 +11,7 @@ asyncio, the engine, the configuration builder, loguru nor any plugin.
 
 from __future__ import annotations
 
-import sys
-
+from aicmo_gateway._lazy import attach
 from aicmo_gateway._silence import silence_loguru
 
 TYPE_CHECKING = False  # as typing's, without importing typing
@@ -48,13 +47,11 @@ if TYPE_CHECKING:
 # the package logs through loguru and is silent until the application enables it
 silence_loguru("aicmo_gateway")
 
-#: public name -> the module that defines it
-_HOME = {
-    **dict.fromkeys(
-        ("BreakerState", "Health", "HealthPolicy", "HealthSnapshot"), "aicmo_gateway.engine.health"
-    ),
-    **dict.fromkeys(
-        (
+_getattr, __dir__ = attach(
+    __name__,
+    {
+        "aicmo_gateway.engine.health": ("BreakerState", "Health", "HealthPolicy", "HealthSnapshot"),
+        "aicmo_gateway.errors": (
             "Ambiguous",
             "AuthError",
             "ConfigError",
@@ -69,22 +66,27 @@ _HOME = {
             "Unavailable",
             "UnknownProviderType",
         ),
-        "aicmo_gateway.errors",
-    ),
-    **dict.fromkeys(("CheckResult", "Gateway"), "aicmo_gateway.gateway"),
-    **dict.fromkeys(
-        ("Action", "Attempt", "CallRecord", "Outcome", "OutcomeError", "Status"),
-        "aicmo_gateway.outcome",
-    ),
-    "hookimpl": "aicmo_gateway.plugins.hookspecs",
-    **dict.fromkeys(
-        ("Idempotency", "ProviderType", "Quota", "RateLimit"),
-        "aicmo_gateway.plugins.provider_type",
-    ),
-    "Registry": "aicmo_gateway.plugins.registry",
-    "Secret": "aicmo_gateway.secret",
-    "SyncGateway": "aicmo_gateway.sync",
-}
+        "aicmo_gateway.gateway": ("CheckResult", "Gateway"),
+        "aicmo_gateway.outcome": (
+            "Action",
+            "Attempt",
+            "CallRecord",
+            "Outcome",
+            "OutcomeError",
+            "Status",
+        ),
+        "aicmo_gateway.plugins.hookspecs": ("hookimpl",),
+        "aicmo_gateway.plugins.provider_type": (
+            "Idempotency",
+            "ProviderType",
+            "Quota",
+            "RateLimit",
+        ),
+        "aicmo_gateway.plugins.registry": ("Registry",),
+        "aicmo_gateway.secret": ("Secret",),
+        "aicmo_gateway.sync": ("SyncGateway",),
+    },
+)
 
 __all__ = [
     "Action",
@@ -124,27 +126,14 @@ __all__ = [
 ]
 
 
-def _installed_version() -> str:
+def __getattr__(name: str) -> Any:
+    if name != "__version__":
+        return _getattr(name)
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("aicmo-gateway")
+        value = version("aicmo-gateway")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
-
-
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        value: Any = _installed_version()
-    elif name in _HOME:
-        import importlib
-
-        value = getattr(importlib.import_module(_HOME[name]), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    setattr(sys.modules[__name__], name, value)  # the next look-up skips this function
+        value = "0+unknown"
+    globals()["__version__"] = value
     return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))

@@ -42,9 +42,7 @@ def plugin_findings(registry: Registry) -> list[Finding]:
             found.append(Finding("plugin", label, True, f"disabled: {info.reason}"))
         else:
             found.append(
-                Finding(
-                    "plugin", label, True, f"active, {len(info.provider_types)} provider types"
-                )
+                Finding("plugin", label, True, f"active, {len(info.provider_types)} provider types")
             )
         for warning in info.warnings:
             found.append(

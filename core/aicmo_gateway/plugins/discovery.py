@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -51,7 +52,9 @@ __all__ = [
 ]
 
 
+@functools.cache
 def core_version() -> str:
+    """The installed core's version (looked up once per process)."""
     try:
         return importlib_metadata.version(CORE_DISTRIBUTION)
     except importlib_metadata.PackageNotFoundError:
@@ -116,14 +119,15 @@ def find_candidates(path: Sequence[str] | None) -> list[Candidate]:
     found: list[Candidate] = []
     core_found = False
     for dist, ep in _entry_points(path):
-        dist_name = dist.metadata["Name"] or ""
+        metadata = dist.metadata  # parsed on each access: once here
+        dist_name = metadata["Name"] or ""
         is_core = canonicalize_name(dist_name) == CORE_DISTRIBUTION
         core_found = core_found or is_core
         found.append(
             Candidate(
                 name=ep.name,
                 distribution=dist_name,
-                version=dist.version,
+                version=metadata["Version"],
                 module=ep.value,
                 entry_point=ep,
                 requires=tuple(dist.requires or ()),
