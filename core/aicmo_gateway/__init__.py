@@ -11,8 +11,8 @@ asyncio, the engine, the configuration builder, loguru nor any plugin.
 
 from __future__ import annotations
 
-from aicmo_gateway._lazy import attach
-from aicmo_gateway._silence import silence_loguru
+from aicmo_gateway.lazy import attach, version_getattr
+from aicmo_gateway.logs import silence
 
 TYPE_CHECKING = False  # as typing's, without importing typing
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     __version__: str
 
 # the package logs through loguru and is silent until the application enables it
-silence_loguru("aicmo_gateway")
+silence("aicmo_gateway")
 
 _getattr, __dir__ = attach(
     __name__,
@@ -126,14 +126,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name != "__version__":
-        return _getattr(name)
-    from importlib.metadata import PackageNotFoundError, version
+_version = version_getattr(__name__, "aicmo-gateway")
 
-    try:
-        value = version("aicmo-gateway")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        value = "0+unknown"
-    globals()["__version__"] = value
-    return value
+
+def __getattr__(name: str) -> Any:
+    return _version(name) if name == "__version__" else _getattr(name)

@@ -52,15 +52,18 @@ def cli(verbose: int) -> None:
 
     Configuration comes from --config, $AICMO_GATEWAY_CONFIG or ./aicmo-gateway.toml.
     """
-    from loguru import logger
-
     from aicmo_gateway.config_values import truth_word
+    from aicmo_gateway.logs import when_loguru_imported
 
-    logger.remove()
     tracing = truth_word(os.environ.get(ENV_TRACE, "")) is True
     if verbose or tracing:
+        from loguru import logger
+
+        logger.remove()
         logger.enable("aicmo_gateway")
         logger.add(sys.stderr, level="DEBUG" if verbose > 1 or tracing else "WARNING")
+    else:  # quiet: loguru's default handler goes as soon as something imports loguru
+        when_loguru_imported(lambda logger: logger.remove())
 
 
 cli.add_command(plugins)

@@ -20,7 +20,7 @@ Each name is imported from its module on first use, so a plugin's settings modul
 :func:`check_base_url` without loading the client (and loguru) or the pacer (and asyncio).
 """
 
-from aicmo_gateway._lazy import attach
+from aicmo_gateway.lazy import attach
 
 TYPE_CHECKING = False  # as typing's, without importing typing
 if TYPE_CHECKING:

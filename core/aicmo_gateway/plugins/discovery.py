@@ -115,22 +115,37 @@ def _entry_points(path: Sequence[str] | None) -> list[tuple[Any, Any]]:
     return found
 
 
+def _headers(dist: Any) -> Any:
+    """The distribution's metadata headers, without parsing the long description after them.
+
+    ``dist.metadata`` parses the whole file, README included, on every access; the standard
+    library's ``HeaderParser`` stops at the headers.
+    """
+    from email.parser import HeaderParser
+
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
+    if text is None:
+        return dist.metadata
+    return HeaderParser().parsestr(text)
+
+
 def find_candidates(path: Sequence[str] | None) -> list[Candidate]:
     found: list[Candidate] = []
     core_found = False
     for dist, ep in _entry_points(path):
-        metadata = dist.metadata  # parsed on each access: once here
-        dist_name = metadata["Name"] or ""
+        headers = _headers(dist)
+        dist_name = headers["Name"] or ""
         is_core = canonicalize_name(dist_name) == CORE_DISTRIBUTION
         core_found = core_found or is_core
+        requires = headers.get_all("Requires-Dist")
         found.append(
             Candidate(
                 name=ep.name,
                 distribution=dist_name,
-                version=metadata["Version"],
+                version=headers["Version"],
                 module=ep.value,
                 entry_point=ep,
-                requires=tuple(dist.requires or ()),
+                requires=tuple(dist.requires or () if requires is None else requires),
                 builtin=is_core,
             )
         )
@@ -174,6 +189,8 @@ def check_core_requirement(cand: Candidate) -> None:
         return
     current = core_version()
     for line in cand.requires:
+        if CORE_DISTRIBUTION not in canonicalize_name(line.split(";")[0]):
+            continue  # another dependency: no need to parse it
         try:
             req = Requirement(line)
         except InvalidRequirement:

@@ -8,7 +8,7 @@ Each name is imported from its module on first use, so ``from aicmo_gateway.port
 PORTS`` does not build every record class.
 """
 
-from aicmo_gateway._lazy import attach
+from aicmo_gateway.lazy import attach
 
 TYPE_CHECKING = False  # as typing's, without importing typing
 if TYPE_CHECKING:

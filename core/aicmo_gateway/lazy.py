@@ -1,4 +1,8 @@
-"""Lazy public names for a package (PEP 562), so that importing it costs next to nothing.
+"""Lazy module attributes (PEP 562), so that importing a package costs next to nothing.
+
+:func:`attach` makes a package's public names lazy; :func:`version_getattr` gives a plugin
+package a ``__version__`` read from its installed metadata when first asked for.
+
 
 ``__getattr__, __dir__ = attach(__name__, {"aicmo_gateway.errors": ("ConfigError", ...)})``
 in a package's ``__init__`` makes ``package.ConfigError`` (and ``from package import
@@ -18,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any
 
-__all__ = ["attach"]
+__all__ = ["attach", "version_getattr"]
 
 
 def attach(
@@ -39,3 +43,26 @@ def attach(
         return sorted(set(vars(sys.modules[package])) | set(home))
 
     return __getattr__, __dir__
+
+
+def version_getattr(package: str, distribution: str) -> Callable[[str], Any]:
+    """A ``__getattr__`` for ``package`` whose ``__version__`` is ``distribution``'s version.
+
+    ``__getattr__ = version_getattr(__name__, "aicmo-gateway-acme")`` in a plugin's
+    ``__init__``: importlib's metadata is imported when the version is asked for, not when
+    the plugin is registered. A source tree without installed metadata gives ``0+unknown``.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name != "__version__":
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version(distribution)
+        except PackageNotFoundError:
+            value = "0+unknown"
+        setattr(sys.modules[package], name, value)
+        return value
+
+    return __getattr__
