@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 # the package logs through loguru and is silent until the application enables it
 silence("aicmo_gateway")
 
-_getattr, __dir__ = attach(
+_getattr, _ = attach(
     __name__,
     {
         "aicmo_gateway.engine.health": ("BreakerState", "Health", "HealthPolicy", "HealthSnapshot"),
@@ -131,3 +131,7 @@ _version = version_getattr(__name__, "aicmo-gateway")
 
 def __getattr__(name: str) -> Any:
     return _version(name) if name == "__version__" else _getattr(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
