@@ -8,6 +8,7 @@ shows them all at once. Each names the file, the table and key, the bad value
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import tomllib
@@ -22,6 +23,7 @@ from aicmo_gateway.config.settings import is_secret_key
 from aicmo_gateway.config_values import MAX_DEPTH, shown
 from aicmo_gateway.engine.policy import (
     ChainPolicy,
+    ProviderPolicy,
     parse_duration,
 )
 from aicmo_gateway.errors import ConfigError, ConfigProblem
@@ -57,6 +59,13 @@ class ProviderConfig:
     from_env: frozenset[str] = frozenset()
     #: the gateway's own keys (daily_quota, quotas, rate_limit, health, on_error)
     reserved: Mapping[str, Any] = attrs.field(factory=dict)
+    #: the reserved keys, checked once when the file is loaded (the type's limits not applied)
+    policy: ProviderPolicy = attrs.field(factory=ProviderPolicy, kw_only=True)
+    #: per capability: the settings class and the settings checked and converted against it
+    #: when the file was loaded with a registry; the build uses them instead of checking again
+    checked: Mapping[str, tuple[builtins.type | None, Mapping[str, Any]]] = attrs.field(
+        factory=dict, repr=False, kw_only=True
+    )
 
     def display_settings(self) -> dict[str, Any]:
         """The settings with secrets and environment values masked, for showing to people."""
