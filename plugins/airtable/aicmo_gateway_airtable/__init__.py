@@ -12,8 +12,6 @@ from aicmo_gateway.logs import silence
 
 silence("aicmo_gateway_airtable")
 
-__getattr__ = version_getattr(
-    __name__, "aicmo-gateway-airtable"
-)
+__getattr__ = version_getattr(__name__, "aicmo-gateway-airtable")
 
 __all__ = ["__version__"]

@@ -14,8 +14,6 @@ from aicmo_gateway.logs import silence
 
 silence("aicmo_gateway_dropcontact")
 
-__getattr__ = version_getattr(
-    __name__, "aicmo-gateway-dropcontact"
-)
+__getattr__ = version_getattr(__name__, "aicmo-gateway-dropcontact")
 
 __all__ = ["__version__"]
