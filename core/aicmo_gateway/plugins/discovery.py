@@ -10,14 +10,14 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 import importlib_metadata
 import pluggy
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from aicmo_gateway.plugins import hookspecs
@@ -31,6 +31,12 @@ from aicmo_gateway.plugins.switches import (
 )
 
 GROUP = hookspecs.PROJECT
+_SEPARATORS = re.compile(r"[-_.]+")
+#: a requirement as build backends write the core's: ``name [extras] specifiers``, no marker
+#: and no URL; anything else goes to packaging's full PEP 508 parser
+_PLAIN_REQUIREMENT = re.compile(
+    r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?([^;@()]*?)\)?\s*"
+)
 BUILTIN_MODULE = "aicmo_gateway.builtin.plugin"
 __all__ = [
     "BUILTIN_MODULE",
@@ -43,6 +49,7 @@ __all__ = [
     "Candidate",
     "Quarantine",
     "as_provider_types",
+    "canonicalize_name",
     "check_core_requirement",
     "core_version",
     "env_list",
@@ -50,6 +57,13 @@ __all__ = [
     "hook_warnings",
     "import_candidate",
 ]
+
+
+def canonicalize_name(name: str) -> str:
+    """A distribution name normalized as PEP 503 says (``packaging.utils.canonicalize_name``'s
+    rule), without importing ``packaging.utils``, which loads ``packaging.tags`` and with it
+    ``logging``, ``subprocess`` and ``sysconfig``."""
+    return _SEPARATORS.sub("-", name).lower()
 
 
 @functools.cache
@@ -191,20 +205,35 @@ def check_core_requirement(cand: Candidate) -> None:
     for line in cand.requires:
         if CORE_DISTRIBUTION not in canonicalize_name(line.split(";")[0]):
             continue  # another dependency: no need to parse it
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            continue
-        if canonicalize_name(req.name) != CORE_DISTRIBUTION:
-            continue
-        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-            continue
-        if not req.specifier.contains(Version(current), prereleases=True):
+        specifier = _core_specifier(line)
+        if specifier is not None and not specifier.contains(Version(current), prereleases=True):
             raise Quarantine(
-                f"it requires {CORE_DISTRIBUTION}{req.specifier}, but {current} is "
+                f"it requires {CORE_DISTRIBUTION}{specifier}, but {current} is "
                 f"installed; install a release of {cand.distribution} made for "
                 f"{CORE_DISTRIBUTION} {current}, or a matching core"
             )
+
+
+def _core_specifier(line: str) -> SpecifierSet | None:
+    """The versions of the core a ``Requires-Dist`` line admits; None when it is not about the
+    core, applies only with an extra, or cannot be read."""
+    plain = _PLAIN_REQUIREMENT.fullmatch(line)
+    if plain is not None:
+        if canonicalize_name(plain[1]) != CORE_DISTRIBUTION:
+            return None
+        with contextlib.suppress(InvalidSpecifier):
+            return SpecifierSet(plain[2])
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return None
+    if canonicalize_name(req.name) != CORE_DISTRIBUTION:
+        return None
+    if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+        return None
+    return req.specifier
 
 
 def import_candidate(cand: Candidate) -> Any:

@@ -31,7 +31,6 @@ from typing import Any
 
 import attrs
 import pluggy
-from packaging.utils import canonicalize_name
 
 from aicmo_gateway.config_values import truth_word
 from aicmo_gateway.errors import PluginError, UnknownProviderType
@@ -48,6 +47,7 @@ from aicmo_gateway.plugins.discovery import (
     Candidate,
     Quarantine,
     as_provider_types,
+    canonicalize_name,
     check_core_requirement,
     core_version,
     env_list,
