@@ -11,7 +11,8 @@ provider writes and reads messages the same way. Only the standard library's
 """
 
 from aicmo_gateway.mime.build import POLICY, SMTP_POLICY, build_message, message_id_for_key
-from aicmo_gateway.mime.parse import html_to_text, parse_reply
+from aicmo_gateway.mime.parse import parse_reply
+from aicmo_gateway.mime.text import html_to_text
 
 __all__ = [
     "POLICY",
