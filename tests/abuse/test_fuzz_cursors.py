@@ -64,13 +64,16 @@ def envelope(name: str, payload: bytes) -> str:
 def answers(name: str, cursor: Any) -> None:
     """The decoder returns or raises ``InvalidInput`` naming the cursor, within the bound."""
     started = time.monotonic()
+    error: InvalidInput | None = None
     try:
         DECODERS[name](cursor)
     except InvalidInput as exc:
-        assert exc.field == "cursor"
-        assert "None" in str(exc)
-        assert len(str(exc)) < 1_000
+        error = exc
     elapsed = time.monotonic() - started
+    if error is not None:
+        assert error.field == "cursor"
+        assert "None" in str(error)
+        assert len(str(error)) < 1_000
     assert elapsed < BOUND_SECONDS, f"{elapsed:.2f}s"
 
 
@@ -170,7 +173,7 @@ def test_near_valid_maildir_cursors_are_decoded_only_with_64_bit_times(
     except InvalidInput:
         return
     assert all(type(t) is int and -(2**63) < t < 2**63 for _, t in seen)
-    assert state.seen == {k: t for k, t in seen}
+    assert state.seen == dict(seen)
 
 
 @FUZZ
@@ -227,7 +230,7 @@ def test_a_compression_bomb_is_refused_in_bounded_memory_and_time(
     tracemalloc.start()
     started = time.monotonic()
     try:
-        with pytest.raises(InvalidInput, match="inflates to more than|longer than"):
+        with pytest.raises(InvalidInput, match=r"inflates to more than|longer than"):
             MaildirCursor.decode(cursor)
         peak = tracemalloc.get_traced_memory()[1]
     finally:

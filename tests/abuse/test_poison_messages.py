@@ -34,10 +34,10 @@ def good(n: int) -> bytes:
 def maildir_gateway(path: Path, batch_size: int = 100) -> Gateway:
     return Gateway.from_config(
         {
-            "capabilities": {
-                "reply_fetching": {"providers": ["inbox"], "attempt_timeout": "10s"}
+            "capabilities": {"reply_fetching": {"providers": ["inbox"], "attempt_timeout": "10s"}},
+            "providers": {
+                "inbox": {"type": "maildir", "path": str(path), "batch_size": batch_size}
             },
-            "providers": {"inbox": {"type": "maildir", "path": str(path), "batch_size": batch_size}},
         },
         env={},
     )

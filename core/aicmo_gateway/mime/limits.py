@@ -75,7 +75,8 @@ def bound_header(name: str, value: str) -> tuple[str, str | None]:
         separator = "," if key in _ADDRESS_HEADERS else ";" if key in _PARAMETER_HEADERS else " "
         at = head.rfind(separator)
         value = head[:at] if at > 0 else head
-        why = f"longer than {MAX_HEADER_CHARS:,} characters; only the start was read"
+        long = f"longer than {MAX_HEADER_CHARS:,} characters; only the start was read"
+        why = long if why is None else f"{why}; {long}"
     return value, why
 
 
