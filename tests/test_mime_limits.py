@@ -116,3 +116,12 @@ def test_html_with_many_unclosed_constructs_is_read_in_linear_time(construct: st
     assert time.monotonic() - started < BOUND_SECONDS
     raw = f"From: a@x.io\r\nContent-Type: text/html\r\n\r\n<p>kept</p>{construct * 50_000}"
     assert timed(raw.encode()).text.startswith("kept")
+
+
+def test_raw_utf8_in_a_quoted_display_name_is_read_as_utf8_not_left_as_surrogates() -> None:
+    raw = 'From: Jörg <j@x.io>\r\nTo: "Zoë" <z@x.io>\r\nSubject: Grüße\r\n\r\nhi\r\n'.encode()
+    reply = timed(raw)
+    assert reply.to == ("Zoë <z@x.io>",)
+    assert reply.sender == "Jörg <j@x.io>"
+    for text in (*reply.to, reply.sender, reply.subject, *reply.warnings):
+        text.encode("utf-8")

@@ -43,6 +43,10 @@ def parses(raw: bytes) -> Reply:
     assert isinstance(reply, Reply)
     assert isinstance(reply.text, str) and isinstance(reply.subject, str)
     assert all(isinstance(w, str) for w in reply.warnings)
+    strings = [reply.subject, reply.text, reply.html or "", reply.sender or "", *reply.to]
+    strings += [*reply.cc, *reply.references, *reply.warnings, reply.message_id or ""]
+    for text in strings:
+        text.encode("utf-8")  # no lone surrogates: every field can be stored and sent on
     return reply
 
 

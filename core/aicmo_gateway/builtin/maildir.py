@@ -233,6 +233,8 @@ class MaildirReplyFetcher:
                     raw = candidate.read_bytes()
                 except FileNotFoundError:
                     continue
+                except OSError as exc:  # returned with a warning: it must not block the rest
+                    return _unreadable(key, received, candidate, exc)
                 return parse_reply(raw, source_id=key, received_at=received)
             candidates = [
                 self.path / sub / name
@@ -242,3 +244,19 @@ class MaildirReplyFetcher:
             ]
         logger.bind(provider_type="maildir").debug("message {} vanished before reading", key)
         return None
+
+
+def _unreadable(key: str, received: datetime, path: Path, exc: OSError) -> Reply:
+    logger.bind(provider_type="maildir").warning("message {} cannot be read: {}", key, exc)
+    return Reply(
+        message_id=None,
+        sender=None,
+        subject="",
+        text="",
+        source_id=key,
+        received_at=received,
+        warnings=[
+            f"the message file {str(path)!r} could not be read ({exc.strerror or exc}); "
+            "it is returned empty so that the messages after it are not held back"
+        ],
+    )

@@ -89,7 +89,7 @@ _STRUCTURE = _BoundedCompat32()
 
 
 def _unique(warnings: list[str]) -> list[str]:
-    return list(dict.fromkeys(warnings))
+    return list(dict.fromkeys(_clean(w) for w in warnings))
 
 
 def _defect(defect: Exception) -> str:
@@ -122,9 +122,19 @@ def _get(msg: Message, name: str, warnings: list[str]) -> Any:
     return parsed
 
 
+def _clean(text: str) -> str:
+    """``text`` with raw 8-bit bytes (kept by the parser as lone surrogates) read as UTF-8,
+    so every string of a ``Reply`` can be encoded."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
 def _header(msg: Message, name: str, warnings: list[str]) -> str | None:
     value = _get(msg, name, warnings)
-    return None if value is None else " ".join(str(value).split())
+    return None if value is None else _clean(" ".join(str(value).split()))
 
 
 def _first_id(value: str | None) -> str | None:
@@ -140,7 +150,7 @@ def _addresses(msg: Message, name: str, warnings: list[str]) -> tuple[str, ...]:
         return ()
     try:
         found = [a for a in value.addresses if a.addr_spec and a.addr_spec != "<>"]
-        return tuple(str(a) if a.display_name else a.addr_spec for a in found)
+        return tuple(_clean(str(a) if a.display_name else a.addr_spec) for a in found)
     except Exception as exc:
         warnings.append(f"{name}: the addresses could not be read ({exc}); ignored")
         return ()
