@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import time
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -306,3 +307,18 @@ def test_the_fetcher_can_start_from_an_empty_maildir_it_creates(tmp_path: Path) 
 def test_check_of_the_fetcher_fails_for_a_folder_that_is_not_a_maildir(tmp_path: Path) -> None:
     with pytest.raises(Unavailable, match="not a Maildir"):
         MaildirReplyFetcher(tmp_path).check()
+
+
+def test_an_unreadable_message_file_is_returned_with_a_warning_and_holds_back_nothing(
+    tmp_path: Path,
+) -> None:
+    now = time.time_ns()
+    deliver(tmp_path, "before", at_ns=now - 2_000_000_000)
+    (tmp_path / "new" / "9999999999.unreadable.host").mkdir()  # reading it fails
+    fetcher = MaildirReplyFetcher(tmp_path)
+    batch = fetcher.fetch_replies(None)
+    assert subjects(batch.replies) == ["before", ""]
+    assert batch.replies[1].source_id == "9999999999.unreadable.host"
+    assert "could not be read" in batch.replies[1].warnings[0]
+    deliver(tmp_path, "after", at_ns=now + 2_000_000_000)
+    assert subjects(fetcher.fetch_replies(batch.cursor).replies) == ["after"]

@@ -6,22 +6,19 @@ to ``new/``), so any mail client can open it. :class:`MaildirReplyFetcher`
 reads the messages in ``new/`` and ``cur/`` without moving or flagging them: a
 person's mail client keeps its own state there.
 
-The fetcher's cursor is opaque to callers. Inside it is a watermark (the
-newest delivery time returned, in nanoseconds) and the keys already returned
-within ``grace_seconds`` below it, so messages delivered in the same instant,
-or moved into ``new/`` slightly out of order, are neither lost nor returned
-twice. A message whose file time is older than the watermark by more than the
-grace window when it appears is not returned.
+The fetcher's cursor (:mod:`aicmo_gateway.builtin.maildir_cursor`) is opaque
+to callers. Inside it is a watermark (the newest delivery time returned, in
+nanoseconds) and the keys already returned within ``grace_seconds`` below it,
+so messages delivered in the same instant, or moved into ``new/`` slightly out
+of order, are neither lost nor returned twice. A message whose file time is
+older than the watermark by more than the grace window when it appears is not
+returned.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 import os
-import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +26,7 @@ from typing import IO, TYPE_CHECKING
 
 import attrs
 
-from aicmo_gateway.errors import InvalidInput, Unavailable
+from aicmo_gateway.errors import Unavailable
 
 # mailbox, the MIME layer, loguru and the records load when a message is sent or read,
 # so that listing the built-in provider types (``aicmo-gateway plugins``) stays cheap
@@ -44,7 +41,6 @@ _SUBDIRS = ("tmp", "new", "cur")
 #: the sender's record of Message-IDs it delivered (``<id>\t<key>`` lines); mail clients
 #: ignore plain files at the top of a Maildir
 INDEX_FILE = "aicmo-message-ids"
-_CURSOR_PREFIX = "md1."
 
 
 def _open(path: Path, create: bool) -> mailbox.Maildir:
@@ -194,48 +190,6 @@ def _names(folder: Path) -> list[str]:
 
 
 @attrs.frozen
-class _Cursor:
-    #: the newest delivery time returned so far (ns), None before the first reply
-    watermark: int | None = None
-    #: keys returned within the grace window below the watermark -> their delivery time
-    seen: dict[str, int] = attrs.field(factory=dict)
-
-    def encode(self) -> str:
-        data = {"w": self.watermark, "s": sorted(self.seen.items())}
-        packed = zlib.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"))
-        return _CURSOR_PREFIX + base64.urlsafe_b64encode(packed).decode("ascii").rstrip("=")
-
-    @classmethod
-    def decode(cls, cursor: str | None) -> _Cursor:
-        if cursor is None:
-            return cls()
-        try:
-            if not isinstance(cursor, str) or not cursor.startswith(_CURSOR_PREFIX):
-                raise ValueError("wrong prefix")
-            body = cursor[len(_CURSOR_PREFIX) :]
-            raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-            data = json.loads(raw)
-            watermark = data["w"]
-            seen = {str(key): int(when) for key, when in data["s"]}
-            if watermark is not None and not isinstance(watermark, int):
-                raise ValueError("bad watermark")
-        except (ValueError, TypeError, KeyError, zlib.error, binascii.Error) as exc:
-            shown = cursor if len(str(cursor)) <= 40 else str(cursor)[:40] + "..."
-            raise InvalidInput(
-                f"cursor: {shown!r} is not a cursor issued by the maildir reply fetcher "
-                f"({exc}); pass the cursor of the previous ReplyBatch, or None to start over",
-                field="cursor",
-            ) from None
-        return cls(watermark, seen)
-
-    def advance(self, returned: list[tuple[int, str]], grace_ns: int) -> _Cursor:
-        watermark = max([when for when, _ in returned] + [self.watermark or 0])
-        seen = dict(self.seen)
-        seen.update((key, when) for when, key in returned)
-        return _Cursor(watermark, {k: t for k, t in seen.items() if t > watermark - grace_ns})
-
-
-@attrs.frozen
 class MaildirReplyFetcher:
     """Returns the messages delivered to a Maildir since the cursor, oldest first."""
 
@@ -255,9 +209,10 @@ class MaildirReplyFetcher:
                 raise Unavailable(f"maildir {str(self.path / sub)!r} is not readable")
 
     def fetch_replies(self, cursor: str | None) -> ReplyBatch:
+        from aicmo_gateway.builtin.maildir_cursor import MaildirCursor
         from aicmo_gateway.ports import ReplyBatch
 
-        state = _Cursor.decode(cursor)
+        state = MaildirCursor.decode(cursor)
         _open(self.path, self.create)
         grace_ns = int(self.grace_seconds * 1e9)
         floor = None if state.watermark is None else state.watermark - grace_ns
@@ -302,6 +257,8 @@ class MaildirReplyFetcher:
                     raw = candidate.read_bytes()
                 except FileNotFoundError:
                     continue
+                except OSError as exc:  # returned with a warning: it must not block the rest
+                    return _unreadable(key, received, candidate, exc)
                 return parse_reply(raw, source_id=key, received_at=received)
             candidates = [
                 self.path / sub / name
@@ -316,3 +273,23 @@ class MaildirReplyFetcher:
 def _default_sender(domain: str) -> str:
     """A From address valid as a mail address: a bare host name gets ``.localdomain``."""
     return f"aicmo-gateway@{domain}" if "." in domain else f"aicmo-gateway@{domain}.localdomain"
+
+
+def _unreadable(key: str, received: datetime, path: Path, exc: OSError) -> Reply:
+    from loguru import logger
+
+    from aicmo_gateway.ports import Reply
+
+    logger.bind(provider_type="maildir").warning("message {} cannot be read: {}", key, exc)
+    return Reply(
+        message_id=None,
+        sender=None,
+        subject="",
+        text="",
+        source_id=key,
+        received_at=received,
+        warnings=[
+            f"the message file {str(path)!r} could not be read ({exc.strerror or exc}); "
+            "it is returned empty so that the messages after it are not held back"
+        ],
+    )

@@ -10,12 +10,15 @@ provider writes and reads messages the same way. Only the standard library's
   only what it returns.
 * :func:`message_id_for_key` derives a stable Message-ID from an idempotency key.
 * :func:`parse_reply` parses raw bytes into a :class:`~aicmo_gateway.ports.Reply`,
-  never raising: what cannot be parsed is listed in ``Reply.warnings``.
+  never raising and in time bounded by the message's size (the limits are in
+  :mod:`aicmo_gateway.mime.limits`): what cannot be parsed, or lies beyond a
+  limit, is listed in ``Reply.warnings``.
 """
 
 from aicmo_gateway.mime.build import build_message, message_id_for_key
-from aicmo_gateway.mime.parse import html_to_text, parse_reply
+from aicmo_gateway.mime.parse import parse_reply
 from aicmo_gateway.mime.render import POLICY, SMTP_POLICY, render
+from aicmo_gateway.mime.text import html_to_text
 
 __all__ = [
     "POLICY",

@@ -11,6 +11,7 @@ import asyncio
 import email
 import email.policy
 import inspect
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,11 @@ from aicmo_gateway.ports import (
     ReplyBatch,
     SendReceipt,
 )
+from aicmo_gateway.testing.poison import POISON
+
+#: the bound for fetching three messages, one of them poisoned: each took 10-34 s to parse
+#: before the parser's limits, and takes well under a second with them
+POISON_SECONDS = 8.0
 
 __all__ = ["EmailSenderConformance", "ReplyFetcherConformance", "call"]
 
@@ -227,3 +233,55 @@ class ReplyFetcherConformance:
     def test_a_malformed_cursor_is_invalid_input(self, provider: Any) -> None:
         with pytest.raises(InvalidInput):
             self.fetch(provider, "not-a-cursor-%%%")
+
+    def test_a_garbage_or_damaged_cursor_is_invalid_input_saying_to_start_over(
+        self, provider: Any, deliver: Callable[[bytes], None]
+    ) -> None:
+        deliver(self.raw(1))
+        issued = self.fetch(provider, None).cursor or ""
+        prefix = issued.split(".", 1)[0] + "." if "." in issued else ""
+        garbage = [
+            "",
+            "\x00",
+            "x" * 1_000_000,
+            prefix,
+            prefix + "!!!!",
+            prefix + "A" * 200_000,
+            prefix + "W" * 64 + "=",
+            issued + "AAAA",
+            issued[:-3],
+            issued * 1000,
+            issued[::-1],
+        ]
+        for bad in garbage:
+            if bad == issued:
+                continue
+            with pytest.raises(InvalidInput) as caught:
+                self.fetch(provider, bad)
+            message = str(caught.value)
+            assert "cursor" in message, message
+            assert "None" in message, message
+            assert len(message) < 1_000, "the message must not echo the whole cursor"
+
+    @pytest.mark.parametrize("shape", sorted(POISON))
+    def test_a_poison_message_is_returned_quickly_with_warnings_and_its_neighbours_too(
+        self, provider: Any, deliver: Callable[[bytes], None], shape: str
+    ) -> None:
+        start = self.fetch(provider, None)
+        deliver(self.raw(1))
+        deliver(POISON[shape]("<poison@example.com>"))
+        deliver(self.raw(2))
+        started = time.monotonic()
+        batch = self.fetch(provider, start.cursor)
+        elapsed = time.monotonic() - started
+        assert [r.message_id for r in batch.replies] == [
+            "<reply-1@example.com>",
+            "<poison@example.com>",
+            "<reply-2@example.com>",
+        ]
+        assert batch.replies[1].warnings, "a message cut to the limits says so"
+        assert elapsed < POISON_SECONDS, f"{shape}: {elapsed:.1f}s for three messages"
+        assert self.fetch(provider, batch.cursor).replies == ()
+        deliver(self.raw(3))
+        later = self.fetch(provider, batch.cursor)
+        assert [r.message_id for r in later.replies] == ["<reply-3@example.com>"]

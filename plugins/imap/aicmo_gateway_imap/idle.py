@@ -13,6 +13,8 @@ re-opened after a failure; ``interrupt()`` (from any thread) ends a wait at once
 from __future__ import annotations
 
 import contextlib
+import imaplib
+import re
 import selectors
 import threading
 import time
@@ -165,26 +167,71 @@ class MailboxWatcher:
         until: float,
         generation: int,
     ) -> bool:
-        """Sleep in IDLE until ``until``; ``True`` when the server announced a change."""
+        """Sleep in IDLE until ``until``; ``True`` when the server announced a change.
+
+        A response may arrive split over several TCP segments, so the socket being
+        readable says only that a response has begun: each one is read whole (its
+        line, and any literal it announces) in blocking mode, within ``timeout``
+        seconds, before it is looked at. Responses already buffered are read before
+        waiting on the socket again.
+        """
         while True:
             remaining = until - time.monotonic()
             if remaining <= 0:
                 return False
-            if not selector.select(remaining):
+            if not _buffered(client) and not selector.select(remaining):
                 continue
             if generation != self._generation:
                 return False
-            responses = client.idle_check(timeout=0)
-            if not responses:
+            response = _read_response(client, self.settings.timeout)
+            if response is None:
                 raise Unavailable(
                     f"imap {self.settings.address}: the server closed the connection during IDLE"
                 )
-            if any(_announces_mail(item) for item in responses):
+            if _announces_mail(response):
                 return True
 
 
-def _announces_mail(response: object) -> bool:
-    """``* n EXISTS`` (a message arrived) or ``* n RECENT``."""
-    return (
-        isinstance(response, tuple) and len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")
-    )
+#: a response line that announces a literal: ``{n}`` (or ``{n+}``) at its end
+_LITERAL = re.compile(rb"\{(\d{1,10})\+?\}\r\n\Z")
+#: ``* n EXISTS`` (a message arrived) or ``* n RECENT``
+_ANNOUNCES = re.compile(rb"\* \d+ (?:EXISTS|RECENT)\r\n\Z", re.IGNORECASE)
+#: the largest literal read (and dropped) while in IDLE; servers send flags, not bodies
+_MAX_LITERAL = 1024 * 1024
+
+
+def _buffered(client: Any) -> bool:
+    """Whether bytes of the server's next response were already received (read ahead)."""
+    sock = client.socket()
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        return bool(client._imap.file.peek(1))  # IMAPClient's imaplib connection
+    except OSError:  # nothing there (a TLS socket says so with an error)
+        return False
+    finally:
+        sock.settimeout(timeout)
+
+
+def _read_response(client: Any, timeout: float) -> bytes | None:
+    """One whole response: its first line, after reading (and dropping) its literals;
+    ``None`` when the connection ended first."""
+    imap = client._imap
+    client.socket().settimeout(timeout)
+    first: bytes = imap.readline()
+    line = first
+    while line.endswith(b"\n"):
+        literal = _LITERAL.search(line)
+        if literal is None:
+            return first
+        size = int(literal.group(1))
+        if size > _MAX_LITERAL:
+            raise imaplib.IMAP4.abort(f"the server sent a literal of {size} bytes in IDLE")
+        if len(imap.read(size)) < size:
+            return None
+        line = imap.readline()
+    return None
+
+
+def _announces_mail(response: bytes) -> bool:
+    return _ANNOUNCES.match(response) is not None

@@ -205,10 +205,12 @@ class Forwarder:
         *,
         tls: ssl.SSLContext | None = None,
         rewrite: Callable[[bytes], bytes] | None = None,
+        split_delay: float | None = None,
     ) -> None:
         self.target = target
         self.tls = tls
         self.rewrite = rewrite or (lambda data: data)
+        self.split_delay = split_delay
         self.listener = socket.create_server((HOST, 0))
         self.port = int(self.listener.getsockname()[1])
         self.sockets: list[socket.socket] = []
@@ -245,16 +247,26 @@ class Forwarder:
             self._keep(upstream)
         except OSError:  # e.g. the client refused our certificate
             return
-        self._spawn(self._pump, upstream, client, self.rewrite)
+        if self.split_delay is not None:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._spawn(self._pump, upstream, client, self.rewrite, self.split_delay)
         self._pump(client, upstream, lambda data: data)
 
     @staticmethod
     def _pump(
-        source: socket.socket, sink: socket.socket, rewrite: Callable[[bytes], bytes]
+        source: socket.socket,
+        sink: socket.socket,
+        rewrite: Callable[[bytes], bytes],
+        split_delay: float | None = None,
     ) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(rewrite(data))
+                if split_delay is None:
+                    sink.sendall(rewrite(data))
+                    continue
+                for piece in split_lines(rewrite(data)):
+                    sink.sendall(piece)
+                    time.sleep(split_delay)
         except OSError:
             pass
         with contextlib.suppress(OSError):
@@ -303,6 +315,22 @@ def tls_forwarder(imap_server: Server, make_forwarder: Callable[..., Forwarder])
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     imap_server.cert.configure_cert(context)
     return make_forwarder(tls=context)
+
+
+def split_lines(data: bytes) -> list[bytes]:
+    """``data`` in pieces that each end in the middle of a line (``* 2 EX``, ``ISTS``)."""
+    pieces: list[bytes] = []
+    for line in data.splitlines(keepends=True):
+        middle = max(1, len(line) // 2)
+        pieces += [line[:middle], line[middle:]] if len(line) > 1 else [line]
+    return pieces
+
+
+@pytest.fixture
+def splitting_forwarder(make_forwarder: Callable[..., Forwarder]) -> Forwarder:
+    """The server as one whose every response line arrives in two TCP segments, 10 ms apart,
+    as real servers and networks may deliver them."""
+    return make_forwarder(split_delay=0.01)
 
 
 def without(capability: bytes) -> Callable[[bytes], bytes]:

@@ -52,6 +52,21 @@ def test_idle_wakes_as_soon_as_a_message_arrives(
     assert reply.message_id == "<reply-1@example.com>"
 
 
+def test_idle_reads_responses_that_arrive_split_across_tcp_segments(
+    make_fetcher: Any, mailroom: Any, raw_message: Any, splitting_forwarder: Any
+):
+    fetcher = make_fetcher(idle=True, poll_interval=60, port=splitting_forwarder.port)
+    cursor = fetcher.fetch_replies(None).cursor
+    for n in (1, 2):  # the kept connection reads each announcement whole, wait after wait
+        timer = later(0.5, lambda n=n: mailroom.deliver(raw_message(n)))
+        found, elapsed = timed_wait(fetcher, cursor, 20)
+        timer.join()
+        assert found is True and elapsed < 10
+        (reply,) = fetcher.fetch_replies(cursor).replies
+        assert reply.message_id == f"<reply-{n}@example.com>"
+        cursor = fetcher.fetch_replies(cursor).cursor
+
+
 def test_a_wait_returns_at_once_when_messages_are_already_waiting(
     make_fetcher: Any, mailroom: Any, raw_message: Any
 ):
