@@ -71,8 +71,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-
-import attrs
+from typing import NamedTuple
 
 from aicmo_gateway.engine.health._policy import HealthPolicy
 from aicmo_gateway.engine.health._records import (
@@ -86,8 +85,9 @@ from aicmo_gateway.engine.health._records import (
 __all__ = ["ProviderHealth"]
 
 
-@attrs.frozen
-class _Call:
+class _Call(NamedTuple):
+    """One result in the window (a named tuple: built on every call, so kept cheap)."""
+
     at: float
     failed: bool
     slow: bool
