@@ -37,6 +37,10 @@ class Action(enum.StrEnum):
     SKIP = "skip"  # the provider was not tried (the reason says why)
 
 
+def _action(value: Action | str) -> Action:
+    return value if type(value) is Action else Action(value)
+
+
 @attrs.frozen
 class Attempt:
     """One provider tried (or skipped) during a call."""
@@ -45,7 +49,7 @@ class Attempt:
     provider_type: str
     started_at: datetime
     duration: float  # seconds
-    action: Action = attrs.field(converter=Action)
+    action: Action = attrs.field(converter=_action)
     #: the exception class name, when the attempt failed
     error: str | None = None
     #: the error text, with known secrets removed
@@ -57,14 +61,18 @@ class Attempt:
 
 
 def _attempts(value: Iterable[Attempt]) -> tuple[Attempt, ...]:
-    return tuple(value)
+    return value if type(value) is tuple else tuple(value)
+
+
+def _status(value: Status | str) -> Status:
+    return value if type(value) is Status else Status(value)
 
 
 @attrs.frozen
 class Outcome:
     """The result of one gateway call: status, value, the serving provider, every attempt."""
 
-    status: Status = attrs.field(converter=Status)
+    status: Status = attrs.field(converter=_status)
     # every field after ``status`` is keyword-only: Outcome(Status.OK, value=..., ...)
     value: Any = attrs.field(kw_only=True)
     #: the provider instance that answered or stopped the call (for ``fanout``: the first,

@@ -67,7 +67,8 @@ class CallContext:
     started: float  # loop time
     budget: float | None  # seconds for the whole call
     attempts_left: int
-    notify: Callable[..., None]
+    #: tells ``aicmo_attempt_finished`` observers (``None``: nobody observes it)
+    notify: Callable[..., None] | None
     #: the running loop's clock (virtual under a virtual-time loop)
     clock: Callable[[], float]
     attempts: list[Attempt] = attrs.field(factory=list)
@@ -106,12 +107,13 @@ class CallContext:
     ) -> None:
         attempt = Attempt(slot.name, slot.type.name, started_at, duration, action, error, detail)
         self.attempts.append(attempt)
-        self.notify(
-            "aicmo_attempt_finished",
-            capability=self.capability,
-            operation=self.op.name,
-            attempt=attempt,
-        )
+        if self.notify is not None:
+            self.notify(
+                "aicmo_attempt_finished",
+                capability=self.capability,
+                operation=self.op.name,
+                attempt=attempt,
+            )
 
 
 def _timeout(ctx: CallContext, now: float) -> float | None:
@@ -123,10 +125,9 @@ def _timeout(ctx: CallContext, now: float) -> float | None:
     return left if per_attempt is None else min(per_attempt, left)
 
 
-def _call_refused(slot: ProviderSlot, ctx: CallContext) -> SlotOutcome | None:
+def _call_refused(slot: ProviderSlot, ctx: CallContext, now: float) -> SlotOutcome | None:
     """The call itself cannot make another attempt: its deadline or attempt budget is spent."""
-    left = ctx.remaining()
-    if left is not None and left <= 0:
+    if ctx.budget is not None and ctx.budget - (now - ctx.started) <= 0:
         return ctx.skip(slot, "the call's deadline passed")
     if ctx.attempts_left <= 0:
         return ctx.skip(slot, "the call's attempt budget is spent")
@@ -134,7 +135,7 @@ def _call_refused(slot: ProviderSlot, ctx: CallContext) -> SlotOutcome | None:
 
 
 def _acquire(
-    slot: ProviderSlot, ctx: CallContext, forced: bool, last_resort: bool
+    slot: ProviderSlot, ctx: CallContext, now: float, forced: bool, last_resort: bool
 ) -> tuple[Permit | None, SlotOutcome | None]:
     """A health permit and a rate/quota token, or the reason there is none.
 
@@ -143,7 +144,7 @@ def _acquire(
     """
     permit = None
     if not (forced or last_resort) and slot.inflight:
-        stall = slot.stalled(ctx.clock(), ctx.policy.stall_calls, ctx.policy.stall_factor)
+        stall = slot.stalled(now, ctx.policy.stall_calls, ctx.policy.stall_factor)
         if stall is not None:
             out = ctx.skip(slot, stall)
             out.soft = True
@@ -188,20 +189,21 @@ async def try_slot(
     tries = 0
     ambiguous: SlotOutcome | None = None
     while True:
-        out = _call_refused(slot, ctx)
+        t0 = ctx.clock()
+        out = _call_refused(slot, ctx, t0)
         permit = None
         if out is None:
-            permit, out = _acquire(slot, ctx, forced and tries == 0, last_resort)
+            permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
         if out is not None:
             if out.limited and out.available_in is not None:
                 await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
                 continue
             return ambiguous or out
         if tries == 0:
-            slot.budget.record_call()
+            slot.budget.record_call(t0)
         ctx.attempts_left -= 1
         tries += 1
-        started_at, t0 = wall_now(), ctx.clock()
+        started_at = wall_now()
         serial = slot.started(t0)
         timeout = _timeout(ctx, t0)
         guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None

@@ -76,17 +76,19 @@ class Chain:
         audit: AuditTrail | None = None,
     ) -> None:
         self.spec = spec
+        self.capability = spec.capability
         self.slots = list(slots)
         self.policy = policy if policy is not None else ChainPolicy()
         self._notify = notify or (lambda hook, **kw: None)
+        #: ``notify.observes(hook)``, when the notifier can say whether anyone listens: a
+        #: hook nobody observes is not called (its records are still built for the outcome)
+        self._observes: Callable[[str], bool] = getattr(
+            notify, "observes", (lambda hook: True) if notify else (lambda hook: False)
+        )
         #: adapts the payload before sending (e.g. a Message-ID from the idempotency key)
         self._prepare = prepare or (lambda op, payload, key: payload)
         self.ledger = ledger if ledger is not None else MemoryLedger()
         self.audit = audit if audit is not None else AuditTrail()
-
-    @property
-    def capability(self) -> str:
-        return self.spec.capability
 
     def ordered(self) -> list[ProviderSlot]:
         """The providers in the order a call tries them."""
@@ -162,7 +164,8 @@ class Chain:
                 outcome.reason,
             )
         self.audit.add(record)
-        self._notify("aicmo_call_finished", call=record)
+        if self._observes("aicmo_call_finished"):
+            self._notify("aicmo_call_finished", call=record)
         return outcome
 
     async def _once(
@@ -244,7 +247,7 @@ class Chain:
             clock(),
             deadline if deadline is not None else policy.deadline,
             max_attempts,
-            self._notify,
+            self._notify if self._observes("aicmo_attempt_finished") else None,
             clock,
         )
         final: Final

@@ -56,7 +56,8 @@ async def failover(
         while index < len(queue):
             slot, last_resort = queue[index]
             index += 1
-            ctx.settle_held(Action.FALLBACK)  # an empty answer held: the chain moves on
+            if ctx.held is not None:  # an empty answer held: the chain moves on
+                ctx.settle_held(Action.FALLBACK)
             if ambiguous_from and (
                 ctx.policy.fallback_after_ambiguous == "never" or not slot.honours_idempotency
             ):

@@ -140,7 +140,8 @@ class ProviderHealth:
         with self._lock:
             now = self._advance()
             bypass = False
-            if self._blockers(now):
+            refusing = self._state is not BreakerState.CLOSED or self._cooldown_until is not None
+            if refusing and self._blockers(now):
                 if not (last_resort and self._soft()):
                     return None
                 bypass = True
