@@ -150,7 +150,7 @@ def _acquire(
             out.soft = True
             return None, out
     if not forced:
-        permit = slot.health.acquire(last_resort=last_resort)
+        permit = slot.health.acquire(last_resort=last_resort, now=now)
         if permit is None:
             reason = slot.health.skip_reason() or "unavailable"
             out = ctx.skip(slot, reason)
@@ -242,11 +242,12 @@ def _answered(
     value: Any,
 ) -> SlotOutcome:
     """The provider answered: feed its latency and health, record a ``DONE`` attempt."""
-    duration = ctx.clock() - t0
+    now = ctx.clock()
+    duration = now - t0
     slow = slot.is_slow(duration, ctx.policy.stall_factor)
     slot.finished(serial, duration, slow=slow)
     if permit is not None:
-        slot.health.record(permit, ok=True, duration=duration, slow=slow)
+        slot.health.record(permit, ok=True, duration=duration, slow=slow, now=now)
     status, reason = Status.OK, None
     if slot.type.simulates or not performed(value):
         status = Status.SIMULATED

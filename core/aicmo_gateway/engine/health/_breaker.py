@@ -131,14 +131,15 @@ class ProviderHealth:
 
     # -- the chain's calls -------------------------------------------------
 
-    def acquire(self, *, last_resort: bool = False) -> Permit | None:
+    def acquire(self, *, last_resort: bool = False, now: float | None = None) -> Permit | None:
         """A permit to try this provider now, or ``None`` (``skip_reason`` says why).
 
         ``last_resort``: no other provider can take the call, so a breaker open only for
         slow calls (see :meth:`demoted`) lets it through; the permit says ``last_resort``.
+        ``now``: the clock's reading, when the caller has just read it.
         """
         with self._lock:
-            now = self._advance()
+            now = self._advance(now)
             bypass = False
             refusing = self._state is not BreakerState.CLOSED or self._cooldown_until is not None
             if refusing and self._blockers(now):
@@ -162,18 +163,20 @@ class ProviderHealth:
         duration: float,
         slow_counts: bool = True,
         slow: bool | None = None,
+        now: float | None = None,
     ) -> None:
         """Settle ``permit`` with the attempt's result and its ``duration`` in seconds.
 
         ``slow_counts=False`` exempts this call from the slow-call rule; ``slow`` given
         decides it instead of ``slow_call_seconds`` (the chain's relative rule). Raises
         :class:`PermitError` if the permit is already settled or foreign, and
-        ``ValueError`` for a negative or non-finite duration (the permit stays out).
+        ``ValueError`` for a negative or non-finite duration (the permit stays out). ``now``:
+        the clock's reading, when the caller has just read it.
         """
         if not (math.isfinite(duration) and duration >= 0):
             raise ValueError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
         with self._lock:
-            now = self._advance()
+            now = self._advance(now)
             self._settle(permit, strict=True)
             policy = self.policy
             alpha = policy.ewma_alpha
@@ -305,9 +308,10 @@ class ProviderHealth:
 
     # -- internals (the lock is held) ----------------------------------------
 
-    def _advance(self) -> float:
-        """Read the clock and apply what time alone changes."""
-        now = self._clock()
+    def _advance(self, now: float | None = None) -> float:
+        """Read the clock (unless given) and apply what time alone changes."""
+        if now is None:
+            now = self._clock()
         if self._cooldown_until is not None and now >= self._cooldown_until:
             self._cooldown_until, self._cooldown_reason = None, ""
         if self._state is BreakerState.OPEN and now >= self._open_until:
