@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 from loguru import logger
 
 from aicmo_gateway.engine.classify import Classification, classify
-from aicmo_gateway.engine.clock import wall_now, watchdog
+from aicmo_gateway.engine.clock import watchdog
 from aicmo_gateway.engine.health import Permit
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, invoke, performed
@@ -86,7 +87,7 @@ class CallContext:
         return self.budget - (self.clock() - self.started)
 
     def skip(self, slot: ProviderSlot, reason: str) -> SlotOutcome:
-        self.record(slot, wall_now(), 0.0, Action.SKIP, None, reason)
+        self.record(slot, datetime.now(UTC), 0.0, Action.SKIP, None, reason)
         return SlotOutcome(Action.SKIP, Status.FAILED, reason=f"{slot.name}: skipped: {reason}")
 
     def settle_held(self, action: Action) -> None:
@@ -125,13 +126,11 @@ def _timeout(ctx: CallContext, now: float) -> float | None:
     return left if per_attempt is None else min(per_attempt, left)
 
 
-def _call_refused(slot: ProviderSlot, ctx: CallContext, now: float) -> SlotOutcome | None:
+def _call_refused(slot: ProviderSlot, ctx: CallContext, now: float) -> SlotOutcome:
     """The call itself cannot make another attempt: its deadline or attempt budget is spent."""
     if ctx.budget is not None and ctx.budget - (now - ctx.started) <= 0:
         return ctx.skip(slot, "the call's deadline passed")
-    if ctx.attempts_left <= 0:
-        return ctx.skip(slot, "the call's attempt budget is spent")
-    return None
+    return ctx.skip(slot, "the call's attempt budget is spent")
 
 
 def _acquire(
@@ -190,10 +189,11 @@ async def try_slot(
     ambiguous: SlotOutcome | None = None
     while True:
         t0 = ctx.clock()
-        out = _call_refused(slot, ctx, t0)
         permit = None
-        if out is None:
+        if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
             permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
+        else:
+            out = _call_refused(slot, ctx, t0)
         if out is not None:
             if out.limited and out.available_in is not None:
                 await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
@@ -203,7 +203,7 @@ async def try_slot(
             slot.budget.record_call(t0)
         ctx.attempts_left -= 1
         tries += 1
-        started_at = wall_now()
+        started_at = datetime.now(UTC)
         serial = slot.started(t0)
         timeout = _timeout(ctx, t0)
         guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None

@@ -14,13 +14,13 @@ import itertools
 import math
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 from loguru import logger
 
 from aicmo_gateway.engine.attempt import CallContext
-from aicmo_gateway.engine.clock import wall_now
 from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot
@@ -82,13 +82,21 @@ class Chain:
         self._notify = notify or (lambda hook, **kw: None)
         #: ``notify.observes(hook)``, when the notifier can say whether anyone listens: a
         #: hook nobody observes is not called (its records are still built for the outcome)
-        self._observes: Callable[[str], bool] = getattr(
+        self._asks: Callable[[str], bool] = getattr(
             notify, "observes", (lambda hook: True) if notify else (lambda hook: False)
         )
+        #: the answers, asked once (observers are registered once discovery is over)
+        self._observed: dict[str, bool] = {}
         #: adapts the payload before sending (e.g. a Message-ID from the idempotency key)
         self._prepare = prepare or (lambda op, payload, key: payload)
         self.ledger = ledger if ledger is not None else MemoryLedger()
         self.audit = audit if audit is not None else AuditTrail()
+
+    def _observes(self, hook: str) -> bool:
+        known = self._observed.get(hook)
+        if known is None:
+            known = self._observed[hook] = self._asks(hook)
+        return known
 
     def ordered(self) -> list[ProviderSlot]:
         """The providers in the order a call tries them."""
@@ -144,7 +152,7 @@ class Chain:
         op = self.spec.operation(operation)
         call_id = _next_call_id()
         clock = asyncio.get_running_loop().time
-        started_at, t0 = wall_now(), clock()
+        started_at, t0 = datetime.now(UTC), clock()
         if idempotency_key is None and op.effect is not Effect.READ:
             idempotency_key = derive_idempotency_key(self.capability, operation, payload)
         if dry_run:
@@ -153,7 +161,7 @@ class Chain:
             outcome = await self._once(op, payload, call_id, idempotency_key, deadline)
         else:
             outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
-        record = CallRecord(outcome, started_at, clock() - t0, dry_run)
+        duration = clock() - t0
         if outcome.status in _WORTH_A_WARNING:
             logger.bind(capability=self.capability, call_id=call_id).warning(
                 "{}.{} ended {} (call {}): {}",
@@ -163,9 +171,12 @@ class Chain:
                 call_id,
                 outcome.reason,
             )
-        self.audit.add(record)
         if self._observes("aicmo_call_finished"):
+            record = CallRecord(outcome, started_at, duration, dry_run)
+            self.audit.add(record)
             self._notify("aicmo_call_finished", call=record)
+        else:  # nobody is told: the audit trail builds the record if it is ever read
+            self.audit.add_call(outcome, started_at, duration, dry_run)
         return outcome
 
     async def _once(

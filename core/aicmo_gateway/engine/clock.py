@@ -16,9 +16,8 @@ import itertools
 import math
 import time
 import weakref
-from datetime import UTC, datetime
 
-__all__ = ["Watchdog", "loop_time", "wall_now", "wall_time", "watchdog"]
+__all__ = ["Watchdog", "loop_time", "wall_time", "watchdog"]
 
 
 def loop_time() -> float:
@@ -32,11 +31,6 @@ def loop_time() -> float:
 def wall_time() -> float:
     """Wall-clock seconds that advance with the loop's clock (for quota periods)."""
     return time.time() - time.monotonic() + loop_time()
-
-
-def wall_now() -> datetime:
-    """The current UTC time (a record's ``started_at``)."""
-    return datetime.now(UTC)
 
 
 class _Watched:

@@ -103,7 +103,8 @@ class ProviderSlot:
         if self.typical_latency is None:
             return f"{len(self.inflight)} calls in flight and none answered yet"
         limit = max(factor * self.typical_latency, 0.05)
-        oldest = now - min(self.inflight.values())
+        # attempts enter in the order they start (one clock): the first is the oldest
+        oldest = now - next(iter(self.inflight.values()))
         if oldest <= limit:
             return None
         return (

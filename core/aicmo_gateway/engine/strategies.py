@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 
 from aicmo_gateway.engine.attempt import CallContext, SlotOutcome, try_slot
-from aicmo_gateway.engine.clock import wall_now
 from aicmo_gateway.engine.slot import ProviderSlot, is_empty
 from aicmo_gateway.outcome import Action, Status
 from aicmo_gateway.ports import Effect
@@ -214,7 +214,12 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
         for task, slot in running.items():
             task.cancel()
             ctx.record(
-                slot, wall_now(), 0.0, Action.CANCELLED, None, "another provider answered first"
+                slot,
+                datetime.now(UTC),
+                0.0,
+                Action.CANCELLED,
+                None,
+                "another provider answered first",
             )
         if running:
             await asyncio.gather(*running, return_exceptions=True)

@@ -192,7 +192,8 @@ class ProviderHealth:
             slow = bool(slow) and slow_counts
             failed = not ok or slow
             self._window.append(_Call(now, not ok, slow))
-            self._prune(now)
+            if policy.window_seconds is not None:
+                self._prune(now)
             self._consecutive = self._consecutive + 1 if failed else 0
             self._consecutive_errors = self._consecutive_errors + (not ok) if failed else 0
             if permit.last_resort:
@@ -321,7 +322,8 @@ class ProviderHealth:
                 self._state = BreakerState.HALF_OPEN
                 self._generation += 1
                 self._probing = self._probes_passed = 0
-        self._prune(now)
+        if self.policy.window_seconds is not None:
+            self._prune(now)
         return now
 
     def _prune(self, now: float) -> None:
