@@ -590,3 +590,32 @@ def test_wait_for_limits_skips_when_the_wait_would_pass_the_deadline():
         return [(await gateway.email_sending.send(message(i))).provider for i in range(2)]
 
     assert run_virtual(scenario()) == ["primary", "backup"]
+
+
+def test_a_chain_down_everywhere_is_probed_half_as_often_as_one_provider():
+    fakes = {n: FakeProvider(profiles.fast_failure()) for n in ("p1", "p2", "p3")}
+    gateway = build("email_verification", fakes)
+
+    async def scenario():
+        for _ in range(60 * 10):  # 60 s at 10 calls/s
+            await gateway.email_verification.verify("ada@example.com")
+            await asyncio.sleep(0.1)
+
+    run_virtual(scenario())
+    # 5 attempts trip each breaker; then one probe per open period: every 5 s (the
+    # open_max_seconds default) for a lone provider, every 10 s while the whole chain is down
+    for fake in fakes.values():
+        assert 5 + 5 <= fake.total_calls <= 5 + 7
+
+
+def test_a_provider_down_while_another_serves_is_probed_at_the_usual_cadence():
+    down, backup = FakeProvider(profiles.fast_failure()), FakeProvider()
+    gateway = build("email_verification", {"down": down, "backup": backup})
+
+    async def scenario():
+        for _ in range(60 * 10):
+            await gateway.email_verification.verify("ada@example.com")
+            await asyncio.sleep(0.1)
+
+    run_virtual(scenario())
+    assert 5 + 11 <= down.total_calls <= 5 + 13  # a probe every 5 s (open_max_seconds)

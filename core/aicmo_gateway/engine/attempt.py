@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from loguru import logger
 
 from aicmo_gateway.engine.classify import Classification, classify
 from aicmo_gateway.engine.clock import watchdog
-from aicmo_gateway.engine.health import Permit
+from aicmo_gateway.engine.health import BreakerState, Permit
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, invoke, performed
 from aicmo_gateway.outcome import Action, Attempt, Status
@@ -32,6 +32,10 @@ from aicmo_gateway.ports import Effect, Operation
 __all__ = ["CallContext", "SlotOutcome", "try_slot"]
 
 _MAX_DETAIL = 500
+#: a failed probe while no other provider of the chain is closed re-opens for this many
+#: times the usual open period: a chain down everywhere is probed half as often (each of its
+#: providers would otherwise be probed at the single-provider cadence, multiplying the load)
+ALL_DOWN_STRETCH = 2.0
 
 
 @attrs.define
@@ -72,6 +76,8 @@ class CallContext:
     notify: Callable[..., None] | None
     #: the running loop's clock (virtual under a virtual-time loop)
     clock: Callable[[], float]
+    #: every provider of the chain (to tell whether any other one is serving)
+    slots: Sequence[ProviderSlot] = ()
     attempts: list[Attempt] = attrs.field(factory=list)
     reasons: list[str] = attrs.field(factory=list)
     #: set by hedge before cancelling losers: a loser running at least this long failed
@@ -296,7 +302,8 @@ def _failed(
     meaning = classify(exc, overrides=overrides)
     if permit is not None:
         if meaning.is_failure:
-            slot.health.record(permit, ok=False, duration=duration)
+            stretch = ALL_DOWN_STRETCH if permit.probe and _chain_down(slot, ctx) else 1.0
+            slot.health.record(permit, ok=False, duration=duration, stretch=stretch)
         else:
             slot.health.release(permit)
     error = "TimeoutError" if isinstance(exc, TimeoutError) else type(exc).__name__
@@ -324,6 +331,17 @@ def _failed(
     if ambiguous:  # the strategy decides whether any other provider may try
         return SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=reason), None
     return SlotOutcome(Action.STOP if stop else Action.FALLBACK, status, reason=reason), None
+
+
+def _chain_down(slot: ProviderSlot, ctx: CallContext) -> bool:
+    """No other provider of the chain is closed: the whole chain is down, not just ``slot``."""
+    others = [other for other in ctx.slots if other is not slot]
+    return bool(others) and not any(_serving(other) for other in others)
+
+
+def _serving(slot: ProviderSlot) -> bool:
+    snap = slot.health.snapshot()
+    return snap.state is BreakerState.CLOSED and snap.cooldown_until is None
 
 
 def _retry_backoff(

@@ -260,6 +260,7 @@ class Chain:
             max_attempts,
             self._notify if self._observes("aicmo_attempt_finished") else None,
             clock,
+            self.slots,
         )
         final: Final
         if policy.strategy == "fanout" and op.effect is not Effect.READ:

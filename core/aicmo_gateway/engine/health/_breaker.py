@@ -71,7 +71,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple
 
 from aicmo_gateway.engine.health._policy import HealthPolicy
 from aicmo_gateway.engine.health._records import (
@@ -85,12 +84,9 @@ from aicmo_gateway.engine.health._records import (
 __all__ = ["ProviderHealth"]
 
 
-class _Call(NamedTuple):
-    """One result in the window (a named tuple: built on every call, so kept cheap)."""
-
-    at: float
-    failed: bool
-    slow: bool
+#: one result in the window: (loop time, failed, slow); a plain tuple, built on every call
+_Call = tuple[float, bool, bool]
+_AT, _FAILED, _SLOW = 0, 1, 2
 
 
 class ProviderHealth:
@@ -164,6 +160,7 @@ class ProviderHealth:
         slow_counts: bool = True,
         slow: bool | None = None,
         now: float | None = None,
+        stretch: float = 1.0,
     ) -> None:
         """Settle ``permit`` with the attempt's result and its ``duration`` in seconds.
 
@@ -171,7 +168,9 @@ class ProviderHealth:
         decides it instead of ``slow_call_seconds`` (the chain's relative rule). Raises
         :class:`PermitError` if the permit is already settled or foreign, and
         ``ValueError`` for a negative or non-finite duration (the permit stays out). ``now``:
-        the clock's reading, when the caller has just read it.
+        the clock's reading, when the caller has just read it. ``stretch``: if this result
+        re-opens the breaker after a failed probe, the open period is this many times as long
+        (the chain asks for it while none of its providers is closed).
         """
         if not (math.isfinite(duration) and duration >= 0):
             raise ValueError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
@@ -191,7 +190,7 @@ class ProviderHealth:
                 slow = slow_counts and limit is not None and duration > limit
             slow = bool(slow) and slow_counts
             failed = not ok or slow
-            self._window.append(_Call(now, not ok, slow))
+            self._window.append((now, not ok, slow))
             if policy.window_seconds is not None:
                 self._prune(now)
             self._consecutive = self._consecutive + 1 if failed else 0
@@ -203,7 +202,7 @@ class ProviderHealth:
                 return
             if permit.probe:
                 if failed:
-                    self._trip(now, "a failed probe")
+                    self._trip(now, "a failed probe", stretch)
                 else:
                     self._probes_passed += 1
                     if self._probes_passed >= policy.half_open_probes:
@@ -273,8 +272,8 @@ class ProviderHealth:
         with self._lock:
             now = self._advance()
             calls = len(self._window)
-            failed = sum(call.failed or call.slow for call in self._window)
-            slow = sum(call.slow for call in self._window)
+            failed = sum(call[_FAILED] or call[_SLOW] for call in self._window)
+            slow = sum(call[_SLOW] for call in self._window)
             blocked = "; ".join(text for _, text in self._blockers(now)) or None
             health, reason = Health.HEALTHY, blocked
             degraded = self.policy.degraded_threshold
@@ -298,7 +297,7 @@ class ProviderHealth:
                 open_until=self._open_until if self._state is BreakerState.OPEN else None,
                 cooldown_until=self._cooldown_until,
                 calls=calls,
-                failure_rate=sum(call.failed for call in self._window) / calls if calls else 0.0,
+                failure_rate=sum(call[_FAILED] for call in self._window) / calls if calls else 0.0,
                 slow_rate=slow / calls if calls else 0.0,
                 consecutive_failures=self._consecutive,
                 ewma_latency=self._ewma,
@@ -329,7 +328,7 @@ class ProviderHealth:
     def _prune(self, now: float) -> None:
         seconds = self.policy.window_seconds
         if seconds is not None:
-            while self._window and now - self._window[0].at >= seconds:
+            while self._window and now - self._window[0][_AT] >= seconds:
                 self._window.popleft()
 
     def _soft(self) -> bool:
@@ -391,25 +390,25 @@ class ProviderHealth:
                 return f"{self._consecutive} consecutive slow call{plural}"
             return f"{self._consecutive} consecutive failure{plural}"
         calls = len(self._window)
-        failed = sum(call.failed or call.slow for call in self._window)
+        failed = sum(call[_FAILED] or call[_SLOW] for call in self._window)
         threshold = policy.failure_rate_threshold
         if (
             threshold is not None
             and calls >= max(policy.min_calls, 1)
             and failed / calls >= threshold
         ):
-            return _failures(failed, sum(call.slow for call in self._window), calls)
+            return _failures(failed, sum(call[_SLOW] for call in self._window), calls)
         return None
 
-    def _trip(self, now: float, reason: str) -> None:
+    def _trip(self, now: float, reason: str, stretch: float = 1.0) -> None:
         self._trips += 1
         self._state = BreakerState.OPEN
         self._generation += 1
-        self._open_until = now + self.policy.open_period(self._trips)
+        self._open_until = now + self.policy.open_period(self._trips) * stretch
         self._trip_reason = reason
         # slow calls alone: no real failure in the window, nor in the streak that tripped it
         self._slow_only = not self._consecutive_errors and not any(
-            call.failed for call in self._window
+            call[_FAILED] for call in self._window
         )
         self._probing = self._probes_passed = self._streak = 0
 
