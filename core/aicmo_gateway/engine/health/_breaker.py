@@ -86,7 +86,6 @@ __all__ = ["ProviderHealth"]
 
 #: one result in the window: (loop time, failed, slow); a plain tuple, built on every call
 _Call = tuple[float, bool, bool]
-_AT, _FAILED, _SLOW = 0, 1, 2
 
 
 class ProviderHealth:
@@ -272,8 +271,8 @@ class ProviderHealth:
         with self._lock:
             now = self._advance()
             calls = len(self._window)
-            failed = sum(call[_FAILED] or call[_SLOW] for call in self._window)
-            slow = sum(call[_SLOW] for call in self._window)
+            failed = sum(failed or slow for _, failed, slow in self._window)
+            slow = sum(slow for _, _, slow in self._window)
             blocked = "; ".join(text for _, text in self._blockers(now)) or None
             health, reason = Health.HEALTHY, blocked
             degraded = self.policy.degraded_threshold
@@ -297,7 +296,7 @@ class ProviderHealth:
                 open_until=self._open_until if self._state is BreakerState.OPEN else None,
                 cooldown_until=self._cooldown_until,
                 calls=calls,
-                failure_rate=sum(call[_FAILED] for call in self._window) / calls if calls else 0.0,
+                failure_rate=sum(failed for _, failed, _ in self._window) / calls if calls else 0.0,
                 slow_rate=slow / calls if calls else 0.0,
                 consecutive_failures=self._consecutive,
                 ewma_latency=self._ewma,
@@ -328,7 +327,7 @@ class ProviderHealth:
     def _prune(self, now: float) -> None:
         seconds = self.policy.window_seconds
         if seconds is not None:
-            while self._window and now - self._window[0][_AT] >= seconds:
+            while self._window and now - self._window[0][0] >= seconds:
                 self._window.popleft()
 
     def _soft(self) -> bool:
@@ -390,14 +389,14 @@ class ProviderHealth:
                 return f"{self._consecutive} consecutive slow call{plural}"
             return f"{self._consecutive} consecutive failure{plural}"
         calls = len(self._window)
-        failed = sum(call[_FAILED] or call[_SLOW] for call in self._window)
+        failed = sum(failed or slow for _, failed, slow in self._window)
         threshold = policy.failure_rate_threshold
         if (
             threshold is not None
             and calls >= max(policy.min_calls, 1)
             and failed / calls >= threshold
         ):
-            return _failures(failed, sum(call[_SLOW] for call in self._window), calls)
+            return _failures(failed, sum(slow for _, _, slow in self._window), calls)
         return None
 
     def _trip(self, now: float, reason: str, stretch: float = 1.0) -> None:
@@ -408,7 +407,7 @@ class ProviderHealth:
         self._trip_reason = reason
         # slow calls alone: no real failure in the window, nor in the streak that tripped it
         self._slow_only = not self._consecutive_errors and not any(
-            call[_FAILED] for call in self._window
+            failed for _, failed, _ in self._window
         )
         self._probing = self._probes_passed = self._streak = 0
 
