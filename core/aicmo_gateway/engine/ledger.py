@@ -19,11 +19,12 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.outcome import Outcome
+from aicmo_gateway.outcome import Outcome, Status
 
 __all__ = ["MemoryLedger", "derive_idempotency_key"]
 
 
+_Done = tuple[float, Any, str | None, str, str | None]
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
 _EMPTY: tuple[()] = ()
@@ -108,30 +109,50 @@ class MemoryLedger:
         self.max_entries = max_entries
         self.ttl = ttl
         self._clock = clock
-        self._done: OrderedDict[tuple[str, str, str], tuple[float, Outcome]] = OrderedDict()
+        #: what a completed write answered: (recorded at, value, provider, call id, reason);
+        #: its outcome is rebuilt when asked for, so a kept write costs one small tuple
+        self._done: OrderedDict[tuple[str, str, str], _Done] = OrderedDict()
         #: keys being performed, each with the calls waiting for it in arrival order
         self._held: dict[tuple[str, str, str], deque[asyncio.Future[None]]] = {}
 
     def get(self, capability: str, operation: str, key: str) -> Outcome | None:
-        """The recorded outcome for this key, if it completed within the TTL."""
+        """The recorded outcome for this key (without its attempts), if it completed
+        within the TTL."""
         entry = self._done.get((capability, operation, key))
         if entry is None:
             return None
-        stamp, outcome = entry
+        stamp, value, provider, call_id, reason = entry
         if self._clock() - stamp > self.ttl:
             del self._done[(capability, operation, key)]
             return None
-        return outcome
+        return Outcome(
+            Status.OK,
+            value=value,
+            provider=provider,
+            attempts=(),
+            call_id=call_id,
+            capability=capability,
+            operation=operation,
+            idempotency_key=key,
+            reason=reason,
+        )
 
     def record(self, outcome: Outcome) -> None:
         """Remember a completed write (only ``OK`` outcomes with a key are kept)."""
-        if outcome.idempotency_key is None or not outcome.ok:
+        if outcome.idempotency_key is None or outcome.status is not Status.OK:
             return
         entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
-        self._done[entry] = (self._clock(), outcome)
-        self._done.move_to_end(entry)
-        while len(self._done) > self.max_entries:
-            self._done.popitem(last=False)
+        done = self._done
+        done[entry] = (
+            self._clock(),
+            outcome.value,
+            outcome.provider,
+            outcome.call_id,
+            outcome.reason,
+        )
+        done.move_to_end(entry)
+        while len(done) > self.max_entries:
+            done.popitem(last=False)
 
     @asynccontextmanager
     async def claim(self, capability: str, operation: str, key: str) -> AsyncIterator[None]:
