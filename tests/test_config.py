@@ -81,6 +81,43 @@ def test_env_references_are_resolved_and_dollar_dollar_is_literal(registry):
     assert config.providers["crm"].from_env == {"path"}
 
 
+def test_env_references_in_a_table_are_resolved_and_its_values_masked():
+    # e.g. a webhook's headers = { X-Api-Key = "${HOOK_KEY}" }: the value, never the key
+    config = load_config(
+        {
+            "capabilities": {"webhook_dispatch": {"providers": ["hook"]}},
+            "providers": {
+                "hook": {
+                    "type": "webhook",
+                    "headers": {"X-Api-Key": "${HOOK_KEY}", "X-Team": "sales", "${K}": "v"},
+                }
+            },
+        },
+        env={"HOOK_KEY": "k3y-fr0m-the-env", "K": "never"},
+    )
+    hook = config.providers["hook"]
+    assert hook.settings["headers"] == {
+        "X-Api-Key": "k3y-fr0m-the-env",
+        "X-Team": "sales",
+        "${K}": "v",
+    }
+    assert hook.from_env == {"headers"}
+    assert "k3y-fr0m-the-env" not in repr(hook.display_settings())
+
+
+def test_a_missing_variable_in_a_table_names_the_key_inside_it():
+    with pytest.raises(ConfigError) as caught:
+        load_config(
+            {
+                "capabilities": {"webhook_dispatch": {"providers": ["hook"]}},
+                "providers": {"hook": {"type": "webhook", "headers": {"X-Api-Key": "${NOPE}"}}},
+            },
+            env={},
+        )
+    assert "providers.hook.headers.X-Api-Key" in str(caught.value)
+    assert "environment variable NOPE is not set" in str(caught.value)
+
+
 def test_an_unused_provider_table_is_a_warning_not_an_error(registry):
     config = load_config(
         {

@@ -281,6 +281,16 @@ async def test_a_secret_the_server_echoes_is_masked(
     assert not any(SECRET in line for line in log_lines)
 
 
+async def test_a_secret_added_later_is_masked_too(httpserver: HTTPServer, client):
+    token = "eyJhbGciOiJIUzI1NiJ9.session.t0ken"
+    httpserver.expect_request("/x").respond_with_json({"message": f"bad {token}"}, status=400)
+    client.add_secrets(Secret(token))
+    with pytest.raises(InvalidInput) as caught:
+        await client.request("GET", "/x", headers={"Authorization": f"Bearer {token}"}, write=False)
+    assert token not in str(caught.value) and "********" in str(caught.value)
+    assert client.scrub(f"x {SECRET} y") == "x ******** y"  # the first secrets stay masked
+
+
 async def test_header_values_with_control_characters_are_refused(client):
     with pytest.raises(InvalidInput, match="control characters"):
         await client.request("GET", "/", headers={"X-Id": "a\r\nBcc: x"}, write=False)
@@ -307,6 +317,65 @@ async def test_requests_are_logged_without_query_or_secret(
     await client.request("GET", "/q?api_key=abc", write=False)
     assert any("GET /q -> 200" in line for line in log_lines)
     assert not any("abc" in line or SECRET in line for line in log_lines)
+
+
+async def test_exact_bytes_go_to_an_absolute_url_with_the_host_and_extensions_given(
+    httpserver: HTTPServer,
+):
+    # a signed payload is sent byte for byte; an address resolved beforehand is connected to
+    # while the Host header names the service, and request extensions reach the transport
+    seen: list[tuple[bytes, str | None]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((request.get_data(), request.headers.get("Host")))
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
+    body = b'{"b": 1,  "a": "\\u00e9"}'
+    http = HttpClient("https://hooks.example.com", timeout=2.0)
+    try:
+        await http.request(
+            "POST",
+            httpserver.url_for("/hook"),
+            content=body,
+            headers={"Host": "hooks.example.com", "content-type": "application/json"},
+            extensions={"trace": None},
+            write=True,
+        )
+    finally:
+        await http.aclose()
+    assert seen == [(body, "hooks.example.com")]
+
+
+async def test_request_extensions_reach_the_transport():
+    import httpx
+
+    extensions: list[dict[str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        extensions.append(dict(request.extensions))
+        return httpx.Response(204)
+
+    http = HttpClient("https://203.0.113.7", transport=httpx.MockTransport(handler))
+    try:
+        await http.request(
+            "POST", "/x", content=b"x", write=True, extensions={"sni_hostname": "a.example"}
+        )
+    finally:
+        await http.aclose()
+    assert extensions[0]["sni_hostname"] == "a.example"
+    assert "timeout" in extensions[0]
+
+
+async def test_a_secret_in_a_request_path_is_not_logged(httpserver: HTTPServer, log_lines):
+    httpserver.expect_request("/hooks/catch/123/Zt0kenZt0ken/").respond_with_json({})
+    http = HttpClient(httpserver.url_for("/"), secrets=["Zt0kenZt0ken"])
+    try:
+        await http.request("POST", "/hooks/catch/123/Zt0kenZt0ken/", json={}, write=True)
+    finally:
+        await http.aclose()
+    assert any("POST /hooks/catch/123/********/ -> 200" in line for line in log_lines)
+    assert not any("Zt0kenZt0ken" in line for line in log_lines)
 
 
 # -- RequestPacer: a shared request rate and 429 lockouts ------------------------------------
@@ -405,3 +474,45 @@ def test_a_pacer_with_nonsense_settings_is_refused(kwargs: dict[str, float], mes
 def test_a_fingerprint_does_not_contain_the_secret():
     assert SECRET not in fingerprint(SECRET)
     assert fingerprint(SECRET) == fingerprint(SECRET) != fingerprint(SECRET + "x")
+
+
+# -- bodies other than JSON --------------------------------------------------------------------
+
+
+async def test_raw_bytes_and_multipart_forms_are_sent_as_given(httpserver: HTTPServer, client):
+    seen: list[dict[str, object]] = []
+
+    def record(request: Request) -> Response:
+        seen.append(
+            {
+                "type": request.mimetype,
+                "body": request.get_data() if not request.files else None,
+                "form": dict(request.form),
+                "files": {k: (f.filename, f.mimetype, f.read()) for k, f in request.files.items()},
+            }
+        )
+        request.close()
+        return Response('{"ok": true}', content_type="application/json")
+
+    httpserver.expect_request("/blob", method="POST").respond_with_handler(record)
+    httpserver.expect_request("/form", method="POST").respond_with_handler(record)
+    await client.request(
+        "POST", "/blob", content=b"\x89PNG\x00", headers={"Content-Type": "image/png"}, write=True
+    )
+    await client.request(
+        "POST",
+        "/form",
+        data={"description": "a red circle"},
+        files={"file": ("circle.png", b"\x89PNG\x01", "image/png")},
+        write=True,
+    )
+    blob, form = seen
+    assert blob["type"] == "image/png" and blob["body"] == b"\x89PNG\x00"
+    assert form["type"] == "multipart/form-data"
+    assert form["form"] == {"description": "a red circle"}
+    assert form["files"] == {"file": ("circle.png", "image/png", b"\x89PNG\x01")}
+
+
+async def test_two_bodies_in_one_request_are_refused(client):
+    with pytest.raises(ValueError, match="give one body"):
+        await client.request("POST", "/x", json={}, content=b"{}", write=True)

@@ -75,15 +75,23 @@ class ConfigLoader:
 
     # -- ${ENV} references ----------------------------------------------------
 
-    def resolve(self, value: Any, key: str) -> tuple[Any, bool]:
-        """Resolve references in strings (recursively in lists); return (value, used_env).
+    def resolve(self, value: Any, key: str, *, tables: bool = False) -> tuple[Any, bool]:
+        """Resolve references in strings, also in lists and tables; return (value, used_env).
 
         A string that used a reference becomes an :class:`EnvText`, which shows itself as
-        written; a NUL character, written or from the environment, is refused.
+        written; a NUL character, written or from the environment, is refused. With
+        ``tables``, the values in tables are resolved too (a provider setting such as
+        ``headers = { X-Api-Key = "${KEY}" }``), never their keys.
         """
         if isinstance(value, list):
-            items = [self.resolve(v, f"{key}[{i}]") for i, v in enumerate(value)]
+            items = [self.resolve(v, f"{key}[{i}]", tables=tables) for i, v in enumerate(value)]
             return [v for v, _ in items], any(u for _, u in items)
+        if tables and isinstance(value, Mapping):
+            pairs = {
+                k: self.resolve(v, f"{key}.{key_part(str(k))}", tables=True)
+                for k, v in value.items()
+            }
+            return {k: v for k, (v, _) in pairs.items()}, any(u for _, u in pairs.values())
         if not isinstance(value, str):
             return value, False
         if "$" not in value:
@@ -268,7 +276,8 @@ class ConfigLoader:
                 if skey == "type":
                     continue
                 known = len(self.problems)
-                resolved, used_env = self.resolve(svalue, f"{key}.{key_part(skey)}")
+                setting = skey not in PROVIDER_POLICY_KEYS  # policy tables are not resolved
+                resolved, used_env = self.resolve(svalue, f"{key}.{key_part(skey)}", tables=setting)
                 if len(self.problems) > known:  # the reference is the problem: no other
                     self.unresolved.add(f"{key}.{key_part(skey)}")
                 if used_env:

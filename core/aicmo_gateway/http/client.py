@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import json as jsonlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from loguru import logger
 
 from aicmo_gateway.errors import Ambiguous, AuthError, InvalidInput, ProviderError, Unavailable
 from aicmo_gateway.http.status import error_for_status, retry_after_of
+from aicmo_gateway.scrub import Scrubber
 from aicmo_gateway.secret import Secret
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpClient", "HttpResponse"]
 
-_MASK = "********"
 #: the most of a response body read into memory (a hostile or broken server cannot exhaust it)
 DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 _DETAIL_FIELDS = ("message", "error_description", "error", "detail", "errors", "reason", "name")
@@ -127,7 +125,10 @@ class HttpClient:
         self._headers = dict(headers or {})
         values = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
         values += [v.reveal() for v in self._headers.values() if isinstance(v, Secret)]
-        self._secrets = _with_encodings(v for v in values if v)
+        # "Bearer <token>", "Basic <credentials>": the credential alone is a secret too
+        values += [word for value in values for word in value.split() if len(word) >= 8]
+        self._secret_values = [v for v in values if v]
+        self._scrubber = Scrubber(self._secret_values)
         self._transport = transport
         self._verify = verify
         self._client: httpx.AsyncClient | None = None
@@ -135,12 +136,15 @@ class HttpClient:
     def __repr__(self) -> str:
         return f"HttpClient(base_url={self.base_url!r}, provider={self.provider!r})"
 
+    def add_secrets(self, *secrets: str | Secret) -> None:
+        """Mask these too from now on (tokens a session obtains after the client was built)."""
+        values = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
+        self._secret_values += [v for v in values if v and v not in self._secret_values]
+        self._scrubber = Scrubber(self._secret_values)
+
     def scrub(self, text: str) -> str:
         """``text`` with every known secret (and its common encodings) masked."""
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, _MASK)
-        return text
+        return self._scrubber(text)
 
     def _open(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -163,17 +167,33 @@ class HttpClient:
         *,
         write: bool,
         json: Any = None,
+        content: bytes | None = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str | Secret] | None = None,
         timeout: float | None = None,
         raise_for_status: bool = True,
+        extensions: Mapping[str, Any] | None = None,
     ) -> HttpResponse:
         """Send one request and return its response, or raise the error it means.
 
-        ``write`` says whether the request has a side effect (it decides what an unclear
-        ending means). With ``raise_for_status=False`` every answer is returned, for adapters
-        that read a vendor's own error codes first (then call :meth:`raise_for`).
+        The body is ``json`` (a JSON document), ``content`` (raw bytes, e.g. an image upload:
+        set its ``Content-Type`` in ``headers``), or a form: ``data`` alone is URL-encoded, with
+        ``files`` it is ``multipart/form-data`` (``files`` maps a field to ``(filename, bytes,
+        content_type)``). ``write`` says whether the request has a side effect (it decides
+        what an unclear ending means). With ``raise_for_status=False`` every answer is
+        returned, for adapters that read a vendor's own error codes first (then call
+        :meth:`raise_for`).
+
+        ``content`` is sent byte for byte, so a signature over it holds. ``path`` may be an
+        absolute URL, which replaces the base URL for this request; ``extensions`` are
+        httpcore's request extensions, e.g. ``{"sni_hostname": name}`` to connect to an address
+        already resolved while TLS verifies the certificate for ``name`` (send ``Host: name``
+        in ``headers`` too).
         """
+        if sum(body is not None for body in (json, content, data or files)) > 1:
+            raise ValueError("HttpClient.request: give one body: json, content, or data/files")
         client = self._open()
         httpx = _import_httpx()
         merged = {**self._headers, **(headers or {})}
@@ -187,9 +207,13 @@ class HttpClient:
                 method,
                 path,
                 json=json,
+                content=content,
+                data=data,
+                files=files,
                 params=params,
                 headers=sent,
                 timeout=self.timeout if timeout is None else timeout,
+                extensions=dict(extensions) if extensions else None,
             ) as answer:
                 content = await self._read(answer, write=write)
                 status, answer_headers = answer.status_code, dict(answer.headers)
@@ -208,7 +232,11 @@ class HttpClient:
             raise Unavailable(text) from None
         elapsed = time.perf_counter() - started
         logger.bind(provider=self.provider).debug(
-            "{} {} -> {} in {:.0f} ms", method, path.split("?")[0], status, elapsed * 1000
+            "{} {} -> {} in {:.0f} ms",
+            method,
+            self.scrub(path.split("?")[0]),
+            status,
+            elapsed * 1000,
         )
         response = HttpResponse(status, answer_headers, content, write=write, scrub=self.scrub)
         if raise_for_status:
@@ -258,24 +286,6 @@ class HttpClient:
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
-
-
-def _with_encodings(values: Iterable[str]) -> tuple[str, ...]:
-    """Each secret with the forms a server may echo: as is, URL-encoded, base64."""
-    found: set[str] = set()
-    forms = set()
-    for value in values:
-        forms.add(value)
-        # "Bearer <token>", "Basic <credentials>": the credential alone is a secret too
-        forms.update(word for word in value.split() if len(word) >= 8)
-    for value in forms:
-        found.add(value)
-        found.add(quote(value, safe=""))
-        raw = value.encode("utf-8")
-        found.add(base64.b64encode(raw).decode("ascii").rstrip("="))
-        found.add(base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="))
-    # the longest first, so a secret inside another is not half-masked
-    return tuple(sorted((v for v in found if len(v) >= 4), key=len, reverse=True))
 
 
 def _detail(content: bytes, scrub: Callable[[str], str]) -> str:

@@ -14,10 +14,9 @@ KNOWN_PROVIDER_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "dropcontact": ("aicmo-gateway-dropcontact", ("lead_enrichment", "email_verification")),
     "dns": ("aicmo-gateway-verify", ("email_verification",)),
     "mastodon": ("aicmo-gateway-mastodon", ("social_posting",)),
+    "bluesky": ("aicmo-gateway-bluesky", ("social_posting",)),
+    # Make, Zapier and n8n are presets of the webhook type (preset = "make"), not types
     "webhook": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
-    "make": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
-    "zapier": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
-    "n8n": ("aicmo-gateway-webhooks", ("webhook_dispatch",)),
 }
 
 #: first-party distribution -> its folder in the aicmo-gateway repository
@@ -25,11 +24,14 @@ IN_REPOSITORY: dict[str, str] = {
     "aicmo-gateway": ".",
     "aicmo-gateway-airtable": "plugins/airtable",
     "aicmo-gateway-apollo": "plugins/apollo",
+    "aicmo-gateway-bluesky": "plugins/bluesky",
     "aicmo-gateway-dropcontact": "plugins/dropcontact",
     "aicmo-gateway-imap": "plugins/imap",
+    "aicmo-gateway-mastodon": "plugins/mastodon",
     "aicmo-gateway-resend": "plugins/resend",
     "aicmo-gateway-smtp": "plugins/smtp",
     "aicmo-gateway-verify": "plugins/verify",
+    "aicmo-gateway-webhooks": "plugins/webhooks",
 }
 
 #: first-party distributions a package index serves. None yet: until a distribution is listed
