@@ -119,6 +119,13 @@ def bench_chain(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def bench_startup(session: nox.Session) -> None:
+    """Start-up time: import, --help and plugins with every in-repository plugin installed."""
+    session.install(".", *(f"./plugins/{name}" for name in PLUGINS))
+    session.run("python", "benchmarks/startup.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
 def demo(session: nox.Session) -> None:
     """Run the demo on the built-in providers."""
     session.install(".")

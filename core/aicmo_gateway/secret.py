@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any, NoReturn
 
 __all__ = ["Secret"]
@@ -44,6 +43,8 @@ class Secret:
         if not isinstance(other, Secret):
             return NotImplemented
         # constant time, so a comparison does not leak how much of a guess was right
+        import hmac  # with hashlib and OpenSSL behind it: loaded when secrets are compared
+
         return hmac.compare_digest(self._value.encode("utf-8"), other._value.encode("utf-8"))
 
     def __hash__(self) -> int:

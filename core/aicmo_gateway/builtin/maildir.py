@@ -20,20 +20,23 @@ import base64
 import binascii
 import contextlib
 import json
-import mailbox
 import os
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import attrs
-from loguru import logger
 
 from aicmo_gateway.errors import InvalidInput, Unavailable
-from aicmo_gateway.mime import build_message, parse_reply, render
-from aicmo_gateway.ports import EmailMessage, Reply, ReplyBatch, SendReceipt
+
+# mailbox, the MIME layer, loguru and the records load when a message is sent or read,
+# so that listing the built-in provider types (``aicmo-gateway plugins``) stays cheap
+if TYPE_CHECKING:
+    import mailbox
+
+    from aicmo_gateway.ports import EmailMessage, Reply, ReplyBatch, SendReceipt
 
 __all__ = ["MaildirReplyFetcher", "MaildirSender"]
 
@@ -60,6 +63,8 @@ def _open(path: Path, create: bool) -> mailbox.Maildir:
                 f"maildir {str(path)!r} is not a Maildir: it has no {', '.join(missing)} "
                 "folder; point path at a Maildir or set create = true"
             )
+        import mailbox
+
         return mailbox.Maildir(path, factory=None, create=False)
     except OSError as exc:
         raise Unavailable(
@@ -98,6 +103,12 @@ class MaildirSender:
             ) from exc
 
     def send(self, message: EmailMessage) -> SendReceipt:
+        import mailbox
+
+        from loguru import logger
+
+        from aicmo_gateway.mime import build_message, render
+
         box = _open(self.path, self.create)
         mime = build_message(
             message,
@@ -129,6 +140,8 @@ class MaildirSender:
     def _receipt(
         self, recipients: tuple[str, ...], message_id: str, where: Path | None
     ) -> SendReceipt:
+        from aicmo_gateway.ports import SendReceipt
+
         location = str(where) if where is not None else None
         return SendReceipt(message_id=message_id, accepted=recipients, location=location)
 
@@ -242,6 +255,8 @@ class MaildirReplyFetcher:
                 raise Unavailable(f"maildir {str(self.path / sub)!r} is not readable")
 
     def fetch_replies(self, cursor: str | None) -> ReplyBatch:
+        from aicmo_gateway.ports import ReplyBatch
+
         state = _Cursor.decode(cursor)
         _open(self.path, self.create)
         grace_ns = int(self.grace_seconds * 1e9)
@@ -275,6 +290,10 @@ class MaildirReplyFetcher:
         return found
 
     def _read(self, key: str, when: int, path: Path) -> Reply | None:
+        from loguru import logger
+
+        from aicmo_gateway.mime import parse_reply
+
         received = datetime.fromtimestamp(when / 1e9, UTC)
         candidates = [path]
         for _ in range(3):  # the file may have moved from new/ to cur/ (flags in its name)

@@ -9,25 +9,28 @@ from the configuration.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
-from aicmo_gateway.ports import (
-    Contact,
-    CrmRecord,
-    DeliveryReceipt,
-    EmailMessage,
-    Engagement,
-    Enrichment,
-    Lead,
-    PostReceipt,
-    ReplyBatch,
-    SendReceipt,
-    SocialPost,
-    Verdict,
-    Verification,
-    WebhookEvent,
-)
+import aicmo_gateway.ports as ports  # a lazy package: the records load on first use
+
+if TYPE_CHECKING:
+    from aicmo_gateway.ports import (
+        Contact,
+        CrmRecord,
+        DeliveryReceipt,
+        EmailMessage,
+        Engagement,
+        Enrichment,
+        Lead,
+        PostReceipt,
+        ReplyBatch,
+        SendReceipt,
+        SocialPost,
+        Verification,
+        WebhookEvent,
+    )
 
 __all__ = [
     "NoopCrmSyncer",
@@ -52,7 +55,7 @@ class NoopEmailSender(_Checked):
     """Sends nothing; the receipt says ``performed=False`` and accepts no recipient."""
 
     def send(self, message: EmailMessage) -> SendReceipt:
-        return SendReceipt(message_id=message.message_id, accepted=(), performed=False)
+        return ports.SendReceipt(message_id=message.message_id, accepted=(), performed=False)
 
 
 @attrs.frozen
@@ -60,7 +63,7 @@ class NoopReplyFetcher(_Checked):
     """Finds no replies; the cursor comes back unchanged."""
 
     def fetch_replies(self, cursor: str | None) -> ReplyBatch:
-        return ReplyBatch(replies=(), cursor=cursor, has_more=False)
+        return ports.ReplyBatch(replies=(), cursor=cursor, has_more=False)
 
 
 @attrs.frozen
@@ -68,13 +71,13 @@ class NoopCrmSyncer(_Checked):
     """Stores nothing; records say ``performed=False`` and ``created=False``."""
 
     def upsert_contact(self, contact: Contact) -> CrmRecord:
-        return CrmRecord(id=contact.email, kind="contact", created=False, performed=False)
+        return ports.CrmRecord(id=contact.email, kind="contact", created=False, performed=False)
 
     def upsert_contacts(self, contacts: Sequence[Contact]) -> list[CrmRecord]:
         return [self.upsert_contact(contact) for contact in contacts]
 
     def log_engagement(self, engagement: Engagement) -> CrmRecord:
-        return CrmRecord(
+        return ports.CrmRecord(
             id=engagement.external_id or "",
             kind="engagement",
             created=False,
@@ -87,7 +90,7 @@ class NoopLeadEnricher(_Checked):
     """Finds nothing: every answer is ``Enrichment(found=False)``."""
 
     def enrich(self, lead: Lead) -> Enrichment:
-        return Enrichment(found=False)
+        return ports.Enrichment(found=False)
 
     def enrich_many(self, leads: Sequence[Lead]) -> list[Enrichment]:
         return [self.enrich(lead) for lead in leads]
@@ -98,7 +101,9 @@ class NoopEmailVerifier(_Checked):
     """Checks nothing: every verdict is ``UNKNOWN``."""
 
     def verify(self, address: str) -> Verification:
-        return Verification(address=address, verdict=Verdict.UNKNOWN, reason=NOOP_VERIFIER_REASON)
+        return ports.Verification(
+            address=address, verdict=ports.Verdict.UNKNOWN, reason=NOOP_VERIFIER_REASON
+        )
 
     def verify_many(self, addresses: Sequence[str]) -> list[Verification]:
         return [self.verify(address) for address in addresses]
@@ -109,7 +114,7 @@ class NoopSocialPoster(_Checked):
     """Publishes nothing; the receipt has no post id and says ``performed=False``."""
 
     def post(self, post: SocialPost) -> PostReceipt:
-        return PostReceipt(post_id=None, url=None, performed=False)
+        return ports.PostReceipt(post_id=None, url=None, performed=False)
 
 
 @attrs.frozen
@@ -117,4 +122,4 @@ class NoopWebhookDispatcher(_Checked):
     """Delivers nothing; the receipt has no status code and says ``performed=False``."""
 
     def dispatch(self, event: WebhookEvent) -> DeliveryReceipt:
-        return DeliveryReceipt(status_code=None, delivery_id=event.id, performed=False)
+        return ports.DeliveryReceipt(status_code=None, delivery_id=event.id, performed=False)

@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+import aicmo_gateway.ports as ports  # a lazy package: the records load on first use
 from aicmo_gateway.errors import InvalidInput, Unavailable
-from aicmo_gateway.ports import Contact, CrmRecord, Engagement
+
+# sqlite3 loads when the first connection is opened, so listing the built-in types stays cheap
+if TYPE_CHECKING:
+    import sqlite3
+
+    from aicmo_gateway.ports import Contact, CrmRecord, Engagement
 
 __all__ = ["SCHEMA_VERSION", "SqliteCrm"]
 
@@ -128,7 +133,7 @@ class SqliteCrm:
                     (engagement.contact_email, engagement.kind, engagement.external_id),
                 ).fetchone()
                 if found is not None:
-                    return CrmRecord(id=str(found[0]), kind="engagement", created=False)
+                    return ports.CrmRecord(id=str(found[0]), kind="engagement", created=False)
             cursor = conn.execute(
                 "INSERT INTO engagements (contact_email, kind, occurred_at, subject, body,"
                 " external_id, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -143,7 +148,7 @@ class SqliteCrm:
                     _now(),
                 ),
             )
-            return CrmRecord(id=str(cursor.lastrowid), kind="engagement", created=True)
+            return ports.CrmRecord(id=str(cursor.lastrowid), kind="engagement", created=True)
 
     # -- reading, for people and tests -------------------------------------------
 
@@ -158,7 +163,7 @@ class SqliteCrm:
         if row is None:
             return None
         fields = dict(zip(_FIELDS, row[1:-2], strict=True))
-        return Contact(
+        return ports.Contact(
             email=row[0], tags=json.loads(row[-2]), attributes=json.loads(row[-1]), **fields
         )
 
@@ -171,7 +176,7 @@ class SqliteCrm:
                 (email.strip().lower(),),
             ).fetchall()
         return [
-            Engagement(
+            ports.Engagement(
                 contact_email=row[0],
                 kind=row[1],
                 occurred_at=datetime.fromisoformat(row[2]),
@@ -212,11 +217,13 @@ class SqliteCrm:
             ),
         )
         rowid = stored[0] if stored else cursor.lastrowid
-        return CrmRecord(id=str(rowid), kind="contact", created=stored is None)
+        return ports.CrmRecord(id=str(rowid), kind="contact", created=stored is None)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """A fresh connection with the schema in place (created or migrated on first use)."""
+        import sqlite3
+
         try:
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         except sqlite3.Error as exc:

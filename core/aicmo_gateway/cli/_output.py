@@ -1,12 +1,21 @@
-"""Plain-text tables and JSON output for the command line."""
+"""Plain-text tables, JSON output and the shared ``--config`` option of the command line."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
+
+from aicmo_gateway.config.location import ENV_CONFIG
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Config file (default: ${ENV_CONFIG}, then ./aicmo-gateway.toml).",
+)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -26,4 +35,6 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def emit_json(data: Any) -> None:
+    import json
+
     click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))

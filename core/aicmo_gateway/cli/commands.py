@@ -1,26 +1,16 @@
-"""``plugins``, ``providers``, ``config check`` and ``doctor``."""
+"""``plugins``, ``providers``, ``config check`` and ``doctor``.
+
+The registry, the gateway and asyncio are imported inside the commands that use them.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
-import attrs
 import click
 
-from aicmo_gateway.cli._output import emit_json, table
-from aicmo_gateway.config.load import ENV_CONFIG, find_config
-from aicmo_gateway.errors import ConfigError
-from aicmo_gateway.plugins.registry import ENV_DISABLE, PluginStatus, Registry
-from aicmo_gateway.ports import PORTS
-
-_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Config file (default: ${ENV_CONFIG}, then ./aicmo-gateway.toml).",
-)
+from aicmo_gateway.cli._output import config_option, emit_json, table
+from aicmo_gateway.config.location import ENV_CONFIG, find_config
 
 
 @click.command()
@@ -31,6 +21,8 @@ def plugins(as_json: bool) -> None:
     Exits 1 when a plugin is quarantined or has a warning (e.g. a misspelt hook), or a
     plugin switch names nothing installed.
     """
+    from aicmo_gateway.plugins.registry import Registry
+
     registry = Registry.discover()
     if as_json:
         emit_json(
@@ -64,6 +56,9 @@ def plugins(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def providers(as_json: bool) -> None:
     """Show the capability matrix: every provider type, its port and its traits."""
+    from aicmo_gateway.plugins.registry import Registry
+    from aicmo_gateway.ports import PORTS
+
     registry = Registry.discover()
     types = registry.provider_types()
     if as_json:
@@ -117,7 +112,7 @@ def config_group() -> None:
 
 
 @config_group.command("check")
-@_config_option
+@config_option
 def config_check(config_path: Path | None) -> None:
     """Validate a config and print every problem at once (exit 1 if any)."""
     path = find_config(config_path)
@@ -128,10 +123,14 @@ def config_check(config_path: Path | None) -> None:
             err=True,
         )
         raise SystemExit(1)
+    import asyncio
+
+    from aicmo_gateway.errors import ConfigError
+    from aicmo_gateway.gateway import Gateway
+    from aicmo_gateway.plugins.registry import Registry
+
     registry = Registry.discover()
     try:
-        from aicmo_gateway.gateway import Gateway
-
         gateway = Gateway.from_config(path, registry=registry)
     except ConfigError as exc:
         click.echo(str(exc))
@@ -146,111 +145,8 @@ def config_check(config_path: Path | None) -> None:
     )
 
 
-@attrs.frozen
-class _Finding:
-    area: str
-    item: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-
-def _plugin_findings(registry: Registry) -> list[_Finding]:
-    found = []
-    for info in registry.plugins:
-        label = f"{info.name} ({info.distribution} {info.version})"
-        if info.status is PluginStatus.QUARANTINED:
-            found.append(
-                _Finding(
-                    "plugin",
-                    label,
-                    False,
-                    info.reason or "",
-                    f"pip install -U {info.distribution}, or set {ENV_DISABLE}={info.distribution}",
-                )
-            )
-        elif info.status is PluginStatus.DISABLED:
-            found.append(_Finding("plugin", label, True, f"disabled: {info.reason}"))
-        else:
-            found.append(
-                _Finding(
-                    "plugin", label, True, f"active, {len(info.provider_types)} provider types"
-                )
-            )
-        for warning in info.warnings:
-            found.append(
-                _Finding(
-                    "plugin",
-                    label,
-                    False,
-                    warning,
-                    "rename the hook function to a documented hook name",
-                )
-            )
-    for problem in registry.problems:
-        found.append(
-            _Finding(
-                "plugin",
-                "switches",
-                False,
-                problem,
-                "correct the distribution name in the variable",
-            )
-        )
-    return found
-
-
-def _config_findings(
-    registry: Registry, path: Path | None, live: bool, timeout: float
-) -> list[_Finding]:
-    if path is None:
-        return [
-            _Finding(
-                "config", "-", True, f"no configuration file (pass --config or set {ENV_CONFIG})"
-            )
-        ]
-    from aicmo_gateway.gateway import Gateway
-
-    try:
-        gateway = Gateway.from_config(path, registry=registry)
-    except ConfigError as exc:
-        return [
-            _Finding("config", p.key or str(path), False, p.message, p.fix) for p in exc.problems
-        ]
-    found = [
-        _Finding(
-            "config", str(path), True, f"{len(gateway.config.capabilities)} capabilities configured"
-        )
-    ]
-    found += [_Finding("config", str(path), True, f"warning: {w}") for w in gateway.config.warnings]
-    if live:
-
-        async def run() -> list[Any]:
-            try:
-                return await gateway.check(timeout)
-            finally:
-                await gateway.aclose()
-
-        for result in asyncio.run(run()):
-            found.append(
-                _Finding(
-                    "live",
-                    f"{result.capability}/{result.provider} ({result.provider_type})",
-                    result.ok,
-                    f"{result.detail} ({result.duration * 1000:.0f} ms)",
-                    ""
-                    if result.ok
-                    else f"check [providers.{result.provider}] settings, "
-                    "credentials and network reachability",
-                )
-            )
-    else:
-        asyncio.run(gateway.aclose())
-    return found
-
-
 @click.command()
-@_config_option
+@config_option
 @click.option("--live", is_flag=True, help="Also run each configured provider's live check().")
 @click.option(
     "--timeout",
@@ -266,9 +162,14 @@ def doctor(config_path: Path | None, live: bool, timeout: float, as_json: bool) 
     Live checks run concurrently; one failing or hanging check never hides the others.
     Exits 1 when a problem is found.
     """
+    import attrs
+
+    from aicmo_gateway.cli._doctor import config_findings, plugin_findings
+    from aicmo_gateway.plugins.registry import Registry
+
     registry = Registry.discover()
     path = find_config(config_path)
-    findings = _plugin_findings(registry) + _config_findings(registry, path, live, timeout)
+    findings = plugin_findings(registry) + config_findings(registry, path, live, timeout)
     if as_json:
         emit_json([attrs.asdict(f) for f in findings])
     else:

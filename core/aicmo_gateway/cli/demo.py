@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import shlex
-import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from aicmo_gateway.cli._output import table
-from aicmo_gateway.outcome import Outcome, Status
-from aicmo_gateway.ports import Contact, EmailMessage, Engagement
+
+if TYPE_CHECKING:
+    from aicmo_gateway.outcome import Outcome
 
 _LEADS = [
     ("Ada Lovelace", "ada@example.com", "Analytical Engines"),
@@ -71,6 +71,8 @@ def rerun_command(argv0: str | None = None) -> str:
     argv0 = sys.argv[0] if argv0 is None else argv0
     script = Path(argv0) if argv0 else None
     if script is not None and script.stem == "aicmo-gateway" and script.is_file():
+        import shutil
+
         on_path = shutil.which("aicmo-gateway")
         if on_path is not None and Path(on_path).resolve() == script.resolve():
             return "aicmo-gateway"
@@ -80,6 +82,7 @@ def rerun_command(argv0: str | None = None) -> str:
 
 async def _run(directory: Path) -> list[Outcome]:
     from aicmo_gateway.gateway import Gateway
+    from aicmo_gateway.ports import Contact, EmailMessage, Engagement
 
     outcomes: list[Outcome] = []
     config = directory / "aicmo-gateway.toml"
@@ -131,6 +134,10 @@ def demo(directory: Path) -> None:
     back to a local Maildir (open it with any mail client, e.g. `mutt -f DIR/Maildir`).
     Contacts and engagements go to a SQLite mini-CRM. No account is needed.
     """
+    import asyncio
+
+    from aicmo_gateway.outcome import Status
+
     directory.mkdir(parents=True, exist_ok=True)
     outcomes = asyncio.run(_run(directory.resolve()))
     rows = []

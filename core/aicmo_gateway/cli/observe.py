@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from aicmo_gateway.cli._output import emit_json, table
-from aicmo_gateway.config.load import ENV_CONFIG, GatewayConfig, find_config, load_config
-from aicmo_gateway.errors import ConfigError
-from aicmo_gateway.state.audit import explain as explain_record
-from aicmo_gateway.state.files import StateFiles, record_to_json
+from aicmo_gateway.cli._output import config_option, emit_json, table
+from aicmo_gateway.config.location import ENV_CONFIG, find_config
 
-_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Config file (default: ${ENV_CONFIG}, then ./aicmo-gateway.toml).",
-)
+if TYPE_CHECKING:
+    from aicmo_gateway.state.files import StateFiles
 
 
 def _state(config_path: Path | None) -> StateFiles:
+    from aicmo_gateway.config.load import GatewayConfig, load_config
+    from aicmo_gateway.errors import ConfigError
+    from aicmo_gateway.state.files import StateFiles
+
     path = find_config(config_path)
     if path is None:
         raise click.ClickException(
@@ -44,7 +42,7 @@ def _latency(value: float | None) -> str:
 
 
 @click.command()
-@_config_option
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def status(config_path: Path | None, as_json: bool) -> None:
     """Each provider's health, breaker state, cooldown, failure rate and latency.
@@ -100,7 +98,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("call_id")
-@_config_option
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the call record as JSON.")
 def explain(call_id: str, config_path: Path | None, as_json: bool) -> None:
     """Print one call's decisions: each provider tried or skipped, and why.
@@ -108,6 +106,9 @@ def explain(call_id: str, config_path: Path | None, as_json: bool) -> None:
     CALL_ID is an Outcome's call_id; the call must be among the last [gateway]
     audit_size calls recorded in the state_dir.
     """
+    from aicmo_gateway.state.audit import explain as explain_record
+    from aicmo_gateway.state.files import record_to_json
+
     state = _state(config_path)
     record = state.find(call_id)
     if record is None:

@@ -17,7 +17,7 @@ from aicmo_gateway.config_values import EnvText, hide_env_values
 from aicmo_gateway.engine.budget import RetryBudget
 from aicmo_gateway.engine.chain import Chain
 from aicmo_gateway.engine.ledger import MemoryLedger
-from aicmo_gateway.engine.policy import parse_provider_policy
+from aicmo_gateway.engine.policy import ProviderPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, loop_time
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.plugins.provider_type import Quota, RateLimit
@@ -109,7 +109,10 @@ def build_chains(
             inst = config.providers[name]
             key = f"providers.{name}"
             pt = registry.get(capability, inst.type)
-            settings, _ = check_settings(pt.settings, dict(inst.settings), base=config.base_dir)
+            settings, settings_problems = _checked_settings(inst, capability, pt, config)
+            if settings_problems:
+                problems += settings_problems
+                continue
             try:
                 provider = pt.factory(**settings)
             except Exception as exc:  # a factory's own check of its settings, or a plugin bug
@@ -132,12 +135,7 @@ def build_chains(
                     )
                 )
                 continue
-            rate, quotas = _instance_limits(provider, pt)
-            policy, policy_problems = parse_provider_policy(inst.reserved, rate, quotas)
-            for suffix, message, fix in policy_problems:
-                problems.append(ConfigProblem(config.source, f"{key}.{suffix}", message, fix))
-            if policy_problems:
-                continue
+            policy = _with_limits(inst, *_instance_limits(provider, pt))
             budget = RetryBudget(
                 cap.policy.retry_budget_ratio,
                 cap.policy.retry_budget_min_per_second,
@@ -158,6 +156,41 @@ def build_chains(
     if problems:
         raise ConfigError(problems)
     return chains
+
+
+def _checked_settings(
+    inst: ProviderConfig, capability: str, pt: Any, config: GatewayConfig
+) -> tuple[dict[str, Any], list[ConfigProblem]]:
+    """The instance's settings converted for its type, as checked when the file was loaded;
+    checked now (once) when the file was loaded without this registry."""
+    carried = inst.checked.get(capability)
+    if carried is not None and carried[0] is pt.settings:
+        return dict(carried[1]), []
+    return check_settings(
+        pt.settings,
+        dict(inst.settings),
+        base=config.base_dir,
+        source=config.source,
+        table=f"providers.{inst.name}",
+        note=f" (type {inst.type!r})",
+    )
+
+
+def _with_limits(
+    inst: ProviderConfig, rate: RateLimit | None, quotas: tuple[Quota, ...]
+) -> ProviderPolicy:
+    """The policy checked at load, with the instance's own limits where the file sets none.
+
+    A ``rate_limit`` key replaces the instance's rate; ``quotas`` and ``daily_quota`` replace
+    the instance's quota of the same period and keep the others.
+    """
+    policy = inst.policy
+    if "rate_limit" not in inst.reserved and rate is not None:
+        policy = attrs.evolve(policy, rate_limit=rate)
+    if quotas:
+        merged = {q.period: q for q in quotas} | {q.period: q for q in policy.quotas}
+        policy = attrs.evolve(policy, quotas=tuple(merged.values()))
+    return policy
 
 
 def _instance_limits(provider: Any, pt: Any) -> tuple[RateLimit | None, tuple[Quota, ...]]:

@@ -8,6 +8,7 @@ shows them all at once. Each names the file, the table and key, the bad value
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import tomllib
@@ -17,10 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aicmo_gateway.config.location import CONFIG_FILENAME, ENV_CONFIG, find_config
 from aicmo_gateway.config.settings import is_secret_key
 from aicmo_gateway.config_values import MAX_DEPTH, shown
 from aicmo_gateway.engine.policy import (
     ChainPolicy,
+    ProviderPolicy,
     parse_duration,
 )
 from aicmo_gateway.errors import ConfigError, ConfigProblem
@@ -41,8 +44,6 @@ __all__ = [
     "parse_duration",
 ]
 
-CONFIG_FILENAME = "aicmo-gateway.toml"
-ENV_CONFIG = "AICMO_GATEWAY_CONFIG"
 GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000, "state_dir": None}
 
 
@@ -58,6 +59,13 @@ class ProviderConfig:
     from_env: frozenset[str] = frozenset()
     #: the gateway's own keys (daily_quota, quotas, rate_limit, health, on_error)
     reserved: Mapping[str, Any] = attrs.field(factory=dict)
+    #: the reserved keys, checked once when the file is loaded (the type's limits not applied)
+    policy: ProviderPolicy = attrs.field(factory=ProviderPolicy, kw_only=True)
+    #: per capability: the settings class and the settings checked and converted against it
+    #: when the file was loaded with a registry; the build uses them instead of checking again
+    checked: Mapping[str, tuple[builtins.type | None, Mapping[str, Any]]] = attrs.field(
+        factory=dict, repr=False, kw_only=True
+    )
 
     def display_settings(self) -> dict[str, Any]:
         """The settings with secrets and environment values masked, for showing to people."""
@@ -117,22 +125,6 @@ class GatewayConfig:
             f"providers={list(self.providers)}, store={self.store!r}, dry_run={self.dry_run}, "
             f"audit_size={self.audit_size}, state_dir={shown(state_dir)})"
         )
-
-
-def find_config(
-    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
-) -> Path | None:
-    """The config file to use.
-
-    ``explicit`` first, then ``$AICMO_GATEWAY_CONFIG``, then ``./aicmo-gateway.toml``.
-    """
-    env = os.environ if env is None else env
-    if explicit:
-        return Path(explicit)
-    if env.get(ENV_CONFIG):
-        return Path(env[ENV_CONFIG])
-    local = Path.cwd() / CONFIG_FILENAME
-    return local if local.exists() else None
 
 
 def _loader() -> type[ConfigLoader]:

@@ -22,9 +22,10 @@ from aicmo_gateway.config_values import (
     read_number,
     shown,
 )
+from aicmo_gateway.errors import ConfigProblem
 from aicmo_gateway.secret import Secret
 
-__all__ = ["SettingsProblem", "check_settings", "is_secret_key"]
+__all__ = ["check_settings", "is_secret_key"]
 
 _SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "credential", "private")
 
@@ -33,13 +34,6 @@ def is_secret_key(key: str) -> bool:
     """Whether a setting's name suggests a credential (used to mask it when displayed)."""
     lowered = key.lower()
     return any(word in lowered for word in _SECRET_WORDS)
-
-
-@attrs.frozen
-class SettingsProblem:
-    key: str
-    message: str
-    fix: str
 
 
 def _field_types(cls: type) -> dict[str, Any]:
@@ -130,38 +124,59 @@ def _coerce(value: Any, tp: Any, key: str, base: Path | None = None) -> tuple[bo
     return False, value
 
 
-def _refusal(key: str, value: Any, tp: Any) -> SettingsProblem:
+def _refusal(where: _Where, key: str, value: Any, tp: Any) -> ConfigProblem:
     """Why ``value`` does not fit ``tp``, with the fix; the value shown as :func:`shown` does."""
     for alt in _alternatives(tp):
         if alt in (int, float, bool):
             _, _, bad = _scalar(value, alt, key)
             if bad is not None and isinstance(value, str | float):
-                return SettingsProblem(key, bad.message, bad.fix)
+                return where.problem(key, bad.message, bad.fix)
     what = "********" if is_secret_key(key) else shown(value)
     fix = f"write {key} as {_describe(tp)}"
     if isinstance(value, EnvText):
         names = ", ".join(value.variables) or "the variable"
         fix = f"set {names} to {_describe(tp)}"
-    return SettingsProblem(key, f"expected {_describe(tp)}, got {type(value).__name__} {what}", fix)
+    return where.problem(key, f"expected {_describe(tp)}, got {type(value).__name__} {what}", fix)
+
+
+@attrs.frozen
+class _Where:
+    """The file and the provider table whose settings are checked, for the problems' keys."""
+
+    source: str
+    table: str
+    #: appended to each message, e.g. " (type 'smtp')"
+    note: str
+
+    def problem(self, key: str, message: str, fix: str) -> ConfigProblem:
+        return ConfigProblem(self.source, f"{self.table}.{key}", f"{message}{self.note}", fix)
 
 
 def check_settings(
-    settings_cls: type | None, values: dict[str, Any], *, base: Path | None = None
-) -> tuple[dict[str, Any], list[SettingsProblem]]:
+    settings_cls: type | None,
+    values: dict[str, Any],
+    *,
+    base: Path | None = None,
+    source: str = "<mapping>",
+    table: str = "settings",
+    note: str = "",
+) -> tuple[dict[str, Any], list[ConfigProblem]]:
     """Validate ``values`` against an attrs settings class; return converted values and problems.
 
     Unknown keys, missing required keys and values of the wrong simple type are
-    reported. Relative paths in fields typed ``Path`` are taken relative to
-    ``base`` (the config file's folder). A class that is not an attrs class is
-    not checked (its factory's own ``TypeError`` is reported when the provider
+    reported, each as a :class:`ConfigProblem` of ``source`` keyed ``<table>.<key>``
+    (``note`` is appended to the message). Relative paths in fields typed ``Path`` are
+    taken relative to ``base`` (the config file's folder). A class that is not an attrs
+    class is not checked (its factory's own ``TypeError`` is reported when the provider
     is built).
     """
+    where = _Where(source, table, note)
     if settings_cls is None or not attrs.has(settings_cls):
         return {key: plain(value) for key, value in values.items()}, []
     fields = {f.alias or f.name: f for f in attrs.fields(settings_cls) if f.init}
     hints = _field_types(settings_cls)
     out: dict[str, Any] = {}
-    problems: list[SettingsProblem] = []
+    problems: list[ConfigProblem] = []
     valid = ", ".join(sorted(fields)) or "none"
     for key, value in values.items():
         field = fields.get(key) if isinstance(key, str) else None
@@ -171,7 +186,7 @@ def check_settings(
             )
             fix = f"did you mean {close[0]!r}? " if close else ""
             problems.append(
-                SettingsProblem(
+                where.problem(
                     key_part(key),
                     "is not a setting of this provider type",
                     f"{fix}remove it, or use one of: {valid}",
@@ -184,13 +199,13 @@ def check_settings(
             continue
         ok, converted = _coerce(value, tp, key, base)
         if not ok:
-            problems.append(_refusal(key, value, tp))
+            problems.append(_refusal(where, key, value, tp))
             continue
         out[key] = converted
     for name, field in fields.items():
         if field.default is attrs.NOTHING and name not in values:
             problems.append(
-                SettingsProblem(
+                where.problem(
                     name, "is required but missing", f"add '{name} = ...' to this provider's table"
                 )
             )

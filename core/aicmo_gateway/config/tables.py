@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from aicmo_gateway.config.load import (
     GATEWAY_KEYS,
     CapabilityConfig,
@@ -69,6 +71,8 @@ class ConfigLoader:
         self.references: dict[str, str] = {}
         #: keys whose ``${...}`` could not be resolved (already reported)
         self.unresolved: set[str] = set()
+        #: provider instance -> capability -> (settings class, its settings converted)
+        self.checked: dict[str, dict[str, tuple[type | None, dict[str, Any]]]] = {}
 
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(ConfigProblem(self.source, key, message, fix))
@@ -169,6 +173,10 @@ class ConfigLoader:
                 )
         if self.problems:
             raise ConfigError(self.problems)
+        providers = {
+            name: attrs.evolve(inst, checked=self.checked[name]) if name in self.checked else inst
+            for name, inst in providers.items()
+        }
         return GatewayConfig(
             self.source,
             capabilities,
@@ -283,10 +291,12 @@ class ConfigLoader:
                 if used_env:
                     from_env.add(skey)
                 (reserved if skey in PROVIDER_POLICY_KEYS else settings)[skey] = resolved
-            _, problems = parse_provider_policy(reserved, None, ())
+            policy, problems = parse_provider_policy(reserved, None, ())
             for suffix, message, fix in problems:
                 self.problem(f"{key}.{suffix}", message, fix)
-            result[name] = ProviderConfig(name, ptype, settings, frozenset(from_env), reserved)
+            result[name] = ProviderConfig(
+                name, ptype, settings, frozenset(from_env), reserved, policy=policy
+            )
         return result
 
     def all_type_names(self) -> str:
@@ -389,7 +399,14 @@ class ConfigLoader:
                 "plugin that provides it",
             )
             return
-        _, problems = check_settings(pt.settings, dict(inst.settings))
-        for p in problems:
-            if f"{pkey}.{p.key}" not in self.unresolved:
-                self.problem(f"{pkey}.{p.key}", f"{p.message} (type {inst.type!r})", p.fix)
+        settings, problems = check_settings(
+            pt.settings,
+            dict(inst.settings),
+            base=self.base,
+            source=self.source,
+            table=pkey,
+            note=f" (type {inst.type!r})",
+        )
+        self.problems += [p for p in problems if p.key not in self.unresolved]
+        if not problems:  # carried to the build, which does not check them again
+            self.checked.setdefault(inst.name, {})[cap] = (pt.settings, settings)

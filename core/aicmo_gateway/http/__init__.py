@@ -15,12 +15,39 @@ repository, ``pip install '.[http]'``).
 * :func:`check_base_url`: the settings validator every adapter's ``base_url`` uses.
 * :class:`RequestPacer`: a vendor's request rate and 429 lockouts, shared in the process by every
   client of one account or resource (``RequestPacer.shared(key, limit, period)``).
+
+Each name is imported from its module on first use, so a plugin's settings module can take
+:func:`check_base_url` without loading the client (and loguru) or the pacer (and asyncio).
 """
 
-from aicmo_gateway.http.client import HttpClient, HttpResponse
-from aicmo_gateway.http.pacing import RequestPacer, fingerprint
-from aicmo_gateway.http.status import error_for_status, parse_retry_after, retry_after_of
-from aicmo_gateway.http.urls import check_base_url
+from aicmo_gateway.lazy import attach
+
+TYPE_CHECKING = False  # as typing's, without importing typing
+if TYPE_CHECKING:
+    from aicmo_gateway.http.client import HttpClient, HttpResponse
+    from aicmo_gateway.http.pacing import RequestPacer, fingerprint
+    from aicmo_gateway.http.status import error_for_status, parse_retry_after, retry_after_of
+    from aicmo_gateway.http.urls import check_base_url
+
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        "aicmo_gateway.http.client": (
+            "HttpClient",
+            "HttpResponse",
+        ),
+        "aicmo_gateway.http.pacing": (
+            "RequestPacer",
+            "fingerprint",
+        ),
+        "aicmo_gateway.http.status": (
+            "error_for_status",
+            "parse_retry_after",
+            "retry_after_of",
+        ),
+        "aicmo_gateway.http.urls": ("check_base_url",),
+    },
+)
 
 __all__ = [
     "HttpClient",

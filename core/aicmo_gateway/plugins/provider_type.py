@@ -115,6 +115,15 @@ def _check_batch_size(instance: Any, attribute: attrs.Attribute[Any], value: Any
         _whole_number(1)(instance, attribute, value)
 
 
+def _settings_of_factory(self: ProviderType) -> type | None:
+    factory = self.factory
+    return factory if isinstance(factory, type) and attrs.has(factory) else None
+
+
+def _factory_has_check(self: ProviderType) -> bool:
+    return callable(getattr(self.factory, "check", None))
+
+
 @attrs.frozen
 class ProviderType:
     """A kind of provider a plugin offers for one port.
@@ -129,7 +138,10 @@ class ProviderType:
     name: str = attrs.field(validator=_check_name)
     factory: Callable[..., Any] = attrs.field(validator=_check_factory)
     summary: str = ""
-    settings: type | None = attrs.field(default=None, kw_only=True)
+    #: the settings class; left out: the factory itself when it is an attrs class
+    settings: type | None = attrs.field(
+        default=attrs.Factory(_settings_of_factory, takes_self=True), kw_only=True
+    )
     #: how many items one native batch call takes, if the service has batches
     batch_size: int | None = attrs.field(default=None, validator=_check_batch_size, kw_only=True)
     idempotency: Idempotency = attrs.field(
@@ -139,8 +151,10 @@ class ProviderType:
         default=None, validator=_check_rate_limit, kw_only=True
     )
     quotas: tuple[Quota, ...] = attrs.field(default=(), converter=_quotas, kw_only=True)
-    #: whether providers of this type have a live ``check()``; derived from the factory if None
-    has_check: bool | None = attrs.field(default=None, kw_only=True)
+    #: whether providers of this type have a live ``check()``; left out: whether the factory has
+    has_check: bool = attrs.field(
+        default=attrs.Factory(_factory_has_check, takes_self=True), kw_only=True
+    )
     #: breaks ties in ordering when config does not decide (higher first)
     priority: int = attrs.field(default=0, kw_only=True)
     #: the type performs nothing (a no-op): its answers are reported SIMULATED, never OK
@@ -149,12 +163,6 @@ class ProviderType:
     plugin: str | None = attrs.field(default=None, kw_only=True)
     distribution: str | None = attrs.field(default=None, kw_only=True)
     version: str | None = attrs.field(default=None, kw_only=True)
-
-    def __attrs_post_init__(self) -> None:
-        if self.settings is None and attrs.has(self.factory):  # type: ignore[arg-type]
-            object.__setattr__(self, "settings", self.factory)
-        if self.has_check is None:
-            object.__setattr__(self, "has_check", callable(getattr(self.factory, "check", None)))
 
     @property
     def traits(self) -> dict[str, Any]:

@@ -31,11 +31,10 @@ from typing import Any
 
 import attrs
 import pluggy
-from loguru import logger
-from packaging.utils import canonicalize_name
 
 from aicmo_gateway.config_values import truth_word
 from aicmo_gateway.errors import PluginError, UnknownProviderType
+from aicmo_gateway.logs import logger
 from aicmo_gateway.plugins import hookspecs
 from aicmo_gateway.plugins.discovery import (
     BUILTIN_MODULE,
@@ -48,6 +47,7 @@ from aicmo_gateway.plugins.discovery import (
     Candidate,
     Quarantine,
     as_provider_types,
+    canonicalize_name,
     check_core_requirement,
     core_version,
     env_list,

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import attrs
 
-from aicmo_gateway.ports.crm import Contact, CrmRecord, Engagement
-from aicmo_gateway.ports.email import EmailMessage, ReplyBatch, SendReceipt
-from aicmo_gateway.ports.leads import Enrichment, Lead, Verification
-from aicmo_gateway.ports.social import PostReceipt, SocialPost
-from aicmo_gateway.ports.webhooks import DeliveryReceipt, WebhookEvent
+if TYPE_CHECKING:  # annotations only: the table of ports does not build the record classes
+    from aicmo_gateway.ports.crm import Contact, CrmRecord, Engagement
+    from aicmo_gateway.ports.email import EmailMessage, ReplyBatch, SendReceipt
+    from aicmo_gateway.ports.leads import Enrichment, Lead, Verification
+    from aicmo_gateway.ports.social import PostReceipt, SocialPost
+    from aicmo_gateway.ports.webhooks import DeliveryReceipt, WebhookEvent
 
 __all__ = [
     "PORTS",

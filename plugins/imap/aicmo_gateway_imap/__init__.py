@@ -5,10 +5,9 @@ provider is built (``aicmo_gateway_imap.fetcher``). The provider type is
 registered through the ``aicmo_gateway`` entry point (``aicmo_gateway_imap.plugin``).
 """
 
-from loguru import logger
-
+from aicmo_gateway.logs import silence
 from aicmo_gateway_imap.settings import PRESETS, ImapSettings
 
-logger.disable("aicmo_gateway_imap")
+silence("aicmo_gateway_imap")
 
 __all__ = ["PRESETS", "ImapSettings"]

@@ -8,15 +8,11 @@ Logging goes through loguru and is off by default:
 ``logger.enable("aicmo_gateway_smtp")`` turns it on.
 """
 
-from loguru import logger
+from aicmo_gateway.lazy import version_getattr
+from aicmo_gateway.logs import silence
 
-logger.disable("aicmo_gateway_smtp")
+silence("aicmo_gateway_smtp")
 
-try:
-    from importlib.metadata import version as _version
-
-    __version__ = _version("aicmo-gateway-smtp")
-except Exception:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__getattr__ = version_getattr(__name__, "aicmo-gateway-smtp")
 
 __all__ = ["__version__"]

@@ -10,17 +10,12 @@ Logging goes through loguru and is off by default:
 ``logger.enable("aicmo_gateway_verify")`` turns it on.
 """
 
-from loguru import logger
-
+from aicmo_gateway.lazy import version_getattr
+from aicmo_gateway.logs import silence
 from aicmo_gateway_verify.settings import VerifySettings
 
-logger.disable("aicmo_gateway_verify")
+silence("aicmo_gateway_verify")
 
-try:
-    from importlib.metadata import version as _version
-
-    __version__ = _version("aicmo-gateway-verify")
-except Exception:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+__getattr__ = version_getattr(__name__, "aicmo-gateway-verify")
 
 __all__ = ["VerifySettings", "__version__"]
