@@ -182,3 +182,25 @@ def test_each_loop_has_its_own_watchdog():
 
     first, second = asyncio.run(mine()), asyncio.run(mine())
     assert first is not second
+
+
+def test_a_provider_raising_a_base_exception_leaves_no_deadline_behind():
+    class Stop(BaseException):
+        pass
+
+    class Raises(FakeProvider):
+        async def verify(self, address: str):  # type: ignore[override]
+            await asyncio.sleep(0.1)
+            raise Stop
+
+    gateway = build({"raises": Raises()}, attempt_timeout="1s")
+
+    async def scenario():
+        with pytest.raises(Stop):
+            await gateway.email_verification.verify("ada@example.com")
+        task = asyncio.current_task()
+        assert task is not None
+        await asyncio.sleep(5.0)  # past the deadline: the task is not cancelled
+        return len(watchdog(asyncio.get_running_loop())), task.cancelling()
+
+    assert run_virtual(scenario()) == (0, 0)

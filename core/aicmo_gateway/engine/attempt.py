@@ -226,6 +226,10 @@ async def try_slot(
             if guard is not None:
                 guard.done(ticket)
             error = exc
+        except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
+            if guard is not None:
+                guard.done(ticket)
+            raise
         else:
             if guard is not None:
                 guard.done(ticket)
