@@ -144,9 +144,7 @@ class ProviderHealth:
             probe = not bypass and self._state is BreakerState.HALF_OPEN
             if probe:
                 self._probing += 1
-            permit = Permit(
-                next(self._serials), probe, self._generation, now, self, last_resort=bypass
-            )
+            permit = Permit(next(self._serials), probe, self._generation, now, self, bypass)
             self._outstanding[permit.serial] = permit
             return permit
 
