@@ -10,6 +10,11 @@
 
 Payloads are built before timing. Writes use distinct messages (a repeated message would
 be answered from the idempotency ledger without reaching the provider).
+
+Time is the process's CPU time (``time.process_time``): nothing here waits on I/O, so it is
+what the calls cost, and other processes on a shared machine do not count against either
+system (wall time on a busy 2-CPU machine moved the composition's read overhead from 24 to
+50 µs between two runs).
 """
 
 from __future__ import annotations
@@ -86,11 +91,15 @@ SYSTEMS: dict[str, Callable[[str, dict[str, Any]], Fn]] = {
 }
 
 
+#: the clock of every overhead and throughput figure: CPU seconds of this process
+CLOCK = time.process_time
+
+
 async def _sequential(fn: Fn, payloads: list[Any]) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     for item in payloads:
         await fn(item)
-    return (time.perf_counter() - start) / len(payloads)
+    return (CLOCK() - start) / len(payloads)
 
 
 async def _overhead(capability: str, n: int) -> dict[str, Any]:
@@ -133,9 +142,9 @@ def _overhead_summary(per_call: dict[str, list[float]]) -> dict[str, Any]:
 
 
 async def _batch(fn: Fn, payloads: list[Any]) -> float:
-    start = time.perf_counter()
+    start = CLOCK()
     results = await asyncio.gather(*(fn(p) for p in payloads))
-    elapsed = time.perf_counter() - start
+    elapsed = CLOCK() - start
     assert len(results) == len(payloads)
     return elapsed
 

@@ -49,6 +49,11 @@ def _brown(b: dict[str, Any]) -> str:
     return text + (" (never demoted)" if never else "")
 
 
+#: peak memory of 1,000 concurrent calls before the hot-path rework (benchmarks/README.md,
+#: 2026-11-25): the throughput target allows no more
+PEAK_MIB_BEFORE = {"email_verification": 5.97, "email_sending": 7.01}
+
+
 def rows(res: dict[str, Any]) -> list[list[str]]:
     """Scenario, measure, target, ours, composition, LiteLLM, ours/composition, verdict."""
     o, c = res[OURS], res[COMP]
@@ -69,11 +74,11 @@ def rows(res: dict[str, Any]) -> list[list[str]]:
     )
     lo = lite.get("overhead", {}).get(LITE, {}).get("overhead_us")
     keyed = ov["email_sending"].get("aicmo-gateway, idempotency_key given", {}).get("overhead_us")
-    ok = max(r_o, w_o) <= 10 and r_o <= r_c / 2 and w_o <= w_c / 2
+    ok = max(r_o, w_o) <= 10 and r_o <= r_c / 3 and w_o <= w_c / 3 and (keyed is None or keyed <= 8)
     row(
         "per-call overhead, one provider, in-memory",
         "µs over a direct call, median of 5 (read / write)",
-        "≤ 10 µs and ≤ ½ composition",
+        "≤ 10 µs and ≤ ⅓ composition (≤ 8 µs with the key given)",
         f"{f(r_o)} / {f(w_o)}" + (f" ({f(keyed)} with the key given)" if keyed else ""),
         f"{f(r_c)} / {f(w_c)}",
         f(lo) + " (over litellm.acompletion mock)" if lo else "-",
@@ -305,10 +310,12 @@ def rows(res: dict[str, Any]) -> list[list[str]]:
     lt = lite.get("throughput")
     for cap, label in (("email_verification", "read"), ("email_sending", "write")):
         t_o, t_c = tp[cap][OURS], tp[cap][COMP]
+        before = PEAK_MIB_BEFORE[cap]
+        met = t_o["calls_per_s"] >= 1.5 * t_c["calls_per_s"] and t_o["peak_mib"] <= before
         row(
             "1,000 concurrent calls, healthy chain" if cap == "email_verification" else "",
             f"calls/s on one core; peak MiB ({label})",
-            "report",
+            f"≥ 1.5x composition; ≤ {before:g} MiB",
             f"{f(t_o['calls_per_s'])}; {f(t_o['peak_mib'])}",
             f"{f(t_c['calls_per_s'])}; {f(t_c['peak_mib'])}",
             f"{f(lt['calls_per_s'])}; {f(lt['peak_mib'])}"
@@ -317,7 +324,7 @@ def rows(res: dict[str, Any]) -> list[list[str]]:
             ratio(t_o["calls_per_s"], t_c["calls_per_s"])
             + "; "
             + ratio(t_o["peak_mib"], t_c["peak_mib"]),
-            "info",
+            "met" if met else "MISSED",
         )
     return out
 

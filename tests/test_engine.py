@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from aicmo_gateway import Action, Gateway, Status
+from aicmo_gateway import Action, Gateway, Status, hookimpl
 from aicmo_gateway.ports import EmailMessage, Lead, WebhookEvent
 from aicmo_gateway.testing import (
     FakeProvider,
@@ -276,6 +276,46 @@ def test_waterfall_returns_the_empty_answer_when_nobody_finds_anything():
     outcome = run_virtual(gateway.email_verification.verify("ada@example.com"))
     assert outcome.status is Status.OK and outcome.provider == "b"
     assert a.total_calls == b.total_calls == 1
+    actions = [(x.provider, x.action, x.detail) for x in outcome.attempts]
+    assert actions == [("a", Action.FALLBACK, "empty answer"), ("b", Action.DONE, "empty answer")]
+
+
+def test_an_observer_hears_each_empty_answer_once_with_the_action_it_ended_with():
+    a, b = FakeProvider(verdict="unknown"), FakeProvider(verdict="unknown")
+    found = FakeProvider(name="found")
+    fakes = {"a": a, "b": b, "found": found}
+    heard = []
+
+    class Observer:
+        @hookimpl
+        def aicmo_attempt_finished(self, capability, operation, attempt):
+            heard.append((attempt.provider, attempt.action))
+
+    registry = fake_registry(fakes)
+    registry.pm.register(Observer())
+    config = fake_config("email_verification", *fakes, strategy="waterfall")
+    gateway = Gateway.from_config(config, registry=registry, env={})
+    outcome = run_virtual(gateway.email_verification.verify("ada@example.com"))
+    assert outcome.provider == "found"
+    expected = [("a", Action.FALLBACK), ("b", Action.FALLBACK), ("found", Action.DONE)]
+    assert heard == expected
+    assert [(x.provider, x.action) for x in outcome.attempts] == expected
+
+
+def test_a_waterfall_whose_empty_answer_comes_last_after_a_skip_says_so():
+    a = FakeProvider(verdict="unknown")
+    down = FakeProvider(profiles.fast_failure())
+    gateway = build("email_verification", {"a": a, "down": down}, strategy="waterfall")
+
+    async def scenario():
+        # trip "down" first, so the waterfall skips it after a's empty answer
+        for i in range(6):
+            await gateway.email_verification.verify(f"x{i}@example.com")
+        return await gateway.email_verification.verify("ada@example.com")
+
+    outcome = run_virtual(scenario())
+    assert outcome.status is Status.OK and outcome.provider == "a"
+    assert [x.action for x in outcome.attempts] == [Action.FALLBACK, Action.SKIP]
 
 
 def test_hedge_starts_the_next_provider_after_the_delay_and_takes_the_first_answer():
@@ -303,6 +343,29 @@ def test_fanout_delivers_to_every_provider_and_lists_each():
     assert outcome.status is Status.OK
     assert set(outcome.value) == set(hooks)
     assert all(h.total_calls == 1 for h in hooks.values())
+
+
+def test_fanout_names_the_first_provider_that_performed_it_and_maps_every_one():
+    hooks = {"down": FakeProvider(profiles.fast_failure()), "a": FakeProvider()}
+    hooks["b"] = FakeProvider()
+    gateway = build("webhook_dispatch", hooks, strategy="fanout")
+    outcome = run_virtual(gateway.webhook_dispatch.dispatch(WebhookEvent(type="lead.replied")))
+    assert outcome.provider == "a"  # one instance name, never a joined string
+    assert list(outcome.value) == ["a", "b"]  # every instance that performed it, chain order
+
+
+def test_a_partial_fanout_replayed_lists_providers_in_chain_order():
+    first, second = FakeProvider(), FakeProvider(profiles.sequence(profiles.fast_failure()))
+    gateway = build("webhook_dispatch", {"first": first, "second": second}, strategy="fanout")
+    event = WebhookEvent(type="lead.replied", data={"lead": 8})
+
+    async def scenario():
+        await gateway.webhook_dispatch.dispatch(event, idempotency_key="evt-8")
+        return await gateway.webhook_dispatch.dispatch(event, idempotency_key="evt-8")
+
+    outcome = run_virtual(scenario())
+    assert outcome.status is Status.OK
+    assert outcome.provider == "first" and list(outcome.value) == ["first", "second"]
 
 
 def test_a_partial_fanout_is_retried_only_where_it_failed():
@@ -527,3 +590,32 @@ def test_wait_for_limits_skips_when_the_wait_would_pass_the_deadline():
         return [(await gateway.email_sending.send(message(i))).provider for i in range(2)]
 
     assert run_virtual(scenario()) == ["primary", "backup"]
+
+
+def test_a_chain_down_everywhere_is_probed_half_as_often_as_one_provider():
+    fakes = {n: FakeProvider(profiles.fast_failure()) for n in ("p1", "p2", "p3")}
+    gateway = build("email_verification", fakes)
+
+    async def scenario():
+        for _ in range(60 * 10):  # 60 s at 10 calls/s
+            await gateway.email_verification.verify("ada@example.com")
+            await asyncio.sleep(0.1)
+
+    run_virtual(scenario())
+    # 5 attempts trip each breaker; then one probe per open period: every 5 s (the
+    # open_max_seconds default) for a lone provider, every 10 s while the whole chain is down
+    for fake in fakes.values():
+        assert 5 + 5 <= fake.total_calls <= 5 + 7
+
+
+def test_a_provider_down_while_another_serves_is_probed_at_the_usual_cadence():
+    down, backup = FakeProvider(profiles.fast_failure()), FakeProvider()
+    gateway = build("email_verification", {"down": down, "backup": backup})
+
+    async def scenario():
+        for _ in range(60 * 10):
+            await gateway.email_verification.verify("ada@example.com")
+            await asyncio.sleep(0.1)
+
+    run_virtual(scenario())
+    assert 5 + 11 <= down.total_calls <= 5 + 13  # a probe every 5 s (open_max_seconds)

@@ -67,7 +67,16 @@ def test_a_zero_retry_budget_allows_no_retry():
 
 
 def _outcome(key: str | None, status: Status = Status.OK) -> Outcome:
-    return Outcome(status, "value", "p", (), "call-1", "email_sending", "send", key)
+    return Outcome(
+        status,
+        value="value",
+        provider="p",
+        attempts=(),
+        call_id="call-1",
+        capability="email_sending",
+        operation="send",
+        idempotency_key=key,
+    )
 
 
 def test_the_ledger_records_only_successful_writes_with_a_key():
@@ -118,7 +127,15 @@ def test_derived_keys_depend_on_the_payload_only():
 def test_the_audit_trail_keeps_only_the_last_n_calls():
     trail = AuditTrail(size=2)
     for i in range(3):
-        outcome = Outcome(Status.OK, None, "p", (), f"c{i}", "crm_sync", "upsert_contact")
+        outcome = Outcome(
+            Status.OK,
+            value=None,
+            provider="p",
+            attempts=(),
+            call_id=f"c{i}",
+            capability="crm_sync",
+            operation="upsert_contact",
+        )
         trail.add(CallRecord(outcome, datetime.now(UTC), 0.0))
     assert trail.get("c0") is None
     assert [r.outcome.call_id for r in trail.recent()] == ["c1", "c2"]
@@ -126,7 +143,15 @@ def test_the_audit_trail_keeps_only_the_last_n_calls():
 
 def test_an_audit_trail_of_size_zero_keeps_nothing():
     trail = AuditTrail(size=0)
-    outcome = Outcome(Status.OK, None, "p", (), "c", "crm_sync", "upsert_contact")
+    outcome = Outcome(
+        Status.OK,
+        value=None,
+        provider="p",
+        attempts=(),
+        call_id="c",
+        capability="crm_sync",
+        operation="upsert_contact",
+    )
     trail.add(CallRecord(outcome, datetime.now(UTC), 0.0))
     assert len(trail) == 0
 

@@ -414,6 +414,21 @@ def test_an_attempt_action_given_as_text_is_converted():
     assert attempt(action="done").ok is True
 
 
+def test_every_outcome_field_after_status_is_keyword_only():
+    with pytest.raises(TypeError):
+        Outcome(Status.OK, "receipt", "gmail", (), "call-1", "email_sending", "send")  # type: ignore[misc]
+    built = Outcome(
+        "ok",
+        value="receipt",
+        provider="gmail",
+        attempts=[],
+        call_id="call-1",
+        capability="email_sending",
+        operation="send",
+    )
+    assert built.status is Status.OK and built.attempts == ()
+
+
 def test_an_outcome_is_frozen():
     result = outcome()
     with pytest.raises(attrs.exceptions.FrozenInstanceError):

@@ -5,7 +5,7 @@ Each method mirrors its port and returns an :class:`~aicmo_gateway.Outcome`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aicmo_gateway.errors import GatewayClosed, NotConfigured
@@ -61,14 +61,15 @@ class CapabilityClient:
         """Refuse every later call with :class:`GatewayClosed` (the gateway's ``aclose`` does)."""
         self._closed = True
 
-    async def _call(
+    def _call(
         self,
         operation: str,
         payload: Any,
         idempotency_key: str | None,
         dry_run: bool | None,
         deadline: float | None,
-    ) -> Outcome:
+    ) -> Coroutine[Any, Any, Outcome]:
+        """The chain's call, to await (raises at once on a closed or unconfigured client)."""
         if self._closed:
             raise GatewayClosed(CLOSED)
         if self.chain is None:
@@ -77,7 +78,7 @@ class CapabilityClient:
                 f'[capabilities.{self.capability}]\nproviders = ["mine"]\n\n'
                 f'[providers.mine]\ntype = "..."\n\n{self._hint}'
             )
-        return await self.chain.call(
+        return self.chain.call(
             operation,
             payload,
             idempotency_key=idempotency_key,

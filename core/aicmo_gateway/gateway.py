@@ -120,6 +120,12 @@ class Gateway:
             if state is not None and hook == "aicmo_call_finished" and holder:
                 holder[0]._record_state(state, kwargs["call"])
 
+        def observes(hook: str) -> bool:
+            """Whether ``notify(hook, ...)`` reaches anyone (else the chain skips the call)."""
+            return registry.observes(hook) or (state is not None and hook == "aicmo_call_finished")
+
+        notify.observes = observes  # type: ignore[attr-defined]
+
         gateway = cls(config, registry, build_chains(config, registry, audit, notify), audit)
         gateway._state = state
         holder.append(gateway)

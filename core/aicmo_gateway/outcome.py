@@ -37,6 +37,10 @@ class Action(enum.StrEnum):
     SKIP = "skip"  # the provider was not tried (the reason says why)
 
 
+def _action(value: Action | str) -> Action:
+    return value if type(value) is Action else Action(value)
+
+
 @attrs.frozen
 class Attempt:
     """One provider tried (or skipped) during a call."""
@@ -45,7 +49,7 @@ class Attempt:
     provider_type: str
     started_at: datetime
     duration: float  # seconds
-    action: Action = attrs.field(converter=Action)
+    action: Action = attrs.field(converter=_action)
     #: the exception class name, when the attempt failed
     error: str | None = None
     #: the error text, with known secrets removed
@@ -57,25 +61,32 @@ class Attempt:
 
 
 def _attempts(value: Iterable[Attempt]) -> tuple[Attempt, ...]:
-    return tuple(value)
+    return value if type(value) is tuple else tuple(value)
+
+
+def _status(value: Status | str) -> Status:
+    return value if type(value) is Status else Status(value)
 
 
 @attrs.frozen
 class Outcome:
     """The result of one gateway call: status, value, the serving provider, every attempt."""
 
-    status: Status = attrs.field(converter=Status)
-    value: Any
-    provider: str | None
-    attempts: tuple[Attempt, ...] = attrs.field(converter=_attempts)
-    call_id: str
-    capability: str
-    operation: str
-    idempotency_key: str | None = None
+    status: Status = attrs.field(converter=_status)
+    # every field after ``status`` is keyword-only: Outcome(Status.OK, value=..., ...)
+    value: Any = attrs.field(kw_only=True)
+    #: the provider instance that answered or stopped the call (for ``fanout``: the first,
+    #: in chain order, that performed it; ``value`` maps every one that did to its answer)
+    provider: str | None = attrs.field(kw_only=True)
+    attempts: tuple[Attempt, ...] = attrs.field(converter=_attempts, kw_only=True)
+    call_id: str = attrs.field(kw_only=True)
+    capability: str = attrs.field(kw_only=True)
+    operation: str = attrs.field(kw_only=True)
+    idempotency_key: str | None = attrs.field(default=None, kw_only=True)
     #: why the call did not end ``OK``, in words
-    reason: str | None = None
+    reason: str | None = attrs.field(default=None, kw_only=True)
     #: set when the idempotency key had already completed: the call id that performed it
-    replayed_from: str | None = None
+    replayed_from: str | None = attrs.field(default=None, kw_only=True)
 
     @property
     def ok(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Callable, Mapping
 from email.utils import parseaddr
@@ -40,11 +41,16 @@ def prepare_payload(operation: str, payload: Any, key: str | None) -> Any:
     if isinstance(payload, EmailMessage) and payload.message_id is None:
         from aicmo_gateway.mime import message_id_for_key
 
-        domain = parseaddr(payload.sender or "")[1].partition("@")[2] or "aicmo-gateway.local"
-        return _with(payload, "message_id", message_id_for_key(key, domain))
+        return _with(payload, "message_id", message_id_for_key(key, _domain_of(payload.sender)))
     if isinstance(payload, WebhookEvent) and payload.id is None:
         return attrs.evolve(payload, id=key)
     return payload
+
+
+@functools.lru_cache(maxsize=256)
+def _domain_of(sender: str | None) -> str:
+    """The Message-ID domain for a sender, parsed once per sender (a campaign has few)."""
+    return parseaddr(sender or "")[1].partition("@")[2] or "aicmo-gateway.local"
 
 
 def _with(record: Any, field: str, value: Any) -> Any:

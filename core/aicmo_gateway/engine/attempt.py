@@ -1,47 +1,56 @@
 """Attempts on one provider: permits, limits, the per-attempt timeout, retries, classification.
 
-:func:`try_slot` runs one provider for a call (its first attempt and any
-retries on it) and reports what happened; the strategies decide what to do
+:func:`try_slot` runs one provider for a call (its first attempt and any retries on it)
+and reports what happened in a :class:`SlotOutcome`; the strategies decide what to do
 next. Every attempt, skip and health update goes through here.
+
+One vocabulary per question: what the chain does next is an :class:`Action` (``DONE``,
+``SKIP``, ``RETRY``, ``FALLBACK``, ``STOP``), how the provider's part ended is a
+:class:`Status` (``OK``, ``SIMULATED``, ``REJECTED``, ``UNCERTAIN``, ``FAILED``), and what
+an error means is a :class:`~aicmo_gateway.engine.classify.Classification` in those words.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 from loguru import logger
 
-from aicmo_gateway.engine.classify import Kind, Reaction, classify
+from aicmo_gateway.engine.classify import Classification, classify
+from aicmo_gateway.engine.clock import watchdog
+from aicmo_gateway.engine.health import BreakerState, Permit
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, invoke, performed
 from aicmo_gateway.outcome import Action, Attempt, Status
 from aicmo_gateway.ports import Effect, Operation
 
-__all__ = ["CallContext", "Result", "SlotOutcome", "try_slot"]
+__all__ = ["CallContext", "SlotOutcome", "try_slot"]
 
 _MAX_DETAIL = 500
-
-
-class Result(enum.Enum):
-    DONE = "done"  # the provider answered (value set)
-    REJECTED = "rejected"  # invalid input: stop the call
-    AMBIGUOUS = "ambiguous"  # a write may have been performed
-    FAILED = "failed"  # not performed: another provider may try
-    STOPPED = "stopped"  # an on_error rule said stop
-    SKIPPED = "skipped"  # not tried (open breaker, cooling down, limits, budgets)
+#: a failed probe while no other provider of the chain is closed re-opens for this many
+#: times the usual open period: a chain down everywhere is probed half as often (each of its
+#: providers would otherwise be probed at the single-provider cadence, multiplying the load)
+ALL_DOWN_STRETCH = 2.0
 
 
 @attrs.define
 class SlotOutcome:
-    result: Result
+    """How the call went on one provider.
+
+    ``action``: ``DONE`` (it answered; ``status`` is ``OK`` or ``SIMULATED``), ``SKIP`` (not
+    tried), ``FALLBACK`` (it failed and another provider may try: ``status`` ``FAILED``,
+    or ``UNCERTAIN`` when a write may have been performed) or ``STOP`` (end the call:
+    ``REJECTED`` input or an ``on_error`` stop, ``FAILED``).
+    """
+
+    action: Action
+    status: Status
     value: Any = None
-    status: Status | None = None
     reason: str | None = None
     #: seconds until this provider could take the call, when skipped
     available_in: float | None = None
@@ -63,65 +72,90 @@ class CallContext:
     started: float  # loop time
     budget: float | None  # seconds for the whole call
     attempts_left: int
-    notify: Callable[..., None]
+    #: tells ``aicmo_attempt_finished`` observers (``None``: nobody observes it)
+    notify: Callable[..., None] | None
+    #: the running loop's clock (virtual under a virtual-time loop)
+    clock: Callable[[], float]
+    #: every provider of the chain (to tell whether any other one is serving)
+    slots: Sequence[ProviderSlot] = ()
     attempts: list[Attempt] = attrs.field(factory=list)
     reasons: list[str] = attrs.field(factory=list)
     #: set by hedge before cancelling losers: a loser running at least this long failed
     lost_race_after: float | None = None
-    #: the running loop's clock (virtual under a virtual-time loop)
-    clock: Callable[[], float] = attrs.field(factory=lambda: asyncio.get_running_loop().time)
+    #: which answers end the call (a waterfall: non-empty ones); ``None``: every answer
+    accept: Callable[[Any], bool] | None = None
+    #: an answer ``accept`` passed over, not recorded yet: (provider, started at, seconds)
+    held: tuple[ProviderSlot, Any, float] | None = None
 
     def remaining(self) -> float | None:
         if self.budget is None:
             return None
         return self.budget - (self.clock() - self.started)
 
-    def expired(self) -> bool:
-        left = self.remaining()
-        return left is not None and left <= 0
-
     def skip(self, slot: ProviderSlot, reason: str) -> SlotOutcome:
-        self.record(
-            Attempt(slot.name, slot.type.name, datetime.now(UTC), 0.0, Action.SKIP, None, reason)
-        )
-        return SlotOutcome(Result.SKIPPED, reason=f"{slot.name}: skipped: {reason}")
+        self.record(slot, datetime.now(UTC), 0.0, Action.SKIP, None, reason)
+        return SlotOutcome(Action.SKIP, Status.FAILED, reason=f"{slot.name}: skipped: {reason}")
 
-    def record(self, attempt: Attempt) -> None:
+    def settle_held(self, action: Action) -> None:
+        """Record the held empty answer: ``FALLBACK`` once the chain moved on, or ``DONE``."""
+        held, self.held = self.held, None
+        if held is not None:
+            slot, started_at, duration = held
+            self.record(slot, started_at, duration, action, None, "empty answer")
+
+    def record(
+        self,
+        slot: ProviderSlot,
+        started_at: Any,
+        duration: float,
+        action: Action,
+        error: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        attempt = Attempt(slot.name, slot.type.name, started_at, duration, action, error, detail)
         self.attempts.append(attempt)
-        self.notify(
-            "aicmo_attempt_finished",
-            capability=self.capability,
-            operation=self.op.name,
-            attempt=attempt,
-        )
+        if self.notify is not None:
+            self.notify(
+                "aicmo_attempt_finished",
+                capability=self.capability,
+                operation=self.op.name,
+                attempt=attempt,
+            )
 
 
-def _timeout(ctx: CallContext) -> float | None:
+def _timeout(ctx: CallContext, now: float) -> float | None:
     """Seconds this attempt may take: the attempt timeout, within the call's deadline."""
-    per_attempt, left = ctx.policy.attempt_timeout, ctx.remaining()
-    if left is None:
+    per_attempt = ctx.policy.attempt_timeout
+    if ctx.budget is None:
         return per_attempt
-    left = max(0.0, left)
+    left = max(0.0, ctx.budget - (now - ctx.started))
     return left if per_attempt is None else min(per_attempt, left)
 
 
+def _call_refused(slot: ProviderSlot, ctx: CallContext, now: float) -> SlotOutcome:
+    """The call itself cannot make another attempt: its deadline or attempt budget is spent."""
+    if ctx.budget is not None and ctx.budget - (now - ctx.started) <= 0:
+        return ctx.skip(slot, "the call's deadline passed")
+    return ctx.skip(slot, "the call's attempt budget is spent")
+
+
 def _acquire(
-    slot: ProviderSlot, ctx: CallContext, forced: bool, last_resort: bool
-) -> tuple[Any, SlotOutcome | None]:
+    slot: ProviderSlot, ctx: CallContext, now: float, forced: bool, last_resort: bool
+) -> tuple[Permit | None, SlotOutcome | None]:
     """A health permit and a rate/quota token, or the reason there is none.
 
     A skip for calls in flight or for a breaker opened by slow calls alone is *soft*: the
     strategy comes back to the provider with ``last_resort`` when no other one could serve.
     """
     permit = None
-    if not (forced or last_resort):
-        stall = slot.stalled(ctx.clock(), ctx.policy.stall_calls, ctx.policy.stall_factor)
+    if not (forced or last_resort) and slot.inflight:
+        stall = slot.stalled(now, ctx.policy.stall_calls, ctx.policy.stall_factor)
         if stall is not None:
             out = ctx.skip(slot, stall)
             out.soft = True
             return None, out
     if not forced:
-        permit = slot.health.acquire(last_resort=last_resort)
+        permit = slot.health.acquire(last_resort=last_resort, now=now)
         if permit is None:
             reason = slot.health.skip_reason() or "unavailable"
             out = ctx.skip(slot, reason)
@@ -136,7 +170,9 @@ def _acquire(
             left = ctx.remaining()
             if slot.policy.wait_for_limits and (left is None or wait < left):
                 # not a skip: the caller waits for the limit, then tries again
-                return None, SlotOutcome(Result.SKIPPED, available_in=wait, limited=True)
+                return None, SlotOutcome(
+                    Action.SKIP, Status.FAILED, available_in=wait, limited=True
+                )
             out = ctx.skip(slot, f"{why}; free again in {wait:.1f}s")
             out.available_in = wait
             return None, out
@@ -154,140 +190,184 @@ async def try_slot(
     Once an attempt on a write was ambiguous, the result stays ambiguous whatever later
     retries here do: the write may have been performed.
     """
-    ambiguous_box: list[SlotOutcome | None] = [None]
-    out = await _try_slot(slot, ctx, forced, last_resort, ambiguous_box)
-    earlier = ambiguous_box[0]
-    if earlier is not None and out.result is not Result.DONE and out is not earlier:
-        return earlier
-    return out
-
-
-async def _try_slot(
-    slot: ProviderSlot,
-    ctx: CallContext,
-    forced: bool,
-    last_resort: bool,
-    ambiguous_box: list[SlotOutcome | None],
-) -> SlotOutcome:
-    overrides = {**ctx.policy.on_error, **slot.policy.on_error}
+    overrides = slot.on_error_with(ctx.policy.on_error)
     tries = 0
+    ambiguous: SlotOutcome | None = None
     while True:
-        if ctx.expired():
-            return ctx.skip(slot, "the call's deadline passed")
-        if ctx.attempts_left <= 0:
-            return ctx.skip(slot, "the call's attempt budget is spent")
-        permit, skipped = _acquire(slot, ctx, forced and tries == 0, last_resort)
-        if skipped is not None:
-            if skipped.limited and skipped.available_in is not None:
-                await asyncio.sleep(skipped.available_in)  # wait_for_limits, within the deadline
+        t0 = ctx.clock()
+        permit = None
+        if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
+            permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
+        else:
+            out = _call_refused(slot, ctx, t0)
+        if out is not None:
+            if out.limited and out.available_in is not None:
+                await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
                 continue
-            return skipped
+            return ambiguous or out
         if tries == 0:
-            slot.budget.record_call()
+            slot.budget.record_call(t0)
         ctx.attempts_left -= 1
         tries += 1
-        started_at, t0 = datetime.now(UTC), ctx.clock()
+        started_at = datetime.now(UTC)
         serial = slot.started(t0)
+        timeout = _timeout(ctx, t0)
+        guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
+        ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
         try:
-            async with asyncio.timeout(_timeout(ctx)):
-                value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
+            value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
         except asyncio.CancelledError:
-            slot.finished(serial)
-            duration = ctx.clock() - t0
-            if permit is not None:
-                lost = ctx.lost_race_after is not None and duration >= ctx.lost_race_after
-                if lost:  # a hedge loser slower than the hedge delay: a slow, failed call
-                    slot.health.record(permit, ok=False, duration=duration)
-                else:
-                    slot.health.release(permit)
-            raise
+            if guard is not None and guard.done(ticket):
+                error: BaseException = TimeoutError()  # the attempt timeout passed
+            else:
+                _abandoned(slot, ctx, serial, permit, t0)
+                raise
         except Exception as exc:
-            slot.finished(serial)
-            duration = ctx.clock() - t0
-            verdict = classify(exc, overrides=overrides)
-            if permit is not None:
-                if verdict.is_failure:
-                    slot.health.record(permit, ok=False, duration=duration)
-                else:
-                    slot.health.release(permit)
-            error = "TimeoutError" if isinstance(exc, TimeoutError) else type(exc).__name__
-            # the provider's text enters the engine here, scrubbed once: every reason,
-            # detail, cooldown, log line and state file below is derived from ``detail``
-            detail = slot.scrub(_text_of(exc))[:_MAX_DETAIL]
-            if verdict.cooldown is not None:
-                slot.health.cool_down(verdict.cooldown, f"{error}: {detail}"[:200])
-            reason = f"{slot.name}: {error}: {detail}"
-            ambiguous = verdict.kind is Kind.AMBIGUOUS and ctx.op.effect is Effect.WRITE
-            if verdict.kind is Kind.REJECTED:
-                ctx.record(
-                    Attempt(
-                        slot.name, slot.type.name, started_at, duration, Action.STOP, error, detail
-                    )
-                )
-                return SlotOutcome(Result.REJECTED, status=Status.REJECTED, reason=reason)
-            # an ambiguous write may be retried here with the same key, where it is honoured
-            same_key_retry = ambiguous and slot.honours_idempotency and tries == 1
-            retry = (
-                (
-                    (verdict.reaction is Reaction.RETRY and tries <= ctx.policy.retries)
-                    or same_key_retry
-                )
-                and (not ambiguous or slot.honours_idempotency)
-                and ctx.attempts_left > 0
-                and slot.budget.try_spend()
-            )
-            if retry:
-                backoff = random.uniform(0, ctx.policy.retry_backoff * 2 ** (tries - 1))  # noqa: S311
-                left = ctx.remaining()
-                if left is not None and backoff >= left:
-                    retry = False
-            if ambiguous:
-                ambiguous_box[0] = SlotOutcome(
-                    Result.AMBIGUOUS, status=Status.UNCERTAIN, reason=reason
-                )
-            if retry:
-                ctx.record(
-                    Attempt(
-                        slot.name, slot.type.name, started_at, duration, Action.RETRY, error, detail
-                    )
-                )
-                await asyncio.sleep(backoff)
-                continue
-            stop = verdict.reaction is Reaction.STOP
-            ctx.record(
-                Attempt(
-                    slot.name,
-                    slot.type.name,
-                    started_at,
-                    duration,
-                    Action.STOP if stop else Action.FALLBACK,
-                    error,
-                    detail,
-                )
-            )
-            ctx.reasons.append(reason)
-            logger.bind(capability=ctx.capability, provider=slot.name).info(
-                "{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail
-            )
-            if ambiguous:
-                return SlotOutcome(Result.AMBIGUOUS, status=Status.UNCERTAIN, reason=reason)
-            if stop:
-                return SlotOutcome(Result.STOPPED, status=Status.FAILED, reason=reason)
-            return SlotOutcome(Result.FAILED, reason=reason)
-        duration = ctx.clock() - t0
-        slow = slot.is_slow(duration, ctx.policy.stall_factor)
-        slot.finished(serial, duration, slow=slow)
-        if permit is not None:
-            slot.health.record(permit, ok=True, duration=duration, slow=slow)
-        ctx.record(Attempt(slot.name, slot.type.name, started_at, duration, Action.DONE))
-        if slot.type.simulates or not performed(value):
-            return SlotOutcome(
-                Result.DONE,
-                value,
-                Status.SIMULATED,
-                f"{slot.name} ({slot.type.name}) did not perform the operation",
-            )
-        return SlotOutcome(Result.DONE, value, Status.OK)
+            if guard is not None:
+                guard.done(ticket)
+            error = exc
+        except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
+            if guard is not None:
+                guard.done(ticket)
+            raise
+        else:
+            if guard is not None:
+                guard.done(ticket)
+            return _answered(slot, ctx, serial, permit, started_at, t0, value)
+        out, backoff = _failed(slot, ctx, serial, permit, started_at, t0, error, tries, overrides)
+        if out.status is Status.UNCERTAIN:  # stays the answer unless a retry here answers
+            ambiguous = SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=out.reason)
+        if backoff is None:
+            return ambiguous if ambiguous is not None and out.action is not Action.DONE else out
+        await asyncio.sleep(backoff)
+
+
+def _answered(
+    slot: ProviderSlot,
+    ctx: CallContext,
+    serial: int,
+    permit: Permit | None,
+    started_at: Any,
+    t0: float,
+    value: Any,
+) -> SlotOutcome:
+    """The provider answered: feed its latency and health, record a ``DONE`` attempt."""
+    now = ctx.clock()
+    duration = now - t0
+    slow = slot.is_slow(duration, ctx.policy.stall_factor)
+    slot.finished(serial, duration, slow=slow)
+    if permit is not None:
+        slot.health.record(permit, ok=True, duration=duration, slow=slow, now=now)
+    status, reason = Status.OK, None
+    if slot.type.simulates or not performed(value):
+        status = Status.SIMULATED
+        reason = f"{slot.name} ({slot.type.name}) did not perform the operation"
+    if ctx.accept is not None and not ctx.accept(value):
+        # an empty answer: the strategy asks the next provider and records this one later
+        ctx.held = (slot, started_at, duration)
+        return SlotOutcome(Action.FALLBACK, status, value, reason)
+    ctx.record(slot, started_at, duration, Action.DONE)
+    return SlotOutcome(Action.DONE, status, value, reason)
+
+
+def _abandoned(
+    slot: ProviderSlot, ctx: CallContext, serial: int, permit: Permit | None, t0: float
+) -> None:
+    """The attempt was cancelled from outside (a hedge loser, the caller gave up)."""
+    slot.finished(serial)
+    if permit is None:
+        return
+    duration = ctx.clock() - t0
+    if ctx.lost_race_after is not None and duration >= ctx.lost_race_after:
+        # a hedge loser slower than the hedge delay: a slow, failed call
+        slot.health.record(permit, ok=False, duration=duration)
+    else:
+        slot.health.release(permit)
+
+
+def _failed(
+    slot: ProviderSlot,
+    ctx: CallContext,
+    serial: int,
+    permit: Permit | None,
+    started_at: Any,
+    t0: float,
+    exc: BaseException,
+    tries: int,
+    overrides: Mapping[str, Action],
+) -> tuple[SlotOutcome, float | None]:
+    """The attempt raised: classify it, settle health, record it, and decide what follows.
+
+    Returns how the call went on this provider and, when it is retried here, the back-off
+    to wait first (``None``: no retry).
+    """
+    slot.finished(serial)
+    duration = ctx.clock() - t0
+    meaning = classify(exc, overrides=overrides)
+    if permit is not None:
+        if meaning.is_failure:
+            stretch = ALL_DOWN_STRETCH if permit.probe and _chain_down(slot, ctx) else 1.0
+            slot.health.record(permit, ok=False, duration=duration, stretch=stretch)
+        else:
+            slot.health.release(permit)
+    error = "TimeoutError" if isinstance(exc, TimeoutError) else type(exc).__name__
+    # the provider's text enters the engine here, scrubbed once: every reason,
+    # detail, cooldown, log line and state file below is derived from ``detail``
+    detail = slot.scrub(_text_of(exc))[:_MAX_DETAIL]
+    if meaning.cooldown is not None:
+        slot.health.cool_down(meaning.cooldown, f"{error}: {detail}"[:200])
+    reason = f"{slot.name}: {error}: {detail}"
+    if meaning.status is Status.REJECTED:
+        ctx.record(slot, started_at, duration, Action.STOP, error, detail)
+        return SlotOutcome(Action.STOP, Status.REJECTED, reason=reason), None
+    ambiguous = meaning.status is Status.UNCERTAIN and ctx.op.effect is Effect.WRITE
+    backoff = _retry_backoff(slot, ctx, meaning, ambiguous, tries)
+    status = Status.UNCERTAIN if ambiguous else Status.FAILED
+    if backoff is not None:
+        ctx.record(slot, started_at, duration, Action.RETRY, error, detail)
+        return SlotOutcome(Action.RETRY, status, reason=reason), backoff
+    stop = meaning.action is Action.STOP
+    ctx.record(slot, started_at, duration, Action.STOP if stop else Action.FALLBACK, error, detail)
+    ctx.reasons.append(reason)
+    logger.bind(capability=ctx.capability, provider=slot.name).info(
+        "{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail
+    )
+    if ambiguous:  # the strategy decides whether any other provider may try
+        return SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=reason), None
+    return SlotOutcome(Action.STOP if stop else Action.FALLBACK, status, reason=reason), None
+
+
+def _chain_down(slot: ProviderSlot, ctx: CallContext) -> bool:
+    """No other provider of the chain is closed: the whole chain is down, not just ``slot``."""
+    others = [other for other in ctx.slots if other is not slot]
+    return bool(others) and not any(_serving(other) for other in others)
+
+
+def _serving(slot: ProviderSlot) -> bool:
+    snap = slot.health.snapshot()
+    return snap.state is BreakerState.CLOSED and snap.cooldown_until is None
+
+
+def _retry_backoff(
+    slot: ProviderSlot, ctx: CallContext, meaning: Classification, ambiguous: bool, tries: int
+) -> float | None:
+    """Seconds to wait before trying this provider again, or ``None`` for no retry.
+
+    A retry needs the error's action (or ``on_error``) to say so within ``retries``, the
+    call's attempt budget, the provider's retry budget and the deadline. An ambiguous write
+    is retried only where the provider honours idempotency keys, once with the same key.
+    """
+    same_key_retry = ambiguous and slot.honours_idempotency and tries == 1
+    wanted = (meaning.action is Action.RETRY and tries <= ctx.policy.retries) or same_key_retry
+    if not wanted or (ambiguous and not slot.honours_idempotency) or ctx.attempts_left <= 0:
+        return None
+    if not slot.budget.try_spend():
+        return None
+    backoff = random.uniform(0, ctx.policy.retry_backoff * 2 ** (tries - 1))  # noqa: S311
+    left = ctx.remaining()
+    if left is not None and backoff >= left:
+        return None
+    return backoff
 
 
 def _text_of(exc: BaseException) -> str:

@@ -42,9 +42,11 @@ class RetryBudget:
             while series and series[0] <= edge:
                 series.popleft()
 
-    def record_call(self) -> None:
+    def record_call(self, now: float | None = None) -> None:
+        """Count a call (``now``: the clock's reading, when the caller has it already)."""
         with self._lock:
-            now = self._clock()
+            if now is None:
+                now = self._clock()
             self._trim(now)
             self._calls.append(now)
 

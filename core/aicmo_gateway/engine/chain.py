@@ -9,6 +9,7 @@ one provider (permits, limits, timeouts, retries) are in :mod:`aicmo_gateway.eng
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 import uuid
@@ -22,7 +23,7 @@ from loguru import logger
 from aicmo_gateway.engine.attempt import CallContext
 from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
 from aicmo_gateway.engine.policy import ChainPolicy
-from aicmo_gateway.engine.slot import ProviderSlot, loop_time
+from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.outcome import CallRecord, Outcome, Status
@@ -75,17 +76,27 @@ class Chain:
         audit: AuditTrail | None = None,
     ) -> None:
         self.spec = spec
+        self.capability = spec.capability
         self.slots = list(slots)
         self.policy = policy if policy is not None else ChainPolicy()
         self._notify = notify or (lambda hook, **kw: None)
+        #: ``notify.observes(hook)``, when the notifier can say whether anyone listens: a
+        #: hook nobody observes is not called (its records are still built for the outcome)
+        self._asks: Callable[[str], bool] = getattr(
+            notify, "observes", (lambda hook: True) if notify else (lambda hook: False)
+        )
+        #: the answers, asked once (observers are registered once discovery is over)
+        self._observed: dict[str, bool] = {}
         #: adapts the payload before sending (e.g. a Message-ID from the idempotency key)
         self._prepare = prepare or (lambda op, payload, key: payload)
         self.ledger = ledger if ledger is not None else MemoryLedger()
         self.audit = audit if audit is not None else AuditTrail()
 
-    @property
-    def capability(self) -> str:
-        return self.spec.capability
+    def _observes(self, hook: str) -> bool:
+        known = self._observed.get(hook)
+        if known is None:
+            known = self._observed[hook] = self._asks(hook)
+        return known
 
     def ordered(self) -> list[ProviderSlot]:
         """The providers in the order a call tries them."""
@@ -140,24 +151,17 @@ class Chain:
     ) -> Outcome:
         op = self.spec.operation(operation)
         call_id = _next_call_id()
-        started_at, t0 = datetime.now(UTC), loop_time()
+        clock = asyncio.get_running_loop().time
+        started_at, t0 = datetime.now(UTC), clock()
         if idempotency_key is None and op.effect is not Effect.READ:
             idempotency_key = derive_idempotency_key(self.capability, operation, payload)
         if dry_run:
             outcome = self._dry_run(op, call_id, idempotency_key)
         elif idempotency_key is not None and op.effect is not Effect.READ:
-            async with self.ledger.claim(self.capability, operation, idempotency_key):
-                done = self.ledger.get(self.capability, operation, idempotency_key)
-                if done is not None:
-                    outcome = attrs.evolve(
-                        done, call_id=call_id, attempts=(), replayed_from=done.call_id
-                    )
-                else:
-                    outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
-                    self.ledger.record(outcome)
+            outcome = await self._once(op, payload, call_id, idempotency_key, deadline)
         else:
             outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
-        record = CallRecord(outcome, started_at, loop_time() - t0, dry_run)
+        duration = clock() - t0
         if outcome.status in _WORTH_A_WARNING:
             logger.bind(capability=self.capability, call_id=call_id).warning(
                 "{}.{} ended {} (call {}): {}",
@@ -167,9 +171,35 @@ class Chain:
                 call_id,
                 outcome.reason,
             )
-        self.audit.add(record)
-        self._notify("aicmo_call_finished", call=record)
+        if self._observes("aicmo_call_finished"):
+            record = CallRecord(outcome, started_at, duration, dry_run)
+            self.audit.add(record)
+            self._notify("aicmo_call_finished", call=record)
+        else:  # nobody is told: the audit trail builds the record if it is ever read
+            self.audit.add_call(outcome, started_at, duration, dry_run)
         return outcome
+
+    async def _once(
+        self,
+        op: Operation,
+        payload: Any,
+        call_id: str,
+        key: str,
+        deadline: float | None,
+    ) -> Outcome:
+        """A write with a key: performed once; a key already done returns its outcome."""
+        ledger, entry = self.ledger, (self.capability, op.name, key)
+        if not ledger.try_claim(entry):  # another call performs this key: wait for it
+            await ledger.wait_claim(entry)
+        try:
+            done = ledger.get(*entry)
+            if done is not None:
+                return attrs.evolve(done, call_id=call_id, attempts=(), replayed_from=done.call_id)
+            outcome = await self._perform(op, payload, call_id, key, deadline)
+            ledger.record(outcome)
+            return outcome
+        finally:
+            ledger.release(entry)
 
     def _dry_run(self, op: Operation, call_id: str, key: str | None) -> Outcome:
         steps = self.plan()
@@ -180,18 +210,23 @@ class Chain:
             reason += "; would skip " + ", ".join(skipped)
         return Outcome(
             Status.SIMULATED,
-            steps,
-            None,
-            (),
-            call_id,
-            self.capability,
-            op.name,
-            key,
-            reason + "; nothing was performed",
+            value=steps,
+            provider=None,
+            attempts=(),
+            call_id=call_id,
+            capability=self.capability,
+            operation=op.name,
+            idempotency_key=key,
+            reason=reason + "; nothing was performed",
         )
 
     async def _perform(
-        self, op: Operation, payload: Any, call_id: str, key: str | None, deadline: float | None
+        self,
+        op: Operation,
+        payload: Any,
+        call_id: str,
+        key: str | None,
+        deadline: float | None,
     ) -> Outcome:
         try:
             payload = self._prepare(op.name, payload, key)
@@ -201,28 +236,31 @@ class Chain:
             where = f" ({exc.field})" if exc.field else ""
             return Outcome(
                 Status.REJECTED,
-                None,
-                None,
-                (),
-                call_id,
-                self.capability,
-                op.name,
-                key,
-                f"invalid input{where}: {exc}",
+                value=None,
+                provider=None,
+                attempts=(),
+                call_id=call_id,
+                capability=self.capability,
+                operation=op.name,
+                idempotency_key=key,
+                reason=f"invalid input{where}: {exc}",
             )
         policy = self.policy
         slots = self.ordered()
         max_attempts = policy.max_attempts or len(slots) * (1 + policy.retries) + 1
+        clock = asyncio.get_running_loop().time
         ctx = CallContext(
             self.capability,
             op,
             payload,
             key,
             policy,
-            loop_time(),
+            clock(),
             deadline if deadline is not None else policy.deadline,
             max_attempts,
-            self._notify,
+            self._notify if self._observes("aicmo_attempt_finished") else None,
+            clock,
+            self.slots,
         )
         final: Final
         if policy.strategy == "fanout" and op.effect is not Effect.READ:
@@ -238,14 +276,14 @@ class Chain:
             reason = final.reason
         return Outcome(
             final.status,
-            final.value,
-            final.provider,
-            ctx.attempts,
-            call_id,
-            self.capability,
-            op.name,
-            key,
-            reason,
+            value=final.value,
+            provider=final.provider,
+            attempts=ctx.attempts,
+            call_id=call_id,
+            capability=self.capability,
+            operation=op.name,
+            idempotency_key=key,
+            reason=reason,
         )
 
     def _fanout_done(self, op: Operation, key: str | None) -> dict[str, Any]:
@@ -273,6 +311,13 @@ class Chain:
                 continue
             self.ledger.record(
                 Outcome(
-                    Status.OK, value, name, (), call_id, self.capability, op.name, f"{key}@{name}"
+                    Status.OK,
+                    value=value,
+                    provider=name,
+                    attempts=(),
+                    call_id=call_id,
+                    capability=self.capability,
+                    operation=op.name,
+                    idempotency_key=f"{key}@{name}",
                 )
             )

@@ -23,7 +23,6 @@ always stops: another provider would reject it too.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -38,25 +37,9 @@ from aicmo_gateway.errors import (
     RateLimited,
     Unavailable,
 )
+from aicmo_gateway.outcome import Action, Status
 
-__all__ = ["ERROR_NAMES", "Kind", "Reaction", "Verdict", "classify"]
-
-
-class Kind(enum.StrEnum):
-    REJECTED = "rejected"  # bad input
-    RATE_LIMITED = "rate_limited"
-    QUOTA = "quota"
-    AUTH = "auth"
-    NOT_PERFORMED = "not_performed"  # Unavailable: definitely not done
-    AMBIGUOUS = "ambiguous"  # may have been done
-    FAILURE = "failure"  # unclassified exception
-
-
-class Reaction(enum.StrEnum):
-    FALLBACK = "fallback"
-    RETRY = "retry"
-    STOP = "stop"
-
+__all__ = ["ERROR_NAMES", "REACTIONS", "Classification", "classify"]
 
 #: error names accepted in ``on_error`` tables
 ERROR_NAMES = (
@@ -68,18 +51,28 @@ ERROR_NAMES = (
     "TimeoutError",
     "Exception",
 )
+#: what an ``on_error`` table may ask for: the actions that follow a failed attempt
+REACTIONS = (Action.FALLBACK, Action.RETRY, Action.STOP)
 
 
 @attrs.frozen
-class Verdict:
-    """What one failed attempt means."""
+class Classification:
+    """What one failed attempt means, in the words of :class:`Status` and :class:`Action`."""
 
-    kind: Kind
-    reaction: Reaction
+    #: what the error says about the operation: ``REJECTED`` (bad input, not performed),
+    #: ``UNCERTAIN`` (it may have been performed) or ``FAILED`` (it was not performed)
+    status: Status
+    #: what the chain does next by default: ``FALLBACK``, ``RETRY`` or ``STOP``
+    action: Action
     #: count against the provider's breaker
     is_failure: bool
     #: cool the provider down for this long (seconds), for every caller
     cooldown: float | None = None
+
+
+_REJECTED = Classification(Status.REJECTED, Action.STOP, is_failure=False)
+_NOT_PERFORMED = Classification(Status.FAILED, Action.FALLBACK, is_failure=True)
+_AMBIGUOUS = Classification(Status.UNCERTAIN, Action.FALLBACK, is_failure=True)
 
 
 def _name(exc: BaseException) -> str:
@@ -92,39 +85,37 @@ def _name(exc: BaseException) -> str:
 def classify(
     exc: BaseException,
     *,
-    overrides: Mapping[str, Reaction] | None = None,
+    overrides: Mapping[str, Action] | None = None,
     auth_cooldown: float = 300.0,
     rate_limit_cooldown: float = 30.0,
     now: datetime | None = None,
-) -> Verdict:
-    """Classify an attempt's exception; ``overrides`` change the reaction per error name."""
+) -> Classification:
+    """Classify an attempt's exception; ``overrides`` change the action per error name."""
     if isinstance(exc, InvalidInput):
-        verdict = Verdict(Kind.REJECTED, Reaction.STOP, is_failure=False)
-    elif isinstance(exc, RateLimited):
+        return _REJECTED  # another provider would reject it too: never overridden
+    if isinstance(exc, RateLimited):
         wait = exc.retry_after if exc.retry_after is not None else rate_limit_cooldown
-        verdict = Verdict(Kind.RATE_LIMITED, Reaction.FALLBACK, False, max(0.0, wait))
+        found = Classification(Status.FAILED, Action.FALLBACK, False, max(0.0, wait))
     elif isinstance(exc, QuotaExhausted):
         wait = rate_limit_cooldown
         if exc.reset_at is not None:
             current = now or datetime.now(UTC)
             wait = max(0.0, (exc.reset_at - current).total_seconds())
-        verdict = Verdict(Kind.QUOTA, Reaction.FALLBACK, False, wait)
+        found = Classification(Status.FAILED, Action.FALLBACK, False, wait)
     elif isinstance(exc, AuthError):
-        verdict = Verdict(Kind.AUTH, Reaction.FALLBACK, True, auth_cooldown)
+        found = Classification(Status.FAILED, Action.FALLBACK, True, auth_cooldown)
     elif isinstance(exc, Unavailable):
-        verdict = Verdict(Kind.NOT_PERFORMED, Reaction.FALLBACK, True)
+        found = _NOT_PERFORMED
     elif isinstance(exc, Ambiguous | TimeoutError) or (
         isinstance(exc, ProviderError) and exc.performed is None
     ):
-        verdict = Verdict(Kind.AMBIGUOUS, Reaction.FALLBACK, True)
-    elif isinstance(exc, ProviderError):
-        verdict = Verdict(Kind.NOT_PERFORMED, Reaction.FALLBACK, True)
-    else:
-        verdict = Verdict(Kind.FAILURE, Reaction.FALLBACK, True)
-    if overrides and verdict.kind is not Kind.REJECTED:
+        found = _AMBIGUOUS
+    else:  # a ProviderError that says it did not perform, or any other exception
+        found = _NOT_PERFORMED
+    if overrides:
         for cls in type(exc).__mro__:
             if cls.__name__ in overrides and cls.__name__ != "Exception":
-                return attrs.evolve(verdict, reaction=overrides[cls.__name__])
+                return attrs.evolve(found, action=overrides[cls.__name__])
         if "Exception" in overrides and _name(exc) == "Exception":
-            return attrs.evolve(verdict, reaction=overrides["Exception"])
-    return verdict
+            return attrs.evolve(found, action=overrides["Exception"])
+    return found

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import operator
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -18,32 +19,58 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.outcome import Outcome
+from aicmo_gateway.outcome import Outcome, Status
 
 __all__ = ["MemoryLedger", "derive_idempotency_key"]
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_Done = tuple[float, Any, str | None, str, str | None]
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
+_EMPTY: tuple[()] = ()
+#: per attrs class: its name and a getter of every field's value at once (compiled once)
+_RECORDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _fields_of(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(a.name for a in attrs.fields(cls))
-    return names
+def _record_form(cls: type) -> tuple[str, Callable[[Any], tuple[Any, ...]]]:
+    form = _RECORDS.get(cls)
+    if form is None:
+        names = tuple(a.name for a in attrs.fields(cls))
+        if len(names) == 1:
+            one = operator.attrgetter(names[0])
+            form = (cls.__name__, lambda value: (one(value),))
+        elif names:
+            form = (cls.__name__, operator.attrgetter(*names))
+        else:
+            form = (cls.__name__, lambda value: ())
+        _RECORDS[cls] = form
+    return form
 
 
 def _canonical(value: Any) -> Any:
-    """A structure of scalars and tuples with one meaning per payload (every field counts)."""
+    """A structure of scalars and tuples with one meaning per payload (every field counts).
+
+    Records (attrs classes) become ``(class name, *fields)``; each class's field getter is
+    compiled once, and scalar fields are taken as they are without a recursive call.
+    """
     cls = type(value)
     if cls in _SCALAR_TYPES:
         return value
     if cls is tuple or cls is list:
-        return tuple(v if type(v) is str else _canonical(v) for v in value)
-    if cls in _FIELDS or attrs.has(cls):
-        return (cls.__name__, *[_canonical(getattr(value, n)) for n in _fields_of(cls)])
+        for v in value:
+            if type(v) not in _SCALAR_TYPES:
+                return tuple(v if type(v) in _SCALAR_TYPES else _canonical(v) for v in value)
+        return value if cls is tuple else tuple(value)  # scalars only: already canonical
+    form = _RECORDS.get(cls)
+    if form is not None or attrs.has(cls):
+        name, fields = form if form is not None else _record_form(cls)
+        return (
+            name,
+            *[
+                v if type(v) in _SCALAR_TYPES or v is _EMPTY else _canonical(v)
+                for v in fields(value)
+            ],
+        )
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, tuple | list):
@@ -82,45 +109,92 @@ class MemoryLedger:
         self.max_entries = max_entries
         self.ttl = ttl
         self._clock = clock
-        self._done: OrderedDict[tuple[str, str, str], tuple[float, Outcome]] = OrderedDict()
-        self._locks: dict[tuple[str, str, str], tuple[asyncio.Lock, int]] = {}
+        #: what a completed write answered: (recorded at, value, provider, call id, reason);
+        #: its outcome is rebuilt when asked for, so a kept write costs one small tuple
+        self._done: OrderedDict[tuple[str, str, str], _Done] = OrderedDict()
+        #: keys being performed, each with the calls waiting for it in arrival order
+        self._held: dict[tuple[str, str, str], deque[asyncio.Future[None]]] = {}
 
     def get(self, capability: str, operation: str, key: str) -> Outcome | None:
-        """The recorded outcome for this key, if it completed within the TTL."""
+        """The recorded outcome for this key (without its attempts), if it completed
+        within the TTL."""
         entry = self._done.get((capability, operation, key))
         if entry is None:
             return None
-        stamp, outcome = entry
+        stamp, value, provider, call_id, reason = entry
         if self._clock() - stamp > self.ttl:
             del self._done[(capability, operation, key)]
             return None
-        return outcome
+        return Outcome(
+            Status.OK,
+            value=value,
+            provider=provider,
+            attempts=(),
+            call_id=call_id,
+            capability=capability,
+            operation=operation,
+            idempotency_key=key,
+            reason=reason,
+        )
 
     def record(self, outcome: Outcome) -> None:
         """Remember a completed write (only ``OK`` outcomes with a key are kept)."""
-        if outcome.idempotency_key is None or not outcome.ok:
+        if outcome.idempotency_key is None or outcome.status is not Status.OK:
             return
         entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
-        self._done[entry] = (self._clock(), outcome)
-        self._done.move_to_end(entry)
-        while len(self._done) > self.max_entries:
-            self._done.popitem(last=False)
+        done = self._done
+        done[entry] = (
+            self._clock(),
+            outcome.value,
+            outcome.provider,
+            outcome.call_id,
+            outcome.reason,
+        )
+        done.move_to_end(entry)
+        while len(done) > self.max_entries:
+            done.popitem(last=False)
 
     @asynccontextmanager
     async def claim(self, capability: str, operation: str, key: str) -> AsyncIterator[None]:
         """Hold the key while a call performs it; a second caller waits for the first."""
         entry = (capability, operation, key)
-        lock, users = self._locks.get(entry, (asyncio.Lock(), 0))
-        self._locks[entry] = (lock, users + 1)
+        if not self.try_claim(entry):
+            await self.wait_claim(entry)
         try:
-            async with lock:
-                yield
+            yield
         finally:
-            lock, users = self._locks[entry]
-            if users <= 1:
-                del self._locks[entry]
+            self.release(entry)
+
+    def try_claim(self, entry: tuple[str, str, str]) -> bool:
+        """Hold ``entry`` (capability, operation, key) if no call holds it: the common case,
+        without an await. ``False``: another call holds it; :meth:`wait_claim` for it."""
+        if entry in self._held:
+            return False
+        self._held[entry] = deque()
+        return True
+
+    async def wait_claim(self, entry: tuple[str, str, str]) -> None:
+        """Wait until the call holding ``entry`` releases it to this one (first come first)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._held[entry].append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release(entry)  # handed over just as this caller gave up: pass it on
             else:
-                self._locks[entry] = (lock, users - 1)
+                self._held[entry].remove(waiter)
+            raise
+
+    def release(self, entry: tuple[str, str, str]) -> None:
+        """The holder is done with ``entry``: hand it to the next waiter, or free it."""
+        waiters = self._held[entry]
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the key stays held, by that waiter now
+                return
+        del self._held[entry]
 
     def __len__(self) -> int:
         return len(self._done)

@@ -24,9 +24,10 @@ from aicmo_gateway.config_values import (
     read_number,
     shown,
 )
-from aicmo_gateway.engine.classify import ERROR_NAMES, Reaction
+from aicmo_gateway.engine.classify import ERROR_NAMES, REACTIONS
 from aicmo_gateway.engine.health import HealthPolicy
 from aicmo_gateway.errors import ConfigError
+from aicmo_gateway.outcome import Action
 from aicmo_gateway.plugins.provider_type import PERIODS, Quota, RateLimit
 
 __all__ = [
@@ -138,7 +139,7 @@ class ChainPolicy:
     #: ``stall_factor`` times its usual latency (None: never); catches a black hole early
     stall_calls: int | None = 5
     stall_factor: float = 4.0
-    on_error: Mapping[str, Reaction] = attrs.field(factory=dict)
+    on_error: Mapping[str, Action] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -148,13 +149,13 @@ class ProviderPolicy:
     rate_limit: RateLimit | None = None
     quotas: tuple[Quota, ...] = ()
     health: HealthPolicy = attrs.field(factory=HealthPolicy)
-    on_error: Mapping[str, Reaction] = attrs.field(factory=dict)
+    on_error: Mapping[str, Action] = attrs.field(factory=dict)
     #: when the rate limit or a quota holds a call back: wait (within the call's deadline)
     #: instead of skipping to the next provider
     wait_for_limits: bool = False
 
 
-def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Reaction]:
+def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Action]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -166,7 +167,7 @@ def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Reaction]:
             )
         )
         return {}
-    result: dict[str, Reaction] = {}
+    result: dict[str, Action] = {}
     for name, reaction in raw.items():
         if name not in ERROR_NAMES:
             problems.append(
@@ -178,13 +179,16 @@ def _on_error(raw: Any, problems: list[Problem]) -> dict[str, Reaction]:
             )
             continue
         try:
-            result[name] = Reaction(reaction)
+            action = Action(reaction)
+            if action not in REACTIONS:
+                raise ValueError(reaction)
+            result[name] = action
         except (ValueError, TypeError):
             problems.append(
                 (
                     f"on_error.{name}",
                     f"{shown(reaction)} is not a reaction",
-                    "use one of: " + ", ".join(r.value for r in Reaction),
+                    "use one of: " + ", ".join(r.value for r in REACTIONS),
                 )
             )
     return result

@@ -5,35 +5,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
 from aicmo_gateway.engine.budget import RetryBudget
+from aicmo_gateway.engine.clock import loop_time, wall_time
 from aicmo_gateway.engine.health import ProviderHealth
 from aicmo_gateway.engine.limits import ProviderLimits
 from aicmo_gateway.engine.policy import ProviderPolicy
+from aicmo_gateway.outcome import Action
 from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.ports import Operation, ReplyBatch, Verdict, Verification
 from aicmo_gateway.scrub import Scrubber
 
 __all__ = ["ProviderSlot", "invoke", "is_empty", "loop_time", "performed", "wall_time"]
-
-
-def loop_time() -> float:
-    """The running loop's clock (virtual under a virtual-time loop), else monotonic time."""
-    try:
-        return asyncio.get_running_loop().time()
-    except RuntimeError:
-        return time.monotonic()
-
-
-def wall_time() -> float:
-    """Wall-clock seconds that advance with the loop's clock (for quota periods)."""
-    return time.time() - time.monotonic() + loop_time()
 
 
 @attrs.define(eq=False, repr=False)
@@ -78,6 +66,10 @@ class ProviderSlot:
     _p99: tuple[int, float | None] = (-1, None)
     #: the scrubber and the secrets it was built for (rebuilt if ``secrets`` is replaced)
     _scrubber: tuple[tuple[str, ...], Scrubber] | None = attrs.field(default=None, init=False)
+    #: the chain's on_error table merged with this provider's, and the table it was made for
+    _on_error: tuple[Mapping[str, Action], Mapping[str, Action]] | None = attrs.field(
+        default=None, init=False
+    )
 
     def __repr__(self) -> str:
         return f"<ProviderSlot {self.name!r} ({self.type.name}) {self.health.snapshot().state}>"
@@ -111,7 +103,8 @@ class ProviderSlot:
         if self.typical_latency is None:
             return f"{len(self.inflight)} calls in flight and none answered yet"
         limit = max(factor * self.typical_latency, 0.05)
-        oldest = now - min(self.inflight.values())
+        # attempts enter in the order they start (one clock): the first is the oldest
+        oldest = now - next(iter(self.inflight.values()))
         if oldest <= limit:
             return None
         return (
@@ -141,6 +134,13 @@ class ProviderSlot:
             value = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
             self._p99 = (self._samples, value)
         return value
+
+    def on_error_with(self, chain: Mapping[str, Action]) -> Mapping[str, Action]:
+        """The chain's ``on_error`` table with this provider's entries on top (merged once)."""
+        merged = self._on_error
+        if merged is None or merged[0] is not chain:
+            merged = self._on_error = (chain, {**chain, **self.policy.on_error})
+        return merged[1]
 
     def scrub(self, text: str) -> str:
         """``text`` (from the provider) without this provider's secrets, in any usual encoding."""
@@ -182,7 +182,17 @@ async def invoke(slot: ProviderSlot, op: Operation, payload: Any, key: str | Non
     A port method that declares an ``idempotency_key`` keyword receives the call's key.
     """
     if op.batch_of is None:
-        return await _call(getattr(slot.provider, op.name), payload, key)
+        method = getattr(slot.provider, op.name)
+        target = getattr(method, "__func__", method)
+        try:
+            is_async, takes_key = _shape(target)
+        except TypeError:  # an unhashable callable
+            is_async, takes_key = _shape.__wrapped__(target)
+        if is_async:  # the common case, awaited here without another coroutine
+            if key is not None and takes_key:
+                return await method(payload, idempotency_key=key)
+            return await method(payload)
+        return await _call(method, payload, key)
     native = getattr(slot.provider, op.name, None)
     items = list(payload)
     if callable(native):

@@ -10,12 +10,15 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.engine.attempt import CallContext, Result, SlotOutcome, try_slot
+from aicmo_gateway.engine.attempt import CallContext, SlotOutcome, try_slot
 from aicmo_gateway.engine.slot import ProviderSlot, is_empty
-from aicmo_gateway.outcome import Action, Attempt, Status
+from aicmo_gateway.outcome import Action, Status
 from aicmo_gateway.ports import Effect
 
 __all__ = ["Final", "failover", "fanout", "hedge"]
+
+#: a provider's part that produced an answer (performed, or honestly not)
+_ANSWERED = frozenset({Status.OK, Status.SIMULATED})
 
 
 @attrs.define
@@ -31,7 +34,14 @@ class Final:
 async def failover(
     slots: Sequence[ProviderSlot], ctx: CallContext, *, waterfall: bool = False
 ) -> Final:
-    """One provider after another until one answers (``waterfall``: answers non-empty)."""
+    """One provider after another until one answers (``waterfall``: answers non-empty).
+
+    In a waterfall an empty answer is held (:attr:`CallContext.held`) while the next
+    provider is asked: its attempt is recorded as ``FALLBACK`` ("empty answer") once the
+    chain moves on, or as ``DONE`` when it ends up the answer.
+    """
+    if waterfall:
+        ctx.accept = _not_empty
     ambiguous: SlotOutcome | None = None
     ambiguous_from: str | None = None
     empty: Final | None = None
@@ -46,6 +56,8 @@ async def failover(
         while index < len(queue):
             slot, last_resort = queue[index]
             index += 1
+            if ctx.held is not None:  # an empty answer held: the chain moves on
+                ctx.settle_held(Action.FALLBACK)
             if ambiguous_from and (
                 ctx.policy.fallback_after_ambiguous == "never" or not slot.honours_idempotency
             ):
@@ -58,7 +70,8 @@ async def failover(
                 ctx.skip(slot, f"{ambiguous_from} may already have performed this write; {why}")
                 continue
             out = await try_slot(slot, ctx, last_resort=last_resort)
-            if out.result is Result.SKIPPED:
+            action = out.action
+            if action is Action.SKIP:
                 if out.soft:
                     queue.append((slot, True))
                     continue
@@ -68,29 +81,17 @@ async def failover(
                     closest = (out.available_in, slot)
                 continue
             tried = True
-            if out.result is Result.DONE:
-                if waterfall and is_empty(out.value):
-                    empty = Final(
-                        out.status or Status.OK,
-                        out.value,
-                        slot.name,
-                        "every provider answered, none found anything",
-                    )
-                    ctx.attempts[-1] = attrs.evolve(
-                        ctx.attempts[-1], action=Action.FALLBACK, detail="empty answer"
-                    )
-                    continue
-                return Final(out.status or Status.OK, out.value, slot.name, out.reason)
-            if out.result in (Result.REJECTED, Result.STOPPED):
-                return Final(out.status or Status.FAILED, None, slot.name, out.reason)
-            if out.result is Result.AMBIGUOUS:
+            if action is Action.DONE:
+                return Final(out.status, out.value, slot.name, out.reason)
+            if action is Action.STOP:
+                return Final(out.status, None, slot.name, out.reason)
+            if out.status is Status.UNCERTAIN:
                 ambiguous, ambiguous_from = out, slot.name
+            elif out.status in _ANSWERED:  # an empty answer in a waterfall
+                reason = "every provider answered, none found anything"
+                empty = Final(out.status, out.value, slot.name, reason)
         if empty is not None:
-            if (
-                ctx.attempts[-1].action is Action.FALLBACK
-                and ctx.attempts[-1].detail == "empty answer"
-            ):
-                ctx.attempts[-1] = attrs.evolve(ctx.attempts[-1], action=Action.DONE)
+            ctx.settle_held(Action.DONE)  # the last empty answer is the answer
             return empty
         if ambiguous is not None:
             _mark_stop(ctx, ambiguous_from)
@@ -103,9 +104,10 @@ async def failover(
         left = ctx.remaining()
         if policy == "closest":
             out = await try_slot(slot, ctx, forced=True)
-            if out.result is Result.DONE:
-                return Final(out.status or Status.OK, out.value, slot.name, out.reason)
-            if out.result is Result.AMBIGUOUS:
+            if out.action is Action.DONE or out.status in _ANSWERED:
+                ctx.settle_held(Action.DONE)
+                return Final(out.status, out.value, slot.name, out.reason)
+            if out.status is Status.UNCERTAIN:
                 _mark_stop(ctx, slot.name)
                 return Final(Status.UNCERTAIN, None, slot.name, out.reason)
             break
@@ -124,6 +126,10 @@ async def failover(
     return Final(Status.FAILED, None, None, "; ".join(ctx.reasons) or "no provider was tried")
 
 
+def _not_empty(value: Any) -> bool:
+    return not is_empty(value)
+
+
 async def fanout(
     slots: Sequence[ProviderSlot], ctx: CallContext, done_before: dict[str, Any]
 ) -> Final:
@@ -133,15 +139,18 @@ async def fanout(
         return slot, await try_slot(slot, ctx, last_resort=True)
 
     pending = [s for s in slots if s.name not in done_before]
-    results = await asyncio.gather(*(one(s) for s in pending))
-    values: dict[str, Any] = dict(done_before)
-    statuses: dict[str, Status] = dict.fromkeys(done_before, Status.OK)
-    for slot, out in results:
-        if out.result is Result.DONE:
+    results = dict(await asyncio.gather(*(one(s) for s in pending)))
+    # in chain order: the providers that performed it before, and those that answered now
+    values: dict[str, Any] = {}
+    statuses: dict[str, Status] = {}
+    for slot in slots:
+        if slot.name in done_before:
+            values[slot.name], statuses[slot.name] = done_before[slot.name], Status.OK
+            continue
+        out = results[slot]
+        if out.action is Action.DONE:
             values[slot.name] = out.value
-            statuses[slot.name] = out.status or Status.OK
-        else:
-            statuses[slot.name] = out.status or Status.FAILED
+        statuses[slot.name] = out.status
     all_status = set(statuses.values())
     if all_status == {Status.OK}:
         status = Status.OK
@@ -159,7 +168,8 @@ async def fanout(
         reason = f"not delivered by {', '.join(failed)}"
         if ctx.reasons:
             reason += ": " + "; ".join(ctx.reasons)
-    return Final(status, values, ",".join(n for n in values), reason)
+    # ``provider`` is the first that performed it; ``value`` maps every one that did
+    return Final(status, values, next(iter(values), None), reason)
 
 
 async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
@@ -193,26 +203,23 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
             for task in done:
                 slot = running.pop(task)
                 out = task.result()
-                if out.result is Result.DONE:
-                    return Final(out.status or Status.OK, out.value, slot.name, out.reason)
-                if out.result is Result.REJECTED:
+                if out.action is Action.DONE:
+                    return Final(out.status, out.value, slot.name, out.reason)
+                if out.status is Status.REJECTED:
                     return Final(Status.REJECTED, None, slot.name, out.reason)
-                if out.result is Result.SKIPPED and out.soft:
+                if out.action is Action.SKIP and out.soft:
                     queue.append((slot, True))
     finally:
         ctx.lost_race_after = delay
         for task, slot in running.items():
             task.cancel()
             ctx.record(
-                Attempt(
-                    slot.name,
-                    slot.type.name,
-                    datetime.now(UTC),
-                    0.0,
-                    Action.CANCELLED,
-                    None,
-                    "another provider answered first",
-                )
+                slot,
+                datetime.now(UTC),
+                0.0,
+                Action.CANCELLED,
+                None,
+                "another provider answered first",
             )
         if running:
             await asyncio.gather(*running, return_exceptions=True)

@@ -366,11 +366,23 @@ class Registry:
                 parts.append(f"did you mean {close[0]!r}?")
         return "; ".join(parts)
 
+    def observes(self, hook: str) -> bool:
+        """Whether any plugin implements the observer ``hook`` (so a record is worth building)."""
+        impls = self._observers.get(hook)
+        if impls is None:
+            impls = self._observer_impls(hook)
+        return bool(impls)
+
+    def _observer_impls(self, hook: str) -> list[Any]:
+        # registration is over once discovery ends: look the hook up once
+        impls = self._observers[hook] = list(getattr(self.pm.hook, hook).get_hookimpls())
+        return impls
+
     def notify(self, hook: str, **kwargs: Any) -> None:
         """Call an observer hook on every plugin; an observer that raises is logged, not raised."""
         impls = self._observers.get(hook)
-        if impls is None:  # registration is over once discovery ends: look the hook up once
-            impls = self._observers[hook] = list(getattr(self.pm.hook, hook).get_hookimpls())
+        if impls is None:
+            impls = self._observer_impls(hook)
         for impl in impls:
             if self.trace:
                 logger.debug("hook {} -> {}", hook, impl.plugin_name)

@@ -3,42 +3,65 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from datetime import datetime
 
-from aicmo_gateway.outcome import Action, CallRecord
+from aicmo_gateway.outcome import Action, CallRecord, Outcome
 
 __all__ = ["AuditTrail", "explain"]
 
 
 class AuditTrail:
-    """Keeps the most recent ``size`` call records; older ones are forgotten."""
+    """Keeps the most recent ``size`` call records; older ones are forgotten.
+
+    A call is kept as its parts (:meth:`add_call`); its :class:`CallRecord` is built when
+    someone reads it, so calls nobody looks at cost no record.
+    """
 
     def __init__(self, size: int = 1000) -> None:
         if size < 0:
             raise ValueError("the audit size must be 0 or more")
         self.size = size
-        self._records: OrderedDict[str, CallRecord] = OrderedDict()
+        #: call id -> the record, or its parts (outcome, started at, seconds, dry run)
+        self._records: dict[str, CallRecord | _Parts] = {}
         self._lock = threading.Lock()
 
     def add(self, record: CallRecord) -> None:
+        self._keep(record.outcome.call_id, record)
+
+    def add_call(
+        self, outcome: Outcome, started_at: datetime, duration: float, dry_run: bool = False
+    ) -> None:
+        """Keep a call without building its record (built if it is ever read)."""
+        self._keep(outcome.call_id, (outcome, started_at, duration, dry_run))
+
+    def _keep(self, call_id: str, entry: CallRecord | _Parts) -> None:
         if self.size == 0:
             return
         with self._lock:
-            self._records[record.outcome.call_id] = record
-            while len(self._records) > self.size:
-                self._records.popitem(last=False)
+            records = self._records
+            records[call_id] = entry
+            while len(records) > self.size:
+                del records[next(iter(records))]
 
     def get(self, call_id: str) -> CallRecord | None:
         with self._lock:
-            return self._records.get(call_id)
+            entry = self._records.get(call_id)
+        return None if entry is None else _record(entry)
 
     def recent(self, limit: int | None = None) -> list[CallRecord]:
         with self._lock:
-            records = list(self._records.values())
-        return records[-limit:] if limit else records
+            entries = list(self._records.values())
+        return [_record(e) for e in (entries[-limit:] if limit else entries)]
 
     def __len__(self) -> int:
         return len(self._records)
+
+
+_Parts = tuple[Outcome, datetime, float, bool]
+
+
+def _record(entry: CallRecord | _Parts) -> CallRecord:
+    return CallRecord(*entry) if isinstance(entry, tuple) else entry
 
 
 def explain(record: CallRecord) -> str:

@@ -79,15 +79,15 @@ def record_from_json(data: dict[str, Any]) -> CallRecord:
     ]
     outcome = Outcome(
         Status(data["status"]),
-        data.get("value"),
-        data.get("provider"),
-        attempts,
-        data["call_id"],
-        data["capability"],
-        data["operation"],
-        data.get("idempotency_key"),
-        data.get("reason"),
-        data.get("replayed_from"),
+        value=data.get("value"),
+        provider=data.get("provider"),
+        attempts=attempts,
+        call_id=data["call_id"],
+        capability=data["capability"],
+        operation=data["operation"],
+        idempotency_key=data.get("idempotency_key"),
+        reason=data.get("reason"),
+        replayed_from=data.get("replayed_from"),
     )
     return CallRecord(
         outcome,

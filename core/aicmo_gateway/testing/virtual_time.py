@@ -52,6 +52,8 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, TypeVarTuple
 
+from aicmo_gateway.engine.clock import loop_time
+
 __all__ = [
     "DEFAULT_AUTOJUMP_THRESHOLD",
     "VirtualClock",
@@ -351,11 +353,6 @@ def current_clock() -> VirtualClock:
             "VirtualEventLoop; run the code with run_virtual() or virtual_loop()"
         )
     return loop.clock
-
-
-def loop_time() -> float:
-    """``loop.time()`` of the running loop: virtual seconds on a virtual loop, else real."""
-    return asyncio.get_running_loop().time()
 
 
 def wall_now() -> datetime:

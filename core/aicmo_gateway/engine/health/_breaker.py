@@ -72,8 +72,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-import attrs
-
 from aicmo_gateway.engine.health._policy import HealthPolicy
 from aicmo_gateway.engine.health._records import (
     BreakerState,
@@ -86,11 +84,8 @@ from aicmo_gateway.engine.health._records import (
 __all__ = ["ProviderHealth"]
 
 
-@attrs.frozen
-class _Call:
-    at: float
-    failed: bool
-    slow: bool
+#: one result in the window: (loop time, failed, slow); a plain tuple, built on every call
+_Call = tuple[float, bool, bool]
 
 
 class ProviderHealth:
@@ -131,25 +126,25 @@ class ProviderHealth:
 
     # -- the chain's calls -------------------------------------------------
 
-    def acquire(self, *, last_resort: bool = False) -> Permit | None:
+    def acquire(self, *, last_resort: bool = False, now: float | None = None) -> Permit | None:
         """A permit to try this provider now, or ``None`` (``skip_reason`` says why).
 
         ``last_resort``: no other provider can take the call, so a breaker open only for
         slow calls (see :meth:`demoted`) lets it through; the permit says ``last_resort``.
+        ``now``: the clock's reading, when the caller has just read it.
         """
         with self._lock:
-            now = self._advance()
+            now = self._advance(now)
             bypass = False
-            if self._blockers(now):
+            refusing = self._state is not BreakerState.CLOSED or self._cooldown_until is not None
+            if refusing and self._blockers(now):
                 if not (last_resort and self._soft()):
                     return None
                 bypass = True
             probe = not bypass and self._state is BreakerState.HALF_OPEN
             if probe:
                 self._probing += 1
-            permit = Permit(
-                next(self._serials), probe, self._generation, now, self, last_resort=bypass
-            )
+            permit = Permit(next(self._serials), probe, self._generation, now, self, bypass)
             self._outstanding[permit.serial] = permit
             return permit
 
@@ -161,18 +156,23 @@ class ProviderHealth:
         duration: float,
         slow_counts: bool = True,
         slow: bool | None = None,
+        now: float | None = None,
+        stretch: float = 1.0,
     ) -> None:
         """Settle ``permit`` with the attempt's result and its ``duration`` in seconds.
 
         ``slow_counts=False`` exempts this call from the slow-call rule; ``slow`` given
         decides it instead of ``slow_call_seconds`` (the chain's relative rule). Raises
         :class:`PermitError` if the permit is already settled or foreign, and
-        ``ValueError`` for a negative or non-finite duration (the permit stays out).
+        ``ValueError`` for a negative or non-finite duration (the permit stays out). ``now``:
+        the clock's reading, when the caller has just read it. ``stretch``: if this result
+        re-opens the breaker after a failed probe, the open period is this many times as long
+        (the chain asks for it while none of its providers is closed).
         """
         if not (math.isfinite(duration) and duration >= 0):
             raise ValueError(f"duration must be a finite number of seconds >= 0, not {duration!r}")
         with self._lock:
-            now = self._advance()
+            now = self._advance(now)
             self._settle(permit, strict=True)
             policy = self.policy
             alpha = policy.ewma_alpha
@@ -187,8 +187,9 @@ class ProviderHealth:
                 slow = slow_counts and limit is not None and duration > limit
             slow = bool(slow) and slow_counts
             failed = not ok or slow
-            self._window.append(_Call(now, not ok, slow))
-            self._prune(now)
+            self._window.append((now, not ok, slow))
+            if policy.window_seconds is not None:
+                self._prune(now)
             self._consecutive = self._consecutive + 1 if failed else 0
             self._consecutive_errors = self._consecutive_errors + (not ok) if failed else 0
             if permit.last_resort:
@@ -198,7 +199,7 @@ class ProviderHealth:
                 return
             if permit.probe:
                 if failed:
-                    self._trip(now, "a failed probe")
+                    self._trip(now, "a failed probe", stretch)
                 else:
                     self._probes_passed += 1
                     if self._probes_passed >= policy.half_open_probes:
@@ -268,8 +269,8 @@ class ProviderHealth:
         with self._lock:
             now = self._advance()
             calls = len(self._window)
-            failed = sum(call.failed or call.slow for call in self._window)
-            slow = sum(call.slow for call in self._window)
+            failed = sum(failed or slow for _, failed, slow in self._window)
+            slow = sum(slow for _, _, slow in self._window)
             blocked = "; ".join(text for _, text in self._blockers(now)) or None
             health, reason = Health.HEALTHY, blocked
             degraded = self.policy.degraded_threshold
@@ -293,7 +294,7 @@ class ProviderHealth:
                 open_until=self._open_until if self._state is BreakerState.OPEN else None,
                 cooldown_until=self._cooldown_until,
                 calls=calls,
-                failure_rate=sum(call.failed for call in self._window) / calls if calls else 0.0,
+                failure_rate=sum(failed for _, failed, _ in self._window) / calls if calls else 0.0,
                 slow_rate=slow / calls if calls else 0.0,
                 consecutive_failures=self._consecutive,
                 ewma_latency=self._ewma,
@@ -304,9 +305,10 @@ class ProviderHealth:
 
     # -- internals (the lock is held) ----------------------------------------
 
-    def _advance(self) -> float:
-        """Read the clock and apply what time alone changes."""
-        now = self._clock()
+    def _advance(self, now: float | None = None) -> float:
+        """Read the clock (unless given) and apply what time alone changes."""
+        if now is None:
+            now = self._clock()
         if self._cooldown_until is not None and now >= self._cooldown_until:
             self._cooldown_until, self._cooldown_reason = None, ""
         if self._state is BreakerState.OPEN and now >= self._open_until:
@@ -316,13 +318,14 @@ class ProviderHealth:
                 self._state = BreakerState.HALF_OPEN
                 self._generation += 1
                 self._probing = self._probes_passed = 0
-        self._prune(now)
+        if self.policy.window_seconds is not None:
+            self._prune(now)
         return now
 
     def _prune(self, now: float) -> None:
         seconds = self.policy.window_seconds
         if seconds is not None:
-            while self._window and now - self._window[0].at >= seconds:
+            while self._window and now - self._window[0][0] >= seconds:
                 self._window.popleft()
 
     def _soft(self) -> bool:
@@ -384,25 +387,25 @@ class ProviderHealth:
                 return f"{self._consecutive} consecutive slow call{plural}"
             return f"{self._consecutive} consecutive failure{plural}"
         calls = len(self._window)
-        failed = sum(call.failed or call.slow for call in self._window)
+        failed = sum(failed or slow for _, failed, slow in self._window)
         threshold = policy.failure_rate_threshold
         if (
             threshold is not None
             and calls >= max(policy.min_calls, 1)
             and failed / calls >= threshold
         ):
-            return _failures(failed, sum(call.slow for call in self._window), calls)
+            return _failures(failed, sum(slow for _, _, slow in self._window), calls)
         return None
 
-    def _trip(self, now: float, reason: str) -> None:
+    def _trip(self, now: float, reason: str, stretch: float = 1.0) -> None:
         self._trips += 1
         self._state = BreakerState.OPEN
         self._generation += 1
-        self._open_until = now + self.policy.open_period(self._trips)
+        self._open_until = now + self.policy.open_period(self._trips) * stretch
         self._trip_reason = reason
         # slow calls alone: no real failure in the window, nor in the streak that tripped it
         self._slow_only = not self._consecutive_errors and not any(
-            call.failed for call in self._window
+            failed for _, failed, _ in self._window
         )
         self._probing = self._probes_passed = self._streak = 0
 

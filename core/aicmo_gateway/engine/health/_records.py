@@ -3,9 +3,7 @@ live in :mod:`aicmo_gateway.state.health`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import attrs
+from typing import TYPE_CHECKING, NamedTuple
 
 from aicmo_gateway.errors import GatewayError
 from aicmo_gateway.state.health import BreakerState, Health, HealthSnapshot
@@ -20,9 +18,12 @@ class PermitError(GatewayError, RuntimeError):
     """A permit was recorded after it was settled, or given to a health that did not issue it."""
 
 
-@attrs.frozen
-class Permit:
-    """Leave to make one attempt; settle it with ``record`` or ``release``, exactly once."""
+class Permit(NamedTuple):
+    """Leave to make one attempt; settle it with ``record`` or ``release``, exactly once.
+
+    A named tuple (immutable, fields by name): one is issued for every attempt, so it is
+    kept as cheap to build as a record can be.
+    """
 
     serial: int
     #: a half-open probe: its result decides whether the breaker closes
@@ -30,6 +31,6 @@ class Permit:
     #: the breaker phase that issued it (a result from an older phase is late)
     generation: int
     issued_at: float
-    owner: ProviderHealth = attrs.field(repr=False, eq=False)
+    owner: ProviderHealth
     #: issued past a breaker open only for slow calls, because no other provider could serve
     last_resort: bool = False
