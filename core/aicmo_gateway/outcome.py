@@ -76,6 +76,8 @@ class Outcome:
     reason: str | None = None
     #: set when the idempotency key had already completed: the call id that performed it
     replayed_from: str | None = None
+    #: set when the write was stored in the outbox (``DEFERRED``, or ``UNCERTAIN`` held there)
+    outbox_id: str | None = None
 
     @property
     def ok(self) -> bool:

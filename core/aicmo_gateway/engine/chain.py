@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,6 +82,8 @@ class Chain:
         self._prepare = prepare or (lambda op, payload, key: payload)
         self.ledger = ledger if ledger is not None else MemoryLedger()
         self.audit = audit if audit is not None else AuditTrail()
+        #: sees every write's outcome before the ledger and may replace it (the outbox defers)
+        self.on_write_end: Callable[[Outcome, Any], Awaitable[Outcome]] | None = None
 
     @property
     def capability(self) -> str:
@@ -154,6 +156,8 @@ class Chain:
                     )
                 else:
                     outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
+                    if self.on_write_end is not None:
+                        outcome = await self.on_write_end(outcome, payload)
                     self.ledger.record(outcome)
         else:
             outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
