@@ -1,6 +1,7 @@
 """The PostgreSQL outbox: for several workers on several hosts.
 
-psycopg 3 (``pip install "aicmo-gateway[postgresql]"``). Replayers claim rows with
+psycopg 3 (from the root of a checkout of the repository, which is not on PyPI yet:
+``pip install '.[postgresql]'``). Replayers claim rows with
 ``FOR UPDATE SKIP LOCKED``: each takes rows nobody else holds, without waiting on them, so
 many replayers share one table; partial indexes keep the search to pending and leased rows.
 The tables go in the connection's ``search_path`` (set a schema with
@@ -35,7 +36,9 @@ class PostgresBackend(SqlBackend):
             import psycopg  # noqa: F401
         except ImportError:
             raise ImportError(
-                'the PostgreSQL outbox needs psycopg 3: pip install "aicmo-gateway[postgresql]"'
+                "the PostgreSQL outbox needs psycopg 3: install the core's postgresql extra from "
+                "the root of a checkout of the aicmo-gateway repository (it is not on PyPI yet) "
+                "with: pip install '.[postgresql]'"
             ) from None
         self._url = url
         self._timeout = connect_timeout
