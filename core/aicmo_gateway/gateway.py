@@ -153,9 +153,7 @@ class Gateway:
         for chain in self.chains.values():
             chain.on_write_end = self.outbox.on_write_end
 
-    async def _replay_one(
-        self, capability: str, operation: str, payload: Any, key: str
-    ) -> Outcome:
+    async def _replay_one(self, capability: str, operation: str, payload: Any, key: str) -> Outcome:
         if self._closed:
             raise GatewayClosed(CLOSED)
         chain = self.chains.get(capability)

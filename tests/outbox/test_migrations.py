@@ -13,8 +13,9 @@ def test_an_empty_database_is_migrated_to_the_latest_version(outbox_url):
     assert backend.version() == 0
     assert backend.migrate() == LATEST
     assert backend.migrate() == LATEST  # again: nothing to do
-    row_id, created = backend.enqueue("crm_sync", "upsert_contact", "k", "{}",
-                                      RowState.PENDING, None, "call-1", 0.0)
+    row_id, created = backend.enqueue(
+        "crm_sync", "upsert_contact", "k", "{}", RowState.PENDING, None, "call-1", 0.0
+    )
     assert created and backend.get(row_id).call_id == "call-1"
     backend.close()
 

@@ -7,6 +7,7 @@ this group costs the command line's start-up nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -221,10 +222,8 @@ def replay(
                         return
                     await asyncio.sleep(interval)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # --loop ends with Ctrl-C
         asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
     if as_json:
         emit_json(totals)
     else:
@@ -268,10 +267,7 @@ def purge(config_path: Path | None, dead: bool, older_than: str, as_json: bool) 
 def _duration(text: str) -> float:
     units = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
     try:
-        if text[-1:] in units:
-            value = float(text[:-1]) * units[text[-1]]
-        else:
-            value = float(text)
+        value = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
     except ValueError:
         value = -1.0
     if not value >= 0:

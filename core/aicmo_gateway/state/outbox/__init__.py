@@ -126,8 +126,9 @@ class Outbox:
         try:
             text = encode(payload)
         except RecordError as exc:
-            logger.warning("{}.{}: not stored in the outbox: {}", outcome.capability,
-                           outcome.operation, exc)
+            logger.warning(
+                "{}.{}: not stored in the outbox: {}", outcome.capability, outcome.operation, exc
+            )
             return outcome
         try:
             row_id, _ = await self._run(
@@ -142,8 +143,13 @@ class Outbox:
                 self._clock(),
             )
         except Exception as exc:  # the outbox is down: the caller gets the chain's outcome
-            logger.warning("could not store {}.{} in the outbox {}: {}", outcome.capability,
-                           outcome.operation, self.backend, type(exc).__name__)
+            logger.warning(
+                "could not store {}.{} in the outbox {}: {}",
+                outcome.capability,
+                outcome.operation,
+                self.backend,
+                type(exc).__name__,
+            )
             return outcome
         if state is RowState.HELD:
             return attrs.evolve(outcome, outbox_id=str(row_id))

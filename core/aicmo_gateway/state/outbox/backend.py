@@ -155,7 +155,7 @@ def backoff(attempts: int, base: float, cap: float, rng: random.Random | None = 
     """Seconds before the next attempt: ``base * 2**(attempts-1)``, capped, full jitter
     over its upper half (so a row never comes back at once, nor all rows together)."""
     ceiling = min(cap, base * 2 ** max(0, min(attempts - 1, 60)))
-    return (rng or random).uniform(ceiling / 2, ceiling)  # noqa: S311 - not for secrets
+    return (rng or random).uniform(ceiling / 2, ceiling)
 
 
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)([^@/]*)@", re.I)
@@ -165,8 +165,11 @@ _PASSWORD_PARAM = re.compile(r"(password=)[^&]*", re.I)
 def redact_url(url: str) -> str:
     """The URL with any password masked, for messages and ``repr``."""
     url = _USERINFO.sub(
-        lambda m: m.group(1) + (m.group(2).split(":", 1)[0] + ":********" if ":" in m.group(2)
-                                else m.group(2)) + "@",
+        lambda m: (
+            m.group(1)
+            + (m.group(2).split(":", 1)[0] + ":********" if ":" in m.group(2) else m.group(2))
+            + "@"
+        ),
         url,
     )
     return _PASSWORD_PARAM.sub(r"\1********", url)

@@ -39,18 +39,15 @@ MIGRATIONS: dict[int, dict[str, tuple[str, ...]]] = {
     },
     # 2: due pending rows by next attempt time, and leased rows by lease end (partial indexes,
     # so the index holds only the rows replay looks at, not the done ones)
-    2: {
-        dialect: (
+    2: dict.fromkeys(
+        ("sqlite", "postgresql"),
+        (
             "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE state = 'pending'",
             "CREATE INDEX outbox_leased ON outbox (lease_until) WHERE state = 'in_flight'",
             "CREATE INDEX outbox_state ON outbox (state, updated_at)",
-        )
-        for dialect in ("sqlite", "postgresql")
-    },
+        ),
+    ),
     # 3: the call id of the last call made for a row (to find it in the audit trail)
-    3: {
-        dialect: ("ALTER TABLE outbox ADD COLUMN call_id TEXT",)
-        for dialect in ("sqlite", "postgresql")
-    },
+    3: dict.fromkeys(("sqlite", "postgresql"), ("ALTER TABLE outbox ADD COLUMN call_id TEXT",)),
 }
 LATEST = max(MIGRATIONS)

@@ -39,8 +39,8 @@ class RecordError(ValueError):
 def _to_json(value: Any, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         raise RecordError(f"the payload nests deeper than {_MAX_DEPTH} levels")
-    if value is None or isinstance(value, bool | int | float | str) and not isinstance(
-        value, enum.Enum
+    if value is None or (
+        isinstance(value, bool | int | float | str) and not isinstance(value, enum.Enum)
     ):
         return value
     if isinstance(value, Secret):
@@ -64,7 +64,9 @@ def _to_json(value: Any, depth: int) -> Any:
         }
         return {"$record": cls.__name__, "fields": fields}
     if isinstance(value, Mapping):
-        return {"$map": [[_to_json(k, depth + 1), _to_json(v, depth + 1)] for k, v in value.items()]}
+        return {
+            "$map": [[_to_json(k, depth + 1), _to_json(v, depth + 1)] for k, v in value.items()]
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [_to_json(v, depth + 1) for v in value]
     raise RecordError(f"cannot store a {cls.__name__} in the outbox")

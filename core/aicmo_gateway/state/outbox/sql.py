@@ -117,8 +117,18 @@ class SqlBackend:
                 "attempts, next_attempt_at, created_at, updated_at, last_error, call_id) "
                 "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (capability, operation, idempotency_key) DO NOTHING RETURNING id",
-                (capability, operation, key, payload, state.value, now, now, now, last_error,
-                 call_id),
+                (
+                    capability,
+                    operation,
+                    key,
+                    payload,
+                    state.value,
+                    now,
+                    now,
+                    now,
+                    last_error,
+                    call_id,
+                ),
             )
             if made:
                 return int(made[0]["id"]), True
