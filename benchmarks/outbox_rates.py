@@ -122,12 +122,13 @@ def main() -> None:
     with psycopg.connect(POSTGRES, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in POSTGRES else "?"
+    in_schema = f"{POSTGRES}{sep}options=-csearch_path%3D{schema}"
     table = []
     try:
         with tempfile.TemporaryDirectory() as folder:
             backends = {
                 "SQLite (WAL, synchronous=FULL)": f"sqlite:///{Path(folder) / 'outbox.db'}",
-                "PostgreSQL (local, SKIP LOCKED)": f"{POSTGRES}{sep}options=-csearch_path%3D{schema}",
+                "PostgreSQL (local, SKIP LOCKED)": in_schema,
             }
             for name, url in backends.items():
                 for what, rate in measure(url, args.rows):

@@ -1,4 +1,4 @@
-"""``[gateway] outbox`` and its companion keys: off by default, checked, never showing a password."""
+"""``[gateway] outbox`` and its companion keys: off by default, checked, passwords never shown."""
 
 from __future__ import annotations
 
