@@ -193,3 +193,28 @@ async def test_list_counts_and_purge(outbox_url):
         assert len(await gw.outbox.rows()) == 1
         with pytest.raises(ValueError, match="done and dead rows only"):
             await gw.outbox.purge((RowState.PENDING,))
+
+
+async def test_a_dead_row_comes_back_when_its_key_fails_again(outbox_url):
+    fake = FakeProvider(fast_failure(), name="primary")
+    async with gateway(outbox_url, fake, outbox_max_attempts=1) as gw:
+        first = await gw.email_sending.send(message(), idempotency_key="k")
+        assert gw.outbox is not None
+        assert (await gw.outbox.replay()).dead == 1
+        again = await gw.email_sending.send(message(), idempotency_key="k")
+        assert again.status is Status.DEFERRED and again.outbox_id == first.outbox_id
+        row = await gw.outbox.get(int(again.outbox_id or 0))
+        assert row is not None and row.state is RowState.PENDING and row.attempts == 0
+
+
+async def test_a_fanout_some_providers_performed_is_not_deferred(outbox_url):
+    good = FakeProvider(healthy(), name="good")
+    bad = FakeProvider(fast_failure(), name="bad")
+    config = fake_config("email_sending", "good", "bad", strategy="fanout")
+    config["gateway"] = {"outbox": outbox_url}
+    registry = fake_registry(good=good, bad=bad)
+    async with Gateway.from_config(config, registry=registry, env={}) as gw:
+        outcome = await gw.email_sending.send(message(), idempotency_key="k")
+        assert outcome.status is Status.FAILED and outcome.outbox_id is None
+        assert gw.outbox is not None
+        assert await gw.outbox.rows() == []

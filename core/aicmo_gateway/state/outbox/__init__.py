@@ -118,6 +118,8 @@ class Outbox:
         if _REPLAYING.get() or outcome.idempotency_key is None:
             return outcome
         if outcome.status is Status.FAILED:
+            if any(attempt.ok for attempt in outcome.attempts):
+                return outcome  # a fanout some providers performed: not "none performed"
             state = RowState.PENDING
         elif outcome.status is Status.UNCERTAIN:
             state = RowState.HELD

@@ -109,9 +109,10 @@ class OutboxBackend(Protocol):
         call_id: str | None,
         now: float,
     ) -> tuple[int, bool]:
-        """Store a row; a row with the same capability, operation and key is kept instead.
+        """Store a row; a row with the same capability, operation and key is kept instead,
+        unless it is ``dead``: then it takes the new state with its attempts from zero.
 
-        Returns the row's id and whether it was created.
+        Returns the row's id and whether it was created (or revived).
         """
         ...
 

@@ -116,7 +116,12 @@ class SqlBackend:
                 "INSERT INTO outbox (capability, operation, idempotency_key, payload, state, "
                 "attempts, next_attempt_at, created_at, updated_at, last_error, call_id) "
                 "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (capability, operation, idempotency_key) DO NOTHING RETURNING id",
+                # the same key again: the row stands, unless it was dead (given up), then the
+                # new failure brings it back with its attempts counted from zero
+                "ON CONFLICT (capability, operation, idempotency_key) DO UPDATE SET "
+                "state = excluded.state, attempts = 0, next_attempt_at = excluded.next_attempt_at, "
+                "updated_at = excluded.updated_at, last_error = excluded.last_error, "
+                "payload = excluded.payload WHERE outbox.state = 'dead' RETURNING id",
                 (
                     capability,
                     operation,
