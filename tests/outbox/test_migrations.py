@@ -42,3 +42,30 @@ def test_each_earlier_version_is_migrated_with_its_rows_kept(outbox_url, start):
     [claimed] = backend.claim("me", 10.0, 60.0, 10)
     assert claimed.attempts == 3
     backend.close()
+
+
+def test_processes_starting_together_migrate_once(outbox_url):
+    import threading
+
+    versions: list[int] = []
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            backend = open_backend(outbox_url)
+            versions.append(backend.migrate())
+            backend.close()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and versions == [LATEST] * 6
+    backend = open_backend(outbox_url)
+    with backend._tx() as run:
+        applied = [r["version"] for r in run("SELECT version FROM outbox_schema", ())]
+    backend.close()
+    assert sorted(applied) == sorted(MIGRATIONS)

@@ -58,8 +58,13 @@ class SqlBackend:
     def _lock_schema(self, run: Execute) -> None:
         """Serialize migrations across processes (SQLite's write lock already does)."""
 
+    #: set once the schema has ``call_id`` (version 3): versions only go up, so no more asking
+    _has_call_id = False
+
     def _columns(self, run: Execute) -> str:
-        return _COLUMNS + (", call_id" if self._version(run) >= 3 else "")
+        if not self._has_call_id and self._version(run) >= 3:
+            self._has_call_id = True
+        return _COLUMNS + (", call_id" if self._has_call_id else "")
 
     def _version(self, run: Execute) -> int:
         found = run(f"SELECT MAX(version) AS v FROM {SCHEMA_TABLE}", ())
