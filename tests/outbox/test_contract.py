@@ -218,3 +218,12 @@ async def test_a_fanout_some_providers_performed_is_not_deferred(outbox_url):
         assert outcome.status is Status.FAILED and outcome.outbox_id is None
         assert gw.outbox is not None
         assert await gw.outbox.rows() == []
+
+
+async def test_explain_names_the_outbox_row(outbox_url):
+    fake = FakeProvider(fast_failure(), name="primary")
+    async with gateway(outbox_url, fake) as gw:
+        outcome = await gw.email_sending.send(message(), idempotency_key="k")
+        text = gw.explain(outcome.call_id)
+        assert f"stored in the outbox as row {outcome.outbox_id}" in text
+        assert "-> deferred" in text
