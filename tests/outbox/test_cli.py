@@ -85,3 +85,52 @@ def test_show_and_retry_an_unknown_row(tmp_path):
     assert code == 1 and "no outbox row 99" in out
     code, out = run("outbox", "show", "abc", "--config", config)
     assert code == 2 and "not an outbox row id" in out
+
+
+def test_replay_loop_keeps_replaying_until_interrupted(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from aicmo_gateway.state.outbox import open_backend
+
+    config = defer_two(tmp_path)
+    for sub in ("tmp", "new", "cur"):
+        (tmp_path / "maildir" / sub).mkdir(parents=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aicmo_gateway",
+            "outbox",
+            "replay",
+            "--loop",
+            "--json",
+            "--interval",
+            "0.1",
+            "--config",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    backend = open_backend(f"sqlite:///{tmp_path / 'outbox.db'}")
+    try:
+        for _ in range(300):  # up to 30 s; a pass takes milliseconds
+            if backend.counts()["done"] == 2:
+                break
+            time.sleep(0.1)
+        assert backend.counts()["done"] == 2
+        assert proc.poll() is None  # still looping with nothing due
+    finally:
+        backend.close()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert json.loads(lines[0])["done"] == 2  # the pass that claimed rows, as one line
+    assert json.loads("\n".join(lines[1:]))["done"] == 2  # the totals at the end
