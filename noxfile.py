@@ -126,6 +126,13 @@ def bench_startup(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def bench_outbox(session: nox.Session) -> None:
+    """Outbox enqueue and replay rates on SQLite and PostgreSQL (a local server)."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/outbox_rates.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
 def demo(session: nox.Session) -> None:
     """Run the demo on the built-in providers."""
     session.install(".")

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from aicmo_gateway.cli import cli
+from aicmo_gateway.config.outbox import OUTBOX_KEYS
 from aicmo_gateway.config.tables import AUDIT_SIZE
 from aicmo_gateway.config_values import MAX_SECONDS
 from aicmo_gateway.engine.health._policy import RANGES as HEALTH_RANGES
@@ -225,6 +226,7 @@ RANGED_KEYS = [
     ("daily_quota", LIMIT_RANGES["quota"][0]),
     ("quotas", LIMIT_RANGES["quota"][0]),
     ("rate_limit", LIMIT_RANGES["rate_limit.per_second"][0]),
+    *((key, spec) for key, (spec, _, _) in OUTBOX_KEYS.items()),
 ]
 
 

@@ -16,7 +16,7 @@ from aicmo_gateway.config.build import build_chains
 from aicmo_gateway.config.load import GatewayConfig, find_config, load_config
 from aicmo_gateway.engine.chain import Chain
 from aicmo_gateway.engine.slot import ProviderSlot
-from aicmo_gateway.errors import ConfigError, ConfigProblem, GatewayClosed
+from aicmo_gateway.errors import ConfigError, ConfigProblem, GatewayClosed, NotConfigured
 from aicmo_gateway.facade import (
     CLIENTS,
     CLOSED,
@@ -28,10 +28,11 @@ from aicmo_gateway.facade import (
     SocialPosting,
     WebhookDispatch,
 )
-from aicmo_gateway.outcome import CallRecord
+from aicmo_gateway.outcome import CallRecord, Outcome
 from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.state.audit import AuditTrail, explain
 from aicmo_gateway.state.files import StateFiles, snapshot_to_json
+from aicmo_gateway.state.outbox import Outbox, open_backend, redact_url
 from aicmo_gateway.sync import SyncGateway
 
 __all__ = ["CheckResult", "Gateway"]
@@ -73,6 +74,8 @@ class Gateway:
         self.audit = audit if audit is not None else AuditTrail(config.audit_size)
         self._state: StateFiles | None = None
         self._closed = False
+        #: writes no provider performed, kept for replay (``None`` without ``[gateway] outbox``)
+        self.outbox: Outbox | None = None
         for capability, client_cls in CLIENTS.items():
             types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
             hint = f"installed {capability} provider types: {types}"
@@ -128,8 +131,43 @@ class Gateway:
 
         gateway = cls(config, registry, build_chains(config, registry, audit, notify), audit)
         gateway._state = state
+        if config.outbox is not None:
+            gateway._open_outbox(config)
         holder.append(gateway)
         return gateway
+
+    def _open_outbox(self, config: GatewayConfig) -> None:
+        assert config.outbox is not None
+        try:
+            backend = open_backend(config.outbox.url, config.base_dir)
+            backend.migrate()
+        except Exception as exc:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        config.source,
+                        "gateway.outbox",
+                        f"cannot open the outbox {redact_url(config.outbox.url)}: "
+                        f"{type(exc).__name__}: {redact_url(str(exc))}",
+                        "check that the folder exists and is writable, or that the database "
+                        "server is running and the URL is right",
+                    )
+                ]
+            ) from None
+        self.outbox = Outbox(backend, config.outbox)
+        self.outbox.bind(self._replay_one)
+        for chain in self.chains.values():
+            chain.on_write_end = self.outbox.on_write_end
+
+    async def _replay_one(self, capability: str, operation: str, payload: Any, key: str) -> Outcome:
+        if self._closed:
+            raise GatewayClosed(CLOSED)
+        chain = self.chains.get(capability)
+        if chain is None:
+            raise NotConfigured(f"{capability} has no providers configured any more")
+        if self.config.dry_run:
+            raise NotConfigured("the gateway is in dry-run mode: nothing is replayed")
+        return await chain.call(operation, payload, idempotency_key=key)
 
     def status(self) -> list[dict[str, Any]]:
         """Every configured provider's health, breaker state, cooldown, failure rate, latency."""
@@ -186,6 +224,8 @@ class Gateway:
                 self._state.write_health(self.status, force=True)
             except OSError as exc:
                 logger.warning("could not write state to {}: {}", self._state.directory, exc)
+        if self.outbox is not None:
+            self.outbox.close()
         for chain in self.chains.values():
             for slot in chain.slots:
                 closer = getattr(slot.provider, "aclose", None) or getattr(

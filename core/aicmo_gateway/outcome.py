@@ -87,6 +87,8 @@ class Outcome:
     reason: str | None = attrs.field(default=None, kw_only=True)
     #: set when the idempotency key had already completed: the call id that performed it
     replayed_from: str | None = attrs.field(default=None, kw_only=True)
+    #: set when the write was stored in the outbox (``DEFERRED``, or ``UNCERTAIN`` held there)
+    outbox_id: str | None = attrs.field(default=None, kw_only=True)
 
     @property
     def ok(self) -> bool:

@@ -28,6 +28,7 @@ from aicmo_gateway.engine.policy import (
 )
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.secret import Secret
+from aicmo_gateway.state.outbox.backend import OutboxSettings, redact_url
 
 if TYPE_CHECKING:
     from aicmo_gateway.config.tables import ConfigLoader
@@ -44,7 +45,18 @@ __all__ = [
     "parse_duration",
 ]
 
-GATEWAY_KEYS = {"store": "memory", "dry_run": False, "audit_size": 1000, "state_dir": None}
+GATEWAY_KEYS = {
+    "store": "memory",
+    "dry_run": False,
+    "audit_size": 1000,
+    "state_dir": None,
+    "outbox": None,
+    "outbox_max_attempts": 10,
+    "outbox_backoff": "30s",
+    "outbox_backoff_max": "1h",
+    "outbox_lease": "5m",
+    "outbox_batch": 50,
+}
 
 
 @attrs.frozen
@@ -113,6 +125,8 @@ class GatewayConfig:
     state_dir: Path | None = None
     #: the config file's folder: relative paths in settings are relative to it
     base_dir: Path | None = None
+    #: where writes no provider performed are stored (None: nowhere, they end FAILED)
+    outbox: OutboxSettings | None = None
     #: things worth knowing that are not errors (an unused provider table)
     warnings: tuple[str, ...] = ()
     #: [gateway] keys whose value came from ``${VAR}``: the text as written
@@ -123,8 +137,17 @@ class GatewayConfig:
         return (
             f"GatewayConfig(source={self.source!r}, capabilities={list(self.capabilities)}, "
             f"providers={list(self.providers)}, store={self.store!r}, dry_run={self.dry_run}, "
-            f"audit_size={self.audit_size}, state_dir={shown(state_dir)})"
+            f"audit_size={self.audit_size}, state_dir={shown(state_dir)}"
+            + (f", outbox={shown(self.outbox_shown)}" if self.outbox else "")
+            + ")"
         )
+
+    @property
+    def outbox_shown(self) -> str | None:
+        """The outbox URL as written (``${VAR}``), or with its password masked."""
+        if self.outbox is None:
+            return None
+        return self.references.get("outbox") or redact_url(self.outbox.url)
 
 
 def _loader() -> type[ConfigLoader]:

@@ -20,6 +20,7 @@ from aicmo_gateway.config.load import (
     GatewayConfig,
     ProviderConfig,
 )
+from aicmo_gateway.config.outbox import read_outbox
 from aicmo_gateway.config.settings import check_settings
 from aicmo_gateway.config_values import (
     BadValue,
@@ -246,6 +247,7 @@ class ConfigLoader:
             "dry_run": dry_run,
             "audit_size": audit_size,
             "state_dir": state_dir,
+            "outbox": read_outbox(self, table),
         }
 
     def providers(self, table: Mapping[str, Any]) -> dict[str, ProviderConfig]:

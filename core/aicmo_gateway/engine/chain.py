@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -91,6 +91,8 @@ class Chain:
         self._prepare = prepare or (lambda op, payload, key: payload)
         self.ledger = ledger if ledger is not None else MemoryLedger()
         self.audit = audit if audit is not None else AuditTrail()
+        #: sees every write's outcome before the ledger and may replace it (the outbox defers)
+        self.on_write_end: Callable[[Outcome, Any], Awaitable[Outcome]] | None = None
 
     def _observes(self, hook: str) -> bool:
         known = self._observed.get(hook)
@@ -196,6 +198,8 @@ class Chain:
             if done is not None:
                 return attrs.evolve(done, call_id=call_id, attempts=(), replayed_from=done.call_id)
             outcome = await self._perform(op, payload, call_id, key, deadline)
+            if self.on_write_end is not None:
+                outcome = await self.on_write_end(outcome, payload)
             ledger.record(outcome)
             return outcome
         finally:

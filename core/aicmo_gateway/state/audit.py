@@ -80,6 +80,12 @@ def explain(record: CallRecord) -> str:
             f"  already performed by call {o.replayed_from} with this key: "
             "its outcome was returned and nothing was performed again"
         )
+    if o.outbox_id:
+        lines.append(
+            f"  stored in the outbox as row {o.outbox_id}"
+            + (" (held: replayed only by `outbox retry`)" if o.status.value == "uncertain" else "")
+            + f": aicmo-gateway outbox show {o.outbox_id}"
+        )
     for i, a in enumerate(o.attempts, 1):
         if a.action is Action.SKIP:
             lines.append(f"  {i}. skipped {a.provider} ({a.provider_type}): {a.detail}")

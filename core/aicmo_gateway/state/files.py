@@ -45,6 +45,7 @@ def record_to_json(record: CallRecord) -> dict[str, Any]:
         "idempotency_key": o.idempotency_key,
         "reason": o.reason,
         "replayed_from": o.replayed_from,
+        "outbox_id": o.outbox_id,
         "value": _summary(o.value),
         "started_at": record.started_at.isoformat(),
         "duration": record.duration,
@@ -88,6 +89,7 @@ def record_from_json(data: dict[str, Any]) -> CallRecord:
         idempotency_key=data.get("idempotency_key"),
         reason=data.get("reason"),
         replayed_from=data.get("replayed_from"),
+        outbox_id=data.get("outbox_id"),
     )
     return CallRecord(
         outcome,

@@ -1,0 +1,263 @@
+"""The outbox: writes no provider performed, stored durably and replayed later.
+
+A write whose chain ends ``FAILED`` (every provider definitely did not perform it) is
+stored as a ``pending`` row and the call returns ``DEFERRED`` with ``outcome.outbox_id``.
+A write that ends ``UNCERTAIN`` (a provider may have performed it) is stored ``held``:
+it is replayed only when someone asks (``outbox retry ID``), never blindly.
+
+:meth:`Outbox.replay` claims due rows, sends each through the chain with its idempotency
+key (so the ledger, and providers that honour keys, turn a repeat into a no-op), and
+settles it: ``done``, ``pending`` again after a backoff, ``held``, or ``dead`` after
+``max_attempts``. A row whose replayer died is reclaimed when its lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+from loguru import logger
+
+from aicmo_gateway.outcome import Outcome, Status
+from aicmo_gateway.state.outbox.backend import (
+    FINISHED,
+    OutboxBackend,
+    OutboxSettings,
+    Row,
+    RowState,
+    backoff,
+    redact_url,
+)
+from aicmo_gateway.state.outbox.records import RecordError, decode, encode
+
+__all__ = [
+    "Outbox",
+    "OutboxSettings",
+    "ReplayReport",
+    "Row",
+    "RowState",
+    "open_backend",
+    "redact_url",
+]
+
+#: sends one stored write through its chain: (capability, operation, payload, key) -> outcome
+Sender = Callable[[str, str, Any, str], Awaitable[Outcome]]
+
+#: set while a row is replayed, so its outcome is not stored a second time
+_REPLAYING: contextvars.ContextVar[bool] = contextvars.ContextVar("outbox_replaying", default=False)
+
+
+def open_backend(url: str, base_dir: Path | None = None) -> OutboxBackend:
+    """The backend a URL names: ``sqlite:///relative.db``, ``sqlite:////abs.db``,
+    ``postgresql://...``. A relative SQLite path is relative to ``base_dir``."""
+    if url.startswith("sqlite:///"):
+        from aicmo_gateway.state.outbox.sqlite import SqliteBackend
+
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        return SqliteBackend(path)
+    if url.startswith(("postgresql://", "postgres://")):
+        from aicmo_gateway.state.outbox.postgres import PostgresBackend
+
+        return PostgresBackend(url)
+    raise ValueError(
+        f"unknown outbox URL {redact_url(url)!r}: use sqlite:///outbox.db or postgresql://..."
+    )
+
+
+@attrs.frozen
+class ReplayReport:
+    """What one :meth:`Outbox.replay` pass did, by the state each row ended in."""
+
+    claimed: int = 0
+    done: int = 0
+    pending: int = 0
+    held: int = 0
+    dead: int = 0
+    #: rows another replayer took over (their lease ended before this one settled them)
+    lost: int = 0
+
+    def to_json(self) -> dict[str, int]:
+        return attrs.asdict(self)
+
+
+class Outbox:
+    """A backend with the gateway's rules for storing, replaying and settling rows."""
+
+    def __init__(
+        self,
+        backend: OutboxBackend,
+        settings: OutboxSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.backend = backend
+        self.settings = settings
+        self._clock = clock
+        self._send: Sender | None = None
+        self.owner = f"{uuid.uuid4().hex[:12]}"
+
+    def bind(self, send: Sender) -> None:
+        """Give the outbox the way to send a row through its chain (the gateway does)."""
+        self._send = send
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.to_thread(fn, *args)
+
+    # -- storing -----------------------------------------------------------------------
+
+    async def on_write_end(self, outcome: Outcome, payload: Any) -> Outcome:
+        """The chain's hook: store a write no provider performed; leave the rest alone."""
+        if _REPLAYING.get() or outcome.idempotency_key is None:
+            return outcome
+        if outcome.status is Status.FAILED:
+            if any(attempt.ok for attempt in outcome.attempts):
+                return outcome  # a fanout some providers performed: not "none performed"
+            state = RowState.PENDING
+        elif outcome.status is Status.UNCERTAIN:
+            state = RowState.HELD
+        else:
+            return outcome
+        try:
+            text = encode(payload)
+        except RecordError as exc:
+            logger.warning(
+                "{}.{}: not stored in the outbox: {}", outcome.capability, outcome.operation, exc
+            )
+            return outcome
+        try:
+            row_id, _ = await self._run(
+                self.backend.enqueue,
+                outcome.capability,
+                outcome.operation,
+                outcome.idempotency_key,
+                text,
+                state,
+                outcome.reason,
+                outcome.call_id,
+                self._clock(),
+            )
+        except Exception as exc:  # the outbox is down: the caller gets the chain's outcome
+            logger.warning(
+                "could not store {}.{} in the outbox {}: {}",
+                outcome.capability,
+                outcome.operation,
+                self.backend,
+                type(exc).__name__,
+            )
+            return outcome
+        if state is RowState.HELD:
+            return attrs.evolve(outcome, outbox_id=str(row_id))
+        return attrs.evolve(
+            outcome,
+            status=Status.DEFERRED,
+            outbox_id=str(row_id),
+            reason=f"{outcome.reason}; stored in the outbox as {row_id}, to be replayed",
+        )
+
+    # -- replaying ---------------------------------------------------------------------
+
+    async def replay(self, *, limit: int | None = None) -> ReplayReport:
+        """Claim the due rows (at most ``limit``, default one batch) and send each once."""
+        limit = self.settings.batch if limit is None else limit
+        rows: list[Row] = await self._run(
+            self.backend.claim, self.owner, self._clock(), self.settings.lease, limit
+        )
+        counts: dict[str, int] = {"claimed": len(rows)}
+        for row in rows:
+            ended = await self._replay_row(row)
+            counts[ended] = counts.get(ended, 0) + 1
+        return ReplayReport(**counts)
+
+    async def retry(self, row_id: int) -> Row | None:
+        """Replay one row now, whatever its state (a held row is replayed only this way).
+
+        Returns the row afterwards, or ``None`` when there is no such row. A row already
+        done is left alone; a row leased to a live replayer is left to it.
+        """
+        await self._run(self.backend.reset, row_id, self._clock())
+        row = await self._run(
+            self.backend.claim_one, row_id, self.owner, self._clock(), self.settings.lease
+        )
+        if row is not None:
+            await self._replay_row(row)
+        found: Row | None = await self._run(self.backend.get, row_id)
+        return found
+
+    async def _replay_row(self, row: Row) -> str:
+        error: str | None
+        call_id: str | None = None
+        if row.attempts > self.settings.max_attempts:
+            state, error = RowState.DEAD, f"{row.last_error or 'no error recorded'}; gave up "
+            error += f"after {row.attempts - 1} attempts"
+        else:
+            state, error, call_id = await self._attempt(row)
+        now = self._clock()
+        wait = 0.0
+        if state is RowState.PENDING:
+            if row.attempts >= self.settings.max_attempts:
+                state = RowState.DEAD
+                error = f"{error}; gave up after {row.attempts} attempts"
+            else:
+                wait = backoff(row.attempts, self.settings.backoff, self.settings.backoff_max)
+        settled = await self._run(
+            self.backend.finish, row.id, self.owner, state, now + wait, error, call_id, now
+        )
+        return state.value if settled else "lost"
+
+    async def _attempt(self, row: Row) -> tuple[RowState, str | None, str | None]:
+        if self._send is None:
+            raise RuntimeError("this outbox is not bound to a gateway: use gateway.outbox")
+        try:
+            payload = decode(row.payload)
+        except (RecordError, TypeError, ValueError) as exc:
+            return RowState.DEAD, f"the stored payload cannot be read: {exc}", None
+        token = _REPLAYING.set(True)
+        try:
+            outcome = await self._send(row.capability, row.operation, payload, row.idempotency_key)
+        except Exception as exc:  # not configured any more, closed, ...: try again later
+            return RowState.PENDING, f"{type(exc).__name__}: {exc}", None
+        finally:
+            _REPLAYING.reset(token)
+        status = outcome.status
+        if status in (Status.OK, Status.SIMULATED):
+            return RowState.DONE, None, outcome.call_id
+        if status is Status.UNCERTAIN:
+            return RowState.HELD, outcome.reason, outcome.call_id
+        if status is Status.REJECTED:
+            return RowState.DEAD, outcome.reason, outcome.call_id
+        return RowState.PENDING, outcome.reason, outcome.call_id
+
+    # -- looking and cleaning ----------------------------------------------------------
+
+    async def get(self, row_id: int) -> Row | None:
+        found: Row | None = await self._run(self.backend.get, row_id)
+        return found
+
+    async def rows(self, state: RowState | None = None, limit: int = 100) -> list[Row]:
+        found: list[Row] = await self._run(self.backend.rows, state, limit)
+        return found
+
+    async def counts(self) -> dict[str, int]:
+        found: dict[str, int] = await self._run(self.backend.counts)
+        return found
+
+    async def purge(
+        self, states: tuple[RowState, ...] = (RowState.DONE,), older_than: float = 0.0
+    ) -> int:
+        """Delete rows in ``states`` (done and dead only) last changed ``older_than`` ago."""
+        wrong = [s.value for s in states if s not in FINISHED]
+        if wrong:
+            raise ValueError(f"purge removes done and dead rows only, not {', '.join(wrong)}")
+        gone: int = await self._run(self.backend.purge, states, self._clock() - older_than)
+        return gone
+
+    def close(self) -> None:
+        self.backend.close()

@@ -1,0 +1,136 @@
+"""``aicmo-gateway outbox ...`` on a SQLite outbox next to the config file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from aicmo_gateway import Gateway, Status
+from aicmo_gateway.cli import cli
+from aicmo_gateway.ports import EmailMessage
+
+CONFIG = """
+[gateway]
+outbox = "sqlite:///outbox.db"
+
+[capabilities.email_sending]
+providers = ["mail"]
+
+[providers.mail]
+type = "maildir"
+path = "maildir"
+create = false
+"""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def defer_two(tmp_path: Path) -> Path:
+    config = tmp_path / "aicmo-gateway.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+
+    async def send() -> None:
+        async with Gateway.from_config(config) as gw:
+            for n in (1, 2):
+                msg = EmailMessage(to=[f"l{n}@example.com"], subject="Hi", text="x")
+                outcome = await gw.email_sending.send(msg, idempotency_key=f"k{n}")
+                assert outcome.status is Status.DEFERRED
+
+    asyncio.run(send())
+    return config
+
+
+def test_list_show_replay_retry_purge(tmp_path):
+    config = str(defer_two(tmp_path))
+    assert (tmp_path / "outbox.db").exists()  # relative to the config's folder
+    code, out = run("outbox", "list", "--config", config, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["counts"]["pending"] == 2
+    assert [r["idempotency_key"] for r in data["rows"]] == ["k1", "k2"]
+    code, out = run("outbox", "show", "1", "--config", config)
+    assert code == 0 and "EmailMessage(to=('l1@example.com',)" in out
+    assert "does not exist" in out  # the last error
+    code, out = run("outbox", "replay", "--config", config, "--json")
+    assert code == 0 and json.loads(out)["pending"] == 2
+    (tmp_path / "maildir").mkdir()
+    for sub in ("tmp", "new", "cur"):
+        (tmp_path / "maildir" / sub).mkdir()
+    code, out = run("outbox", "retry", "2", "--config", config, "--json")
+    assert code == 0 and json.loads(out)["state"] == "done"
+    assert len(list((tmp_path / "maildir" / "new").iterdir())) == 1
+    code, out = run("outbox", "purge", "--config", config, "--json")
+    assert code == 0 and json.loads(out) == {"removed": 1}
+    code, out = run("outbox", "list", "--config", config, "--json")
+    assert [r["id"] for r in json.loads(out)["rows"]] == ["1"]
+
+
+def test_commands_explain_a_config_without_an_outbox(tmp_path):
+    config = tmp_path / "aicmo-gateway.toml"
+    config.write_text(CONFIG.replace('outbox = "sqlite:///outbox.db"', ""), encoding="utf-8")
+    code, out = run("outbox", "list", "--config", str(config))
+    assert code == 1 and "sets no [gateway] outbox" in out
+    code, out = run("outbox", "show", "x", "--config", str(config))
+    assert code != 0
+
+
+def test_show_and_retry_an_unknown_row(tmp_path):
+    config = str(defer_two(tmp_path))
+    code, out = run("outbox", "show", "99", "--config", config)
+    assert code == 1 and "no outbox row 99" in out
+    code, out = run("outbox", "show", "abc", "--config", config)
+    assert code == 2 and "not an outbox row id" in out
+
+
+def test_replay_loop_keeps_replaying_until_interrupted(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from aicmo_gateway.state.outbox import open_backend
+
+    config = defer_two(tmp_path)
+    for sub in ("tmp", "new", "cur"):
+        (tmp_path / "maildir" / sub).mkdir(parents=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aicmo_gateway",
+            "outbox",
+            "replay",
+            "--loop",
+            "--json",
+            "--interval",
+            "0.1",
+            "--config",
+            str(config),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    backend = open_backend(f"sqlite:///{tmp_path / 'outbox.db'}")
+    try:
+        for _ in range(300):  # up to 30 s; a pass takes milliseconds
+            if backend.counts()["done"] == 2:
+                break
+            time.sleep(0.1)
+        assert backend.counts()["done"] == 2
+        assert proc.poll() is None  # still looping with nothing due
+    finally:
+        backend.close()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert json.loads(lines[0])["done"] == 2  # the pass that claimed rows, as one line
+    assert json.loads("\n".join(lines[1:]))["done"] == 2  # the totals at the end
