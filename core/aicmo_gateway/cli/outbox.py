@@ -6,7 +6,6 @@ this group costs the command line's start-up nothing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,6 +114,8 @@ def outbox_group() -> None:
 @_json_option
 def list_rows(config_path: Path | None, state: str | None, limit: int, as_json: bool) -> None:
     """The stored rows, oldest first, and how many there are in each state."""
+    import asyncio
+
     from aicmo_gateway.state.outbox import RowState
 
     box = _outbox(config_path)
@@ -151,6 +152,8 @@ def list_rows(config_path: Path | None, state: str | None, limit: int, as_json: 
 @_json_option
 def show(row_id: str, config_path: Path | None, as_json: bool) -> None:
     """One row: its state, attempts, last error and what it would send."""
+    import asyncio
+
     box = _outbox(config_path)
     try:
         row = asyncio.run(box.get(_row_id(row_id)))
@@ -170,6 +173,8 @@ def retry(row_id: str, config_path: Path | None, as_json: bool) -> None:
 
     Exits 1 unless the row ends done.
     """
+    import asyncio
+
     number = _row_id(row_id)
     gateway = _gateway(config_path)
 
@@ -205,6 +210,8 @@ def replay(
 
     Without --loop, passes run until no row is due, then the totals are printed.
     """
+    import asyncio
+
     gateway = _gateway(config_path)
     totals: dict[str, int] = {}
 
@@ -249,6 +256,8 @@ def emit_line(data: dict[str, int]) -> str:
 @_json_option
 def purge(config_path: Path | None, dead: bool, older_than: str, as_json: bool) -> None:
     """Remove done rows (and dead ones with --dead); pending and held rows stay."""
+    import asyncio
+
     from aicmo_gateway.state.outbox import RowState
 
     seconds = _duration(older_than)
