@@ -79,11 +79,8 @@ def render_message(
     sender = _sender(message, default_sender)
     own_id = message.message_id or message_id or make_msgid(domain=domain)
     when = date or datetime.now(UTC)
-    try:
-        message.recipients  # noqa: B018 - every envelope address must parse, Bcc included
+    try:  # the fast path takes only plain addresses (Bcc too), which parse
         data = render_simple(message, sender, own_id, when, policy)
-    except InvalidInput:
-        raise
     except Exception:  # whatever the fast path stumbles on, the standard library decides
         data = None
     if data is not None:

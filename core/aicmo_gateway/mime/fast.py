@@ -14,7 +14,8 @@ caller takes the standard library's path (with its checks). It applies when:
   headers, In-Reply-To, References) are words separated by single spaces, folded as the
   standard library folds them (a word too long for a line is left to it); address headers are
   ``local@domain`` or ``Name <local@domain>`` items (atoms, or a quoted name without
-  backslashes) on one line; the Message-ID is ``<dot-atom@dot-atom>`` on one line.
+  backslashes) on one line, and so are Bcc's; the Message-ID is ``<dot-atom@dot-atom>``
+  on one line.
 
 Headers made only of these characters cannot carry a control character, an encoded word or a
 line break, so what :func:`~aicmo_gateway.mime.render` checks on the standard library's output
@@ -82,6 +83,8 @@ def render_simple(
     nl = _linesep(policy)
     if nl is None or message.attachments or _encode_text is None:
         return None
+    if not all(_ADDRESS.fullmatch(item) for item in message.bcc):
+        return None  # the others are checked as their headers are written
     head = _headers(message, sender, message_id, date)
     if head is None:
         return None
