@@ -91,6 +91,9 @@ LONG_SUBJECT = " ".join(["word"] * 40)
         {"subject": "a" * 70},  # 79 octets: the standard library's path
         {"subject": "x " * 34 + "yz"},  # a line of 78, then the fold
         {"subject": LONG_SUBJECT},
+        {"subject": "w" * 35 + " " + "v" * 41},  # 77 octets: a line of its own after "Subject:"
+        {"subject": "w" * 35 + " " + "v" * 42},  # 78: too long for that, filled word by word
+        {"headers": [("X-Long-Header-Name", "w" * 30 + " " + "v" * 46)]},
         {"subject": "short " + "b" * 77},  # a 77-octet word folds onto a line of its own
         {"subject": "short " + "b" * 78},  # too long for a line: encoded, the standard way
         {"subject": "Ünïcödé subject"},
@@ -204,6 +207,10 @@ def test_fields_forced_past_the_validators_are_refused_as_the_standard_library_r
         render_message(message, policy=SMTP_POLICY)
     object.__setattr__(message, "subject", "fine")
     object.__setattr__(message, "text", "nul\x00byte")
+    with pytest.raises(InvalidInput):
+        render_message(message, policy=SMTP_POLICY)
+    object.__setattr__(message, "text", "fine")
+    object.__setattr__(message, "bcc", ("x\r\nRCPT TO:<evil@attacker.example>",))
     with pytest.raises(InvalidInput):
         render_message(message, policy=SMTP_POLICY)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -109,6 +110,32 @@ async def test_the_received_message_has_the_headers_parts_and_encodings_sent(smt
     assert attachment.get_filename() == "offer.pdf"
     assert attachment["Content-Transfer-Encoding"] == "base64"
     assert attachment.get_content() == b"%PDF-1.4\x00\xff"
+
+
+@pytest.mark.parametrize(
+    ("changes", "checks"),
+    [
+        ({}, 0),  # the fast path: its headers cannot hold what the check looks for
+        ({"attachments": [Attachment(filename="a.txt", content=b"x")]}, 1),
+        ({"subject": "Grüße"}, 1),
+    ],
+)
+async def test_a_send_checks_the_rendered_bytes_at_most_once(
+    smtp_server, sender, monkeypatch, changes, checks
+):
+    rendering = importlib.import_module("aicmo_gateway.mime.render")  # the function hides it
+    calls: list[bytes] = []
+    check = rendering._problem
+
+    def counted(message: Any, data: bytes, linesep: bytes) -> str | None:
+        calls.append(linesep)
+        return check(message, data, linesep)
+
+    monkeypatch.setattr(rendering, "_problem", counted)
+    server = smtp_server("starttls")
+    await sender(server).send(message(**changes))
+    assert len(server.messages) == 1
+    assert calls == [b"\r\n"] * checks  # with the wire's line ends
 
 
 async def test_bcc_recipients_are_in_the_envelope_but_never_in_the_headers(smtp_server, sender):
