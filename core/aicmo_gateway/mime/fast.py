@@ -44,6 +44,8 @@ UTF8_POLICY = POLICY.clone(utf8=True)
 #: the policies the fast path renders for (or equal clones of them)
 FAST_POLICIES = (POLICY, SMTP_POLICY, UTF8_POLICY, UTF8_SMTP_POLICY)
 
+#: digits in a boundary's random token, as ``email.generator`` counts them
+_WIDTH = len(repr(sys.maxsize - 1))
 #: the line length the standard library folds headers at with these policies
 _MAX = POLICY.max_line_length or sys.maxsize
 #: the standard library's body encoder (7bit, quoted-printable or base64 by its heuristics);
@@ -121,7 +123,7 @@ def _alternative(
     parts = (text[0] + nl + text[1], html[0] + nl + html[1])
     # the standard library's boundary, drawn the same way (Generator._make_boundary)
     token = random.randrange(sys.maxsize)  # noqa: S311 - as the stdlib; collisions are checked
-    boundary = "=" * 15 + f"{token:019d}" + "=="
+    boundary = "=" * 15 + f"{token:0{_WIDTH}d}" + "=="
     if boundary in parts[0] or boundary in parts[1]:
         return None  # the standard library would pick another: let it
     return (
@@ -166,7 +168,7 @@ def _headers(
         return None
     lines.extend(subject)
     lines.append(f"Date: {format_datetime(date)}")
-    if not _MSG_ID.fullmatch(message_id) or len(message_id) > _MAX - 12:
+    if not _MSG_ID.fullmatch(message_id) or "=?" in message_id or len(message_id) > _MAX - 12:
         return None
     lines.append(f"Message-ID: {message_id}")
     if message.in_reply_to:
