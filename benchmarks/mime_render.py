@@ -62,6 +62,9 @@ SHAPES: dict[str, Callable[[int], EmailMessage]] = {
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ],
     ),
+    "outreach, non-ASCII subject": lambda n: outreach(
+        n, subject=f"Grüße, lead {n}: unser Angebot für Sie \u2713"
+    ),
     "text only": lambda n: outreach(n, html=None),
 }
 

@@ -10,16 +10,20 @@ caller takes the standard library's path (with its checks). It applies when:
 * there is no attachment (the body is ``text/plain``, ``text/html`` or both as
   ``multipart/alternative``); bodies may hold any text but NUL, and are encoded by the
   standard library's own function (7bit, quoted-printable or base64, as it chooses);
-* every header is printable ASCII without ``=?``: unstructured values (subject, custom
-  headers, In-Reply-To, References) are words separated by single spaces, folded as the
-  standard library folds them (a word too long for a line is left to it); address headers are
-  ``local@domain`` or ``Name <local@domain>`` items (atoms, or a quoted name without
-  backslashes) on one line, and so are Bcc's; the Message-ID is ``<dot-atom@dot-atom>``
-  on one line.
+* no header value holds ``=?`` (the standard library's path encodes such text whole);
+* unstructured values (subject, custom headers, In-Reply-To, References) of printable ASCII
+  words separated by single spaces are folded here as the standard library folds them; any
+  other (non-ASCII text, runs of spaces, tabs, a word too long for a line) is folded by the
+  standard library's own header code, one header at a time, and its lines are checked as
+  :func:`~aicmo_gateway.mime.render` checks headers (continuation lines only, no control
+  character raw or in an encoded word, 998 octets at most, ASCII unless SMTPUTF8);
+* address headers are ``local@domain`` or ``Name <local@domain>`` items (atoms, or a quoted
+  name without backslashes) on one line, and so are Bcc's; the Message-ID is
+  ``<dot-atom@dot-atom>`` on one line.
 
-Headers made only of these characters cannot carry a control character, an encoded word or a
-line break, so what :func:`~aicmo_gateway.mime.render` checks on the standard library's output
-holds here by construction; the bodies are checked for NUL and line length all the same.
+Headers written here from printable ASCII cannot carry a control character, an encoded word or
+a line break, so what :func:`~aicmo_gateway.mime.render` checks on the standard library's
+output holds by construction; the bodies are checked for NUL and line length all the same.
 ``tests/test_mime_fast.py`` compares both paths' bytes over a generated corpus.
 """
 
@@ -30,11 +34,13 @@ import re
 import sys
 from datetime import datetime
 from email import contentmanager
-from email.policy import Policy
+from email.policy import EmailPolicy, Policy
 from email.utils import format_datetime
+from typing import Any
 
 from aicmo_gateway.mime.render import MAX_LINE_OCTETS, POLICY, SMTP_POLICY
 from aicmo_gateway.ports import EmailMessage
+from aicmo_gateway.ports._text import decoded_words, first_control, problem_with_header_text
 
 __all__ = ["FAST_POLICIES", "UTF8_POLICY", "UTF8_SMTP_POLICY", "render_simple"]
 
@@ -82,44 +88,50 @@ def render_simple(
     (see :func:`~aicmo_gateway.mime.render_message`). ``None`` means the message is not one of
     the shapes this module knows: render it with the standard library instead.
     """
-    nl = _linesep(policy)
-    if nl is None or message.attachments or _encode_text is None:
+    known = _known(policy)
+    if known is None or message.attachments or _encode_text is None:
         return None
+    nl = known.linesep
     if not all(_ADDRESS.fullmatch(item) for item in message.bcc):
         return None  # the others are checked as their headers are written
-    head = _headers(message, sender, message_id, date)
+    head = _headers(message, sender, message_id, date, known)
     if head is None:
         return None
+    flat: str | None
     if message.text is not None:
         text = _part("plain", message.text, nl)
         if text is None:
             return None
         if message.html is None:
-            return _single(text, head, nl)
-        html = _part("html", message.html, nl)
-        if html is None:
-            return None
-        return _alternative(text, html, head, nl)
-    html = _part("html", message.html or "", nl)
-    return None if html is None else _single(html, head, nl)
+            flat = _single(text, head, nl)
+        else:
+            html = _part("html", message.html, nl)
+            if html is None:
+                return None
+            flat = _alternative(text, html, head, nl)
+    else:
+        html = _part("html", message.html or "", nl)
+        flat = None if html is None else _single(html, head, nl)
+    # headers are UTF-8 under SMTPUTF8 (policy.utf8), else ASCII; the bodies are ASCII
+    return None if flat is None else flat.encode("utf-8" if known.utf8 else "ascii")
 
 
-def _linesep(policy: Policy) -> str | None:
-    """The line end of one of the :data:`FAST_POLICIES` (or an equal clone), else ``None``."""
+def _known(policy: Policy) -> EmailPolicy[Any] | None:
+    """The one of the :data:`FAST_POLICIES` that ``policy`` is (or equals), else ``None``."""
     for known in FAST_POLICIES:
         if policy is known or (type(policy) is type(known) and vars(policy) == vars(known)):
-            return known.linesep
+            return known
     return None
 
 
-def _single(part: tuple[str, str], head: list[str], nl: str) -> bytes:
+def _single(part: tuple[str, str], head: list[str], nl: str) -> str:
     part_head, body = part
-    return f"{part_head}MIME-Version: 1.0{nl}{nl.join(head)}{nl}{nl}{body}".encode("ascii")
+    return f"{part_head}MIME-Version: 1.0{nl}{nl.join(head)}{nl}{nl}{body}"
 
 
 def _alternative(
     text: tuple[str, str], html: tuple[str, str], head: list[str], nl: str
-) -> bytes | None:
+) -> str | None:
     parts = (text[0] + nl + text[1], html[0] + nl + html[1])
     # the standard library's boundary, drawn the same way (Generator._make_boundary)
     token = random.randrange(sys.maxsize)  # noqa: S311 - as the stdlib; collisions are checked
@@ -130,7 +142,7 @@ def _alternative(
         f"MIME-Version: 1.0{nl}Content-Type: multipart/alternative;{nl}"
         f' boundary="{boundary}"{nl}{nl.join(head)}{nl}{nl}'
         f"--{boundary}{nl}{parts[0]}{nl}--{boundary}{nl}{parts[1]}{nl}--{boundary}--{nl}"
-    ).encode("ascii")
+    )
 
 
 def _part(subtype: str, content: str, nl: str) -> tuple[str, str] | None:
@@ -148,7 +160,7 @@ def _part(subtype: str, content: str, nl: str) -> tuple[str, str] | None:
 
 
 def _headers(
-    message: EmailMessage, sender: str, message_id: str, date: datetime
+    message: EmailMessage, sender: str, message_id: str, date: datetime, policy: EmailPolicy[Any]
 ) -> list[str] | None:
     """The top header lines (folded lines as lines) after MIME-Version and Content-Type."""
     lines: list[str] = []
@@ -163,7 +175,7 @@ def _headers(
             if line is None:
                 return None
             lines.append(line)
-    subject = _unstructured("Subject", message.subject)
+    subject = _unstructured("Subject", message.subject, policy)
     if subject is None or not isinstance(date, datetime):
         return None
     lines.extend(subject)
@@ -172,19 +184,19 @@ def _headers(
         return None
     lines.append(f"Message-ID: {message_id}")
     if message.in_reply_to:
-        folded = _unstructured("In-Reply-To", message.in_reply_to)
+        folded = _unstructured("In-Reply-To", message.in_reply_to, policy)
         if folded is None:
             return None
         lines.extend(folded)
     if message.references:
-        folded = _unstructured("References", " ".join(message.references))
+        folded = _unstructured("References", " ".join(message.references), policy)
         if folded is None:
             return None
         lines.extend(folded)
     for name, value in message.headers:
         if not _HEADER_NAME.fullmatch(name) or name.lower() in _STRUCTURED:
             return None
-        folded = _unstructured(name, value)
+        folded = _unstructured(name, value, policy)
         if folded is None:
             return None
         lines.extend(folded)
@@ -200,16 +212,31 @@ def _addresses(name: str, items: tuple[str, ...] | list[str]) -> str | None:
     return line if len(line) <= _MAX else None
 
 
-def _unstructured(name: str, value: str) -> list[str] | None:
-    """An unstructured header, folded as the standard library folds ASCII words, or ``None``.
+def _unstructured(name: str, value: str, policy: EmailPolicy[Any]) -> list[str] | None:
+    """An unstructured header's folded lines, as the standard library writes them, or ``None``.
+
+    Printable ASCII words separated by single spaces are folded here; any other value
+    (non-ASCII text, runs of spaces, tabs, a word too long for a line) by the standard
+    library's own header folding, whose lines are then checked as ``render`` checks them.
+    A value holding ``=?`` is not taken (the standard library's path encodes it whole).
+    """
+    if "=?" in value:
+        return None
+    if _WORDS.fullmatch(value):
+        lines = _fill(name, value)
+        if lines is not None:
+            return lines
+    return _folded_by_the_standard_library(name, value, policy)
+
+
+def _fill(name: str, value: str) -> list[str] | None:
+    """Printable ASCII words folded as the standard library folds them, or ``None``.
 
     A value too long for the name's line but short enough for a line of its own goes there.
     Otherwise greedy: a word goes on the current line when it fits with its space, else on a
     new line that starts with the space. A word too long for a line of its own is left to the
     standard library (it encodes such words).
     """
-    if not _WORDS.fullmatch(value) or "=?" in value:
-        return None
     line = f"{name}: {value}"
     if len(line) <= _MAX:
         return [line]
@@ -226,4 +253,35 @@ def _unstructured(name: str, value: str) -> list[str] | None:
             lines.append(" " + word)
         else:
             return None
+    return lines
+
+
+def _folded_by_the_standard_library(
+    name: str, value: str, policy: EmailPolicy[Any]
+) -> list[str] | None:
+    """One header folded by ``email.headerregistry``, as the generator folds it, if it is safe.
+
+    Checked as :func:`~aicmo_gateway.mime.render` checks headers: the value is header text the
+    records accept; every line after the first is a continuation (starts with a space or a
+    tab), holds no control character, fits in 998 octets, and is ASCII unless ``policy.utf8``;
+    no encoded word decodes to a control character.
+    """
+    if problem_with_header_text(value) is not None:
+        return None
+    folded: str = POLICY.header_factory(name, value).fold(policy=policy)
+    nl = policy.linesep
+    if not folded.endswith(nl):
+        return None
+    lines = folded[: -len(nl)].split(nl)
+    if not lines[0].startswith(f"{name}:"):
+        return None
+    if any(line[:1] not in (" ", "\t") for line in lines[1:]):
+        return None
+    text = "".join(lines)
+    if first_control(text.replace("\t", " ")) is not None or not (policy.utf8 or text.isascii()):
+        return None
+    if any(len(line.encode("utf-8")) > MAX_LINE_OCTETS for line in lines):
+        return None
+    if any(first_control(word) is not None for word in decoded_words(text)):
+        return None
     return lines
