@@ -112,6 +112,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def bench_mime(session: nox.Session) -> None:
+    """Rendering one message: the standard library's path vs render_message's fast path."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/mime_render.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
 def bench_chain(session: nox.Session) -> None:
     """Chain scenarios and overhead versus tenacity+aiobreaker+timeout and LiteLLM's Router."""
     session.install("-e", ".[test]", "tenacity>=9", "aiobreaker>=1.2", "litellm")

@@ -16,7 +16,7 @@ import pytest
 
 from aicmo_gateway import Gateway, Status
 from aicmo_gateway.errors import InvalidInput
-from aicmo_gateway.mime import SMTP_POLICY, build_message, render
+from aicmo_gateway.mime import POLICY, SMTP_POLICY, build_message, render
 from aicmo_gateway.ports import Attachment, EmailMessage
 
 BCC_IN_Q = "=?utf-8?q?hi=0D=0ABcc:=20evil@attacker.example?="
@@ -220,3 +220,17 @@ async def test_bad_messages_are_rejected_once_without_harming_the_providers_heal
     assert not (tmp_path / "second" / "new").exists() or not any(
         (tmp_path / "second" / "new").iterdir()
     )
+
+
+def test_a_long_address_before_a_non_ascii_name_is_sent_as_two_addresses() -> None:
+    # Python 3.11 folded this Cc with the comma inside an encoded word (=?utf-8?q?=2C?=),
+    # so it read back as one address and the message was refused
+    first = "a" * 40 + "@" + "x" * 30 + ".example"
+    mime = build_message(message(cc=[first, "José <jose@example.com>"]))
+    for rendering in (POLICY, SMTP_POLICY):
+        parsed = email.message_from_bytes(render(mime, policy=rendering), policy=policy.default)
+        cc = parsed["Cc"].addresses
+        assert [(a.display_name, a.addr_spec) for a in cc] == [
+            ("", first),
+            ("José", "jose@example.com"),
+        ]

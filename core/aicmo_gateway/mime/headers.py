@@ -96,14 +96,19 @@ def address_list(name: str, addresses: Sequence[str], field: str) -> str:
 
     The standard library writes it unless a display name holds ``=?`` or its folding would
     change the addresses (Python 3.11 drops the quotes of a quoted display name it folds,
-    so ``"Doe, Jane"`` becomes two addresses): then every display name is written as
-    encoded words (readers may differ from the original in whitespace only).
+    so ``"Doe, Jane"`` becomes two addresses, and may encode the comma before a non-ASCII
+    name, so two addresses become one): then every display name is written as encoded
+    words (readers may differ from the original in whitespace only).
     """
     joined = ", ".join(addresses)
     parsed = [v.parse_address(item, field) for item in addresses]
-    quoted = any(ch in _QUOTED for display, _ in parsed for ch in display)
+    # Python 3.11 may also fold a long list before a non-ASCII name with the comma inside an
+    # encoded word (``=?utf-8?q?=2C?=``), which joins two addresses into one
+    risky = any(ch in _QUOTED for display, _ in parsed for ch in display) or (
+        len(parsed) > 1 and not all(display.isascii() for display, _ in parsed)
+    )
     if not any(needs_literal(display) for display, _ in parsed) and (
-        not quoted or _folds_faithfully(name, joined, parsed)
+        not risky or _folds_faithfully(name, joined, parsed)
     ):
         return joined
     tokens: list[str] = []

@@ -1,6 +1,7 @@
 """``SmtpSender``: the ``email_sending`` provider that submits messages to an SMTP server.
 
-A send renders the message with the core's MIME helpers, borrows a logged-in
+A send renders the message with the core's MIME helpers (``render_message``, which
+checks the bytes once, with the wire policy), borrows a logged-in
 session from the pool and runs one mail transaction: MAIL FROM, RCPT TO for
 to + cc + bcc (Bcc never appears in the headers), DATA. The message's
 Message-ID is kept as given (the gateway derives it from the idempotency key,
@@ -13,6 +14,7 @@ written, before the server's reply) raises ``Ambiguous``.
 
 from __future__ import annotations
 
+import functools
 import re
 import ssl
 from collections.abc import Sequence
@@ -31,7 +33,7 @@ from loguru import logger
 
 from aicmo_gateway import Quota
 from aicmo_gateway.errors import InvalidInput, ProviderError, Unavailable
-from aicmo_gateway.mime import SMTP_POLICY, build_message, render
+from aicmo_gateway.mime import SMTP_POLICY, render_message
 from aicmo_gateway.ports import EmailMessage, SendReceipt
 from aicmo_gateway_smtp.classify import (
     after_content,
@@ -50,7 +52,15 @@ from aicmo_gateway_smtp.settings import SmtpSettings
 
 __all__ = ["SmtpSender"]
 
-_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+
+@functools.lru_cache(maxsize=64)
+def _bare(sender: str) -> str:
+    """The ``local@domain`` of a From address (senders repeat: parsed once each)."""
+    return parseaddr(sender)[1]
+
+
+#: SMTP_POLICY for SMTPUTF8 transactions (one object: the renderer's fast path knows it)
+_UTF8_POLICY = SMTP_POLICY.clone(utf8=True)
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 _QUEUE_ID = re.compile(r"(?:queued as|\bid=)\s*<?([A-Za-z0-9._@-]+)>?", re.I)
 
@@ -154,17 +164,20 @@ class SmtpSender:
                 f"{self.server}: the message has no sender and this provider has no "
                 "default_sender; set default_sender (or a username that is an address)"
             )
-        domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-        mime = build_message(message, default_sender=sender, domain=domain)
+        bare_sender = _bare(sender)
+        domain = bare_sender.rpartition("@")[2] or "localhost"
         recipients = message.recipients
-        bare_sender = parseaddr(sender)[1]
-        utf8 = not all(a.isascii() for a in (bare_sender, *recipients))
-        policy = SMTP_POLICY.clone(utf8=True) if utf8 else SMTP_POLICY
-        data = _LINE_ENDS.sub(b"\r\n", render(mime, policy=policy))  # checked: no injection
+        utf8 = not (bare_sender.isascii() and all(a.isascii() for a in recipients))
+        # checked once, with the policy of the wire: CRLF line ends only, no injection
+        data, message_id = render_message(
+            message,
+            policy=_UTF8_POLICY if utf8 else SMTP_POLICY,
+            default_sender=sender,
+            domain=domain,
+        )
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
-        envelope = _Envelope(bare_sender, recipients, data, utf8)
-        return envelope, str(mime["Message-ID"])
+        return _Envelope(bare_sender, recipients, data, utf8), message_id
 
     async def _transact(self, lease: Lease, envelope: _Envelope) -> _Delivered:
         client = lease.client
