@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from aicmo_gateway.errors import GatewayClosed, NotConfigured
 from aicmo_gateway.outcome import Outcome
 from aicmo_gateway.ports import (
@@ -20,6 +22,7 @@ from aicmo_gateway.ports import (
 )
 
 if TYPE_CHECKING:
+    from aicmo_gateway.compliance import Compliance, Prepared
     from aicmo_gateway.engine.chain import Chain
 
 __all__ = [
@@ -61,14 +64,7 @@ class CapabilityClient:
         """Refuse every later call with :class:`GatewayClosed` (the gateway's ``aclose`` does)."""
         self._closed = True
 
-    async def _call(
-        self,
-        operation: str,
-        payload: Any,
-        idempotency_key: str | None,
-        dry_run: bool | None,
-        deadline: float | None,
-    ) -> Outcome:
+    def _ready(self) -> Chain:
         if self._closed:
             raise GatewayClosed(CLOSED)
         if self.chain is None:
@@ -77,7 +73,17 @@ class CapabilityClient:
                 f'[capabilities.{self.capability}]\nproviders = ["mine"]\n\n'
                 f'[providers.mine]\ntype = "..."\n\n{self._hint}'
             )
-        return await self.chain.call(
+        return self.chain
+
+    async def _call(
+        self,
+        operation: str,
+        payload: Any,
+        idempotency_key: str | None,
+        dry_run: bool | None,
+        deadline: float | None,
+    ) -> Outcome:
+        return await self._ready().call(
             operation,
             payload,
             idempotency_key=idempotency_key,
@@ -88,6 +94,8 @@ class CapabilityClient:
 
 class EmailSending(CapabilityClient):
     capability = "email_sending"
+    #: the suppression list and unsubscribe headers every message passes (set by the gateway)
+    compliance: Compliance | None = None
 
     async def send(
         self,
@@ -97,9 +105,24 @@ class EmailSending(CapabilityClient):
         dry_run: bool | None = None,
         deadline: float | None = None,
     ) -> Outcome:
-        """Send one message; ``outcome.value`` is a ``SendReceipt``."""
+        """Send one message; ``outcome.value`` is a ``SendReceipt``.
+
+        A message to a suppressed recipient ends ``REJECTED`` without reaching a provider;
+        suppressed recipients among others are dropped and listed in ``outcome.suppressed``.
+        """
         _expect(message, EmailMessage, "message")
-        return await self._call("send", message, idempotency_key, dry_run, deadline)
+        if self.compliance is None:
+            return await self._call("send", message, idempotency_key, dry_run, deadline)
+        chain = self._ready()
+        prepared = await self.compliance.prepare(message)
+        if prepared.message is None:
+            return rejected(chain, prepared, idempotency_key)
+        outcome = await self._call("send", prepared.message, idempotency_key, dry_run, deadline)
+        if prepared.dropped:
+            outcome = attrs.evolve(
+                outcome, suppressed={k: e.describe() for k, e in prepared.dropped.items()}
+            )
+        return outcome
 
 
 class ReplyFetching(CapabilityClient):
@@ -244,6 +267,29 @@ CLIENTS: dict[str, type[CapabilityClient]] = {
         WebhookDispatch,
     )
 }
+
+
+def rejected(chain: Chain, prepared: Prepared, idempotency_key: str | None) -> Outcome:
+    """The outcome of a message every recipient of which is suppressed (in the audit trail)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from aicmo_gateway.outcome import CallRecord, Status
+
+    outcome = Outcome(
+        Status.REJECTED,
+        None,
+        None,
+        (),
+        uuid.uuid4().hex,
+        "email_sending",
+        "send",
+        idempotency_key,
+        reason=prepared.reason(),
+        suppressed={k: e.describe() for k, e in prepared.dropped.items()},
+    )
+    chain.audit.add(CallRecord(outcome, datetime.now(UTC), 0.0))
+    return outcome
 
 
 def _expect(value: Any, cls: type, name: str) -> None:

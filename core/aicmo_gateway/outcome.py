@@ -6,7 +6,7 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +76,9 @@ class Outcome:
     reason: str | None = None
     #: set when the idempotency key had already completed: the call id that performed it
     replayed_from: str | None = None
+    #: recipients the suppression list removed from the message, each with why
+    #: (``{"a@example.com": "a@example.com unsubscribed on 2026-11-30, source one-click"}``)
+    suppressed: Mapping[str, str] = attrs.field(factory=dict, kw_only=True)
 
     @property
     def ok(self) -> bool:
