@@ -16,9 +16,7 @@ from aicmo_gateway.testing.fakes import FakeProvider
 def gateway_with(tmp_path, *fakes: FakeProvider, **capability: object) -> Gateway:
     config = fake_config("email_sending", *(f.name for f in fakes), **capability)
     config["email"] = {"suppression": f"sqlite:///{tmp_path}/suppression.db"}
-    return Gateway.from_config(
-        config, registry=fake_registry(**{f.name: f for f in fakes}), env={}
-    )
+    return Gateway.from_config(config, registry=fake_registry(**{f.name: f for f in fakes}), env={})
 
 
 def message(*to: str, category: str = "marketing") -> EmailMessage:

@@ -75,7 +75,9 @@ class Compliance:
     """The suppression check and the unsubscribe headers, for one gateway."""
 
     def __init__(self, suppression: Suppression | None, settings: EmailSettings) -> None:
-        self.suppression = suppression if suppression is not None and suppression.configured else None
+        self.suppression = (
+            suppression if suppression is not None and suppression.configured else None
+        )
         self.settings = settings
         self.signer: Signer | None = None
         if settings.unsubscribe and settings.unsubscribe_secret is not None:

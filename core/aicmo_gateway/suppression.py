@@ -31,7 +31,7 @@ __all__ = ["CATEGORIES", "Suppression", "blocks"]
 #: the reasons a transactional message ignores
 _TRANSACTIONAL_MAY_IGNORE = frozenset({Reason.UNSUBSCRIBED})
 _OFF = (
-    "the suppression list is off: set [email] suppression = \"sqlite:///suppression.db\" "
+    'the suppression list is off: set [email] suppression = "sqlite:///suppression.db" '
     '(or "postgresql://...") in the config, or load the config from a file'
 )
 
@@ -103,8 +103,8 @@ class Suppression:
 
     async def check(self, address: str, *, category: str = "marketing") -> Entry | None:
         """The entry that stops a ``category`` message to ``address``, or ``None``."""
-        found = (await self.lookup([normalize(address)], category)).get(normalize(address))
-        return found
+        key = normalize(address)
+        return (await self.lookup([key], category)).get(key)
 
     async def list(self, reason: str | Reason | None = None) -> builtins.list[Entry]:
         """Every entry (of one reason), oldest first."""
@@ -116,7 +116,11 @@ class Suppression:
         """Normalized address -> the entry that stops a ``category`` message to it: one query."""
         store = self._store()
         wanted = lookup_keys(keys)
-        rows = await asyncio.to_thread(store.lookup, wanted) if store.blocking else store.lookup(wanted)
+        rows = (
+            await asyncio.to_thread(store.lookup, wanted)
+            if store.blocking
+            else store.lookup(wanted)
+        )
         if not rows:
             return {}
         by_target: dict[str, list[Entry]] = {}

@@ -32,7 +32,7 @@ EMAIL_KEYS = (
     "unsubscribe_old_secrets",
 )
 _MIN_SECRET = 16
-_SECRET_FIX = (
+_KEY_HOWTO = (
     'write unsubscribe_secret = "${UNSUBSCRIBE_SECRET}" and export a random value, e.g. from '
     "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 )
@@ -77,10 +77,10 @@ def _text(loader: ConfigLoader, table: Mapping[str, Any], key: str, example: str
 def _secret(loader: ConfigLoader, value: Any, key: str) -> Secret | None:
     resolved, _ = loader.resolve(value, key)
     if not isinstance(resolved, str):
-        loader.problem(key, "expected a secret string", _SECRET_FIX)
+        loader.problem(key, "expected a secret string", _KEY_HOWTO)
         return None
     if len(resolved) < _MIN_SECRET:
-        loader.problem(key, f"is shorter than {_MIN_SECRET} characters", _SECRET_FIX)
+        loader.problem(key, f"is shorter than {_MIN_SECRET} characters", _KEY_HOWTO)
         return None
     return Secret(str(resolved))
 
@@ -134,7 +134,7 @@ def read_email(loader: ConfigLoader, table: Mapping[str, Any], base: Path | None
         loader.problem(
             "email.unsubscribe_secret",
             "is required with unsubscribe_url or unsubscribe_mailto (it signs the tokens)",
-            _SECRET_FIX,
+            _KEY_HOWTO,
         )
     old = table.get("unsubscribe_old_secrets", [])
     olds: list[Secret] = []

@@ -196,8 +196,8 @@ CATEGORIES = ("marketing", "transactional")
 def _category(value: str) -> str:
     if value not in CATEGORIES:
         raise InvalidInput(
-            f"EmailMessage.category: {value!r} is not a category; use \"marketing\" (the "
-            "default: newsletters, campaigns, outreach) or \"transactional\" (a password "
+            f'EmailMessage.category: {value!r} is not a category; use "marketing" (the '
+            'default: newsletters, campaigns, outreach) or "transactional" (a password '
             "reset, a receipt: mail the recipient asked for)",
             field="EmailMessage.category",
         )

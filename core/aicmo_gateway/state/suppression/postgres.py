@@ -115,7 +115,9 @@ class PostgresSuppression:
 
     def entries(self, reason: Reason | None = None) -> list[Entry]:
         if reason is None:
-            rows = self._run(f"SELECT {_COLUMNS} FROM aicmo_suppression ORDER BY created_at, target")
+            rows = self._run(
+                f"SELECT {_COLUMNS} FROM aicmo_suppression ORDER BY created_at, target"
+            )
         else:
             rows = self._run(
                 f"SELECT {_COLUMNS} FROM aicmo_suppression WHERE reason = %s "
