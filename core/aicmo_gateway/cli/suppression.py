@@ -148,7 +148,7 @@ def import_(
     try:
         entries = read_entries(csv_file, reason, source)
     except ValueError as exc:
-        raise click.ClickException(f"{csv_file.name}: {exc}") from None
+        raise click.ClickException(f"{getattr(csv_file, 'name', '-')}: {exc}") from None
     added = _run(found.add_many(entries))
     if as_json:
         emit_json({"read": len(entries), "added": added})
