@@ -191,16 +191,19 @@ def unsubscribe() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8025, show_default=True, type=click.IntRange(0, 65535))
 def serve(config_path: Path | None, host: str, port: int) -> None:
-    """Answer the unsubscribe links with uvicorn (pip install 'aicmo-gateway[unsubscribe]').
+    """Answer the unsubscribe links with uvicorn (the core's unsubscribe extra).
 
     Put it behind your HTTPS proxy at the path of [email] unsubscribe_url.
     """
     try:
         import uvicorn
     except ImportError:
+        from aicmo_gateway.plugins.known import how_to_install
+
         raise click.ClickException(
-            "serving needs uvicorn: pip install 'aicmo-gateway[unsubscribe]' "
-            "(or mount aicmo_gateway.unsubscribe.UnsubscribeApp in your own web server)"
+            "serving needs uvicorn, the core's unsubscribe extra; install it "
+            f"{how_to_install('aicmo-gateway', 'unsubscribe')} (or mount "
+            "aicmo_gateway.unsubscribe.UnsubscribeApp in your own web server)"
         ) from None
     from aicmo_gateway.errors import GatewayError
     from aicmo_gateway.unsubscribe.app import UnsubscribeApp

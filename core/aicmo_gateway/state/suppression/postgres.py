@@ -1,5 +1,5 @@
 """The suppression list in PostgreSQL (``[email] suppression = "postgresql://..."``): one list
-every worker of every machine honours. Needs ``pip install 'aicmo-gateway[postgres]'`` (psycopg 3).
+every worker of every machine honours. Needs the core's ``postgres`` extra (psycopg 3).
 
 One connection, used by one thread at a time; a lookup is one query. A dropped connection is
 opened again on the next call.
@@ -55,9 +55,11 @@ class PostgresSuppression:
         try:
             import psycopg
         except ImportError:
+            from aicmo_gateway.plugins.known import how_to_install
+
             raise NotConfigured(
-                "[email] suppression names a PostgreSQL database but psycopg is not installed: "
-                "pip install 'aicmo-gateway[postgres]'"
+                "[email] suppression names a PostgreSQL database but psycopg is not installed; "
+                f"install the core's postgres extra {how_to_install('aicmo-gateway', 'postgres')}"
             ) from None
         try:
             db = psycopg.connect(self._dsn, autocommit=True, connect_timeout=10)
