@@ -16,7 +16,6 @@ from urllib.parse import quote
 import attrs
 
 from aicmo_gateway.ports import EmailMessage
-from aicmo_gateway.ports import _validate as v
 from aicmo_gateway.state.suppression import Entry, normalize
 
 if TYPE_CHECKING:
@@ -79,6 +78,9 @@ class Compliance:
             suppression if suppression is not None and suppression.configured else None
         )
         self.settings = settings
+        #: a store that answers at once (SQLite) is asked without a thread or an await
+        store = self.suppression.store if self.suppression is not None else None
+        self._now = store is not None and not store.blocking
         self.signer: Signer | None = None
         if settings.unsubscribe and settings.unsubscribe_secret is not None:
             from aicmo_gateway.unsubscribe.token import Signer
@@ -92,16 +94,21 @@ class Compliance:
     async def prepare(self, message: EmailMessage) -> Prepared:
         dropped: Mapping[str, Entry] = _EMPTY
         if self.suppression is not None:
-            recipients = message.recipients
-            keys = {bare: normalize(bare) for bare in recipients}
-            found = await self.suppression.lookup(list(keys.values()), message.category)
+            # the fields were validated when the message was made: take the address out of
+            # "Name <a@b>" directly instead of parsing it again (message.recipients does)
+            keys: dict[str, str] = {}
+            for item in (*message.to, *message.cc, *message.bcc):
+                bare = _bare(item)
+                keys.setdefault(normalize(bare), bare)
+            if self._now:
+                found = self.suppression.lookup_now(list(keys), message.category)
+            else:
+                found = await self.suppression.lookup(list(keys), message.category)
             if found:
-                dropped = MappingProxyType(
-                    {bare: found[key] for bare, key in keys.items() if key in found}
-                )
-                if len(dropped) == len(recipients):
+                dropped = MappingProxyType({keys[key]: entry for key, entry in found.items()})
+                if len(dropped) == len(keys):
                     return Prepared(None, dropped)
-                message = _without(message, {keys[bare] for bare in dropped})
+                message = _without(message, set(found))
         if self.signer is not None and message.category == "marketing":
             message = self._with_headers(message)
         return Prepared(message, dropped)
@@ -130,13 +137,13 @@ class Compliance:
         return attrs.evolve(message, headers=message.headers + extra)
 
 
-def _without(message: EmailMessage, keys: set[str]) -> EmailMessage:
-    def keep(items: tuple[str, ...], field: str) -> tuple[str, ...]:
-        return tuple(item for item in items if normalize(v.bare_address(item, field)) not in keys)
+def _bare(item: str) -> str:
+    """``a@b`` from a validated ``Name <a@b>`` or ``a@b``."""
+    return item[item.rindex("<") + 1 : -1] if item.endswith(">") else item
 
-    return attrs.evolve(
-        message,
-        to=keep(message.to, "EmailMessage.to"),
-        cc=keep(message.cc, "EmailMessage.cc"),
-        bcc=keep(message.bcc, "EmailMessage.bcc"),
-    )
+
+def _without(message: EmailMessage, keys: set[str]) -> EmailMessage:
+    def keep(items: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(item for item in items if normalize(_bare(item)) not in keys)
+
+    return attrs.evolve(message, to=keep(message.to), cc=keep(message.cc), bcc=keep(message.bcc))

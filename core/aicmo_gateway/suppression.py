@@ -121,22 +121,29 @@ class Suppression:
             if store.blocking
             else store.lookup(wanted)
         )
-        if not rows:
-            return {}
-        by_target: dict[str, list[Entry]] = {}
-        for row in rows:
-            if blocks(row, category):
-                by_target.setdefault(row.target, []).append(row)
-        found: dict[str, Entry] = {}
-        for key in keys:
-            hits = by_target.get(key, []) + by_target.get(domain_key(key), [])
-            if hits:
-                found[key] = min(hits, key=_severity)
-        return found
+        return _blocking(rows, keys, category) if rows else {}
+
+    def lookup_now(self, keys: Sequence[str], category: str) -> dict[str, Entry]:
+        """:meth:`lookup` without awaiting, for a store that is not ``blocking`` (SQLite)."""
+        rows = self._store().lookup(lookup_keys(keys))
+        return _blocking(rows, keys, category) if rows else {}
 
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
+
+
+def _blocking(rows: Sequence[Entry], keys: Sequence[str], category: str) -> dict[str, Entry]:
+    by_target: dict[str, list[Entry]] = {}
+    for row in rows:
+        if blocks(row, category):
+            by_target.setdefault(row.target, []).append(row)
+    found: dict[str, Entry] = {}
+    for key in keys:
+        hits = by_target.get(key, []) + by_target.get(domain_key(key), [])
+        if hits:
+            found[key] = min(hits, key=_severity)
+    return found
 
 
 def _severity(entry: Entry) -> Any:

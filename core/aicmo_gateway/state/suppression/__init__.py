@@ -12,6 +12,7 @@ domain. An address may hold several entries, one per reason.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,6 +98,9 @@ def _idna(domain: str, given: str) -> str:
         ) from None
 
 
+_PLAIN = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~.-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\Z")
+
+
 def normalize(target: str) -> str:
     """``Alice@Exämple.COM`` -> ``alice@xn--exmple-cua.com``; ``@Example.com`` -> ``@example.com``.
 
@@ -114,6 +118,9 @@ def normalize(target: str) -> str:
         text = text[text.rindex("<") + 1 : -1].strip()
     if text.startswith("*@"):
         text = text[1:]
+    low = text.lower()
+    if _PLAIN.match(low):  # the common case: ASCII, nothing to check further
+        return low
     local, at, domain = text.rpartition("@")
     if not at:
         raise InvalidInput(
@@ -136,7 +143,7 @@ def lookup_keys(addresses: Iterable[str]) -> list[str]:
     keys: dict[str, None] = {}
     for key in addresses:
         keys[key] = None
-        keys[domain_key(key)] = None
+        keys[key[key.rindex("@") :]] = None
     return list(keys)
 
 

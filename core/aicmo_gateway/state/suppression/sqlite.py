@@ -88,17 +88,18 @@ class SqliteSuppression:
             return cursor.rowcount
 
     def lookup(self, keys: Sequence[str]) -> list[Entry]:
+        query = self._queries.get(len(keys))
+        if query is None:
+            marks = ", ".join("?" * len(keys))
+            query = self._queries[len(keys)] = (
+                f"SELECT {_COLUMNS} FROM suppression WHERE target IN ({marks})"
+            )
         with self._lock:
             db = self._db if self._db is not None else self._open(create=False)
             if db is None:
                 return []
-            query = self._queries.get(len(keys))
-            if query is None:
-                marks = ", ".join("?" * len(keys))
-                query = f"SELECT {_COLUMNS} FROM suppression WHERE target IN ({marks})"
-                self._queries[len(keys)] = query
             rows = db.execute(query, keys).fetchall()
-        return [_entry(row) for row in rows]
+        return [_entry(row) for row in rows] if rows else []
 
     def entries(self, reason: Reason | None = None) -> list[Entry]:
         with self._lock:
