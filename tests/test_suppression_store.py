@@ -146,3 +146,21 @@ async def test_postgresql_list_is_shared_between_processes_and_answers_in_one_qu
     finally:
         await suppression.remove(mine)
         suppression.close()
+
+
+async def test_a_list_that_cannot_be_opened_fails_the_send_instead_of_skipping_the_check(
+    tmp_path,
+):
+    from aicmo_gateway import Gateway
+    from aicmo_gateway.ports import EmailMessage
+    from aicmo_gateway.testing.fake_plugin import fake_config, fake_registry
+    from aicmo_gateway.testing.fakes import FakeProvider
+
+    (tmp_path / "s.db").mkdir()  # a folder where the file should be: it cannot be opened
+    fake = FakeProvider(name="p")
+    config = fake_config("email_sending", "p")
+    config["email"] = {"suppression": f"sqlite:///{tmp_path}/s.db"}
+    gateway = Gateway.from_config(config, registry=fake_registry(p=fake), env={})
+    with pytest.raises(OSError, match="cannot open the suppression list"):
+        await gateway.email_sending.send(EmailMessage(to="a@example.com", subject="s", text="t"))
+    assert fake.total_calls == 0

@@ -61,7 +61,7 @@ def _run(call: Coroutine[Any, Any, T]) -> T:
 
     try:
         return asyncio.run(call)
-    except (GatewayError, ConnectionError) as exc:
+    except (GatewayError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

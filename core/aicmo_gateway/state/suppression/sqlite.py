@@ -51,11 +51,19 @@ class SqliteSuppression:
             return self._db
         if not create and not self.path.exists():
             return None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise OSError(
+                f"cannot open the suppression list {self.path}: {exc}; make its folder "
+                "writable, or point [email] suppression at another file"
+            ) from None
         self._db = db
         return db
 
