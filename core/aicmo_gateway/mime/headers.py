@@ -72,8 +72,17 @@ def _encoded(value: str, name: str = "") -> list[str]:
 
 
 def text(name: str, value: str) -> str:
-    """An unstructured header value (Subject, custom headers) that reads back as ``value``."""
-    return Verbatim(name, value, _encoded(value, name)) if needs_literal(value) else value
+    """An unstructured header value (Subject, custom headers) that reads back as ``value``.
+
+    An ASCII value with a word too long for one line (a URL, as in ``List-Unsubscribe``) is
+    folded at its spaces and written as is: the standard library would turn such a word into
+    encoded words, which no reader of ``List-Unsubscribe`` (RFC 2369) decodes.
+    """
+    if needs_literal(value):
+        return Verbatim(name, value, _encoded(value, name))
+    if value.isascii() and any(len(w) > _LINE - len(name) - 2 for w in value.split()):
+        return _folded(name, value)
+    return value
 
 
 def word(name: str, value: str) -> str:
@@ -81,8 +90,11 @@ def word(name: str, value: str) -> str:
 
     Such values cannot be encoded; written verbatim the standard library cannot decode them.
     """
-    if not needs_literal(value):
-        return value
+    return _folded(name, value) if needs_literal(value) else value
+
+
+def _folded(name: str, value: str) -> Verbatim:
+    """``value`` folded at its spaces (a line may exceed 76 octets when one word does)."""
     lines = [""]
     for item in value.split():
         if lines[-1] and len(lines[-1]) + len(item) + 1 > _LINE - len(name):
