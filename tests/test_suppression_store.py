@@ -164,3 +164,12 @@ async def test_a_list_that_cannot_be_opened_fails_the_send_instead_of_skipping_t
     with pytest.raises(OSError, match="cannot open the suppression list"):
         await gateway.email_sending.send(EmailMessage(to="a@example.com", subject="s", text="t"))
     assert fake.total_calls == 0
+
+
+async def test_an_unreachable_postgresql_list_fails_without_showing_the_password():
+    pytest.importorskip("psycopg")
+    suppression = Suppression(open_store("postgresql://app:hunter2secret@127.0.0.1:9/x"))
+    with pytest.raises(ConnectionError) as caught:
+        await suppression.check("a@example.com")
+    assert "hunter2secret" not in str(caught.value)
+    assert "postgresql://app:********@127.0.0.1:9/x" in str(caught.value)
