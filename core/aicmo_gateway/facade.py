@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from aicmo_gateway.errors import GatewayClosed, NotConfigured
 from aicmo_gateway.outcome import Outcome
 from aicmo_gateway.ports import (
@@ -20,6 +22,7 @@ from aicmo_gateway.ports import (
 )
 
 if TYPE_CHECKING:
+    from aicmo_gateway.compliance import Compliance, Prepared
     from aicmo_gateway.engine.chain import Chain
 
 __all__ = [
@@ -61,6 +64,18 @@ class CapabilityClient:
         """Refuse every later call with :class:`GatewayClosed` (the gateway's ``aclose`` does)."""
         self._closed = True
 
+    def _ready(self) -> Chain:
+        """The chain (raises at once on a closed or unconfigured client)."""
+        if self._closed:
+            raise GatewayClosed(CLOSED)
+        if self.chain is None:
+            raise NotConfigured(
+                f"{self.capability} has no providers configured; add to your config:\n\n"
+                f'[capabilities.{self.capability}]\nproviders = ["mine"]\n\n'
+                f'[providers.mine]\ntype = "..."\n\n{self._hint}'
+            )
+        return self.chain
+
     def _call(
         self,
         operation: str,
@@ -70,15 +85,7 @@ class CapabilityClient:
         deadline: float | None,
     ) -> Coroutine[Any, Any, Outcome]:
         """The chain's call, to await (raises at once on a closed or unconfigured client)."""
-        if self._closed:
-            raise GatewayClosed(CLOSED)
-        if self.chain is None:
-            raise NotConfigured(
-                f"{self.capability} has no providers configured; add to your config:\n\n"
-                f'[capabilities.{self.capability}]\nproviders = ["mine"]\n\n'
-                f'[providers.mine]\ntype = "..."\n\n{self._hint}'
-            )
-        return self.chain.call(
+        return self._ready().call(
             operation,
             payload,
             idempotency_key=idempotency_key,
@@ -89,6 +96,8 @@ class CapabilityClient:
 
 class EmailSending(CapabilityClient):
     capability = "email_sending"
+    #: the suppression list and unsubscribe headers every message passes (set by the gateway)
+    compliance: Compliance | None = None
 
     async def send(
         self,
@@ -98,9 +107,24 @@ class EmailSending(CapabilityClient):
         dry_run: bool | None = None,
         deadline: float | None = None,
     ) -> Outcome:
-        """Send one message; ``outcome.value`` is a ``SendReceipt``."""
+        """Send one message; ``outcome.value`` is a ``SendReceipt``.
+
+        A message to a suppressed recipient ends ``REJECTED`` without reaching a provider;
+        suppressed recipients among others are dropped and listed in ``outcome.suppressed``.
+        """
         _expect(message, EmailMessage, "message")
-        return await self._call("send", message, idempotency_key, dry_run, deadline)
+        if self.compliance is None:
+            return await self._call("send", message, idempotency_key, dry_run, deadline)
+        chain = self._ready()
+        prepared = await self.compliance.prepare(message)
+        if prepared.message is None:
+            return rejected(chain, prepared, idempotency_key)
+        outcome = await self._call("send", prepared.message, idempotency_key, dry_run, deadline)
+        if prepared.dropped:
+            outcome = attrs.evolve(
+                outcome, suppressed={k: e.describe() for k, e in prepared.dropped.items()}
+            )
+        return outcome
 
 
 class ReplyFetching(CapabilityClient):
@@ -245,6 +269,29 @@ CLIENTS: dict[str, type[CapabilityClient]] = {
         WebhookDispatch,
     )
 }
+
+
+def rejected(chain: Chain, prepared: Prepared, idempotency_key: str | None) -> Outcome:
+    """The outcome of a message every recipient of which is suppressed (in the audit trail)."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from aicmo_gateway.outcome import CallRecord, Status
+
+    outcome = Outcome(
+        Status.REJECTED,
+        value=None,
+        provider=None,
+        attempts=(),
+        call_id=uuid.uuid4().hex,
+        capability="email_sending",
+        operation="send",
+        idempotency_key=idempotency_key,
+        reason=prepared.reason(),
+        suppressed={k: e.describe() for k, e in prepared.dropped.items()},
+    )
+    chain.audit.add(CallRecord(outcome, datetime.now(UTC), 0.0))
+    return outcome
 
 
 def _expect(value: Any, cls: type, name: str) -> None:

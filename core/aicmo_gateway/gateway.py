@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 from loguru import logger
 
+from aicmo_gateway.compliance import Compliance
 from aicmo_gateway.config.build import build_chains
 from aicmo_gateway.config.load import GatewayConfig, find_config, load_config
 from aicmo_gateway.engine.chain import Chain
@@ -33,6 +34,8 @@ from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.state.audit import AuditTrail, explain
 from aicmo_gateway.state.files import StateFiles, snapshot_to_json
 from aicmo_gateway.state.outbox import Outbox, open_backend, redact_url
+from aicmo_gateway.state.suppression import open_store
+from aicmo_gateway.suppression import Suppression
 from aicmo_gateway.sync import SyncGateway
 
 __all__ = ["CheckResult", "Gateway"]
@@ -80,6 +83,12 @@ class Gateway:
             types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
             hint = f"installed {capability} provider types: {types}"
             setattr(self, capability, client_cls(self.chains.get(capability), hint, config.dry_run))
+        email = config.email
+        store = open_store(email.suppression, email.base_dir) if email.suppression else None
+        #: the addresses no message goes to: ``await gateway.suppression.add(...)``
+        self.suppression = Suppression(store)
+        compliance = Compliance(self.suppression, email)
+        self.email_sending.compliance = compliance if compliance.active else None
 
     # -- construction -------------------------------------------------------------
 
@@ -226,6 +235,7 @@ class Gateway:
                 logger.warning("could not write state to {}: {}", self._state.directory, exc)
         if self.outbox is not None:
             self.outbox.close()
+        self.suppression.close()
         for chain in self.chains.values():
             for slot in chain.slots:
                 closer = getattr(slot.provider, "aclose", None) or getattr(

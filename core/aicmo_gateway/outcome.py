@@ -6,7 +6,7 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -89,6 +89,9 @@ class Outcome:
     replayed_from: str | None = attrs.field(default=None, kw_only=True)
     #: set when the write was stored in the outbox (``DEFERRED``, or ``UNCERTAIN`` held there)
     outbox_id: str | None = attrs.field(default=None, kw_only=True)
+    #: recipients the suppression list removed from the message, each with why
+    #: (``{"a@example.com": "a@example.com unsubscribed on 2026-11-30, source one-click"}``)
+    suppressed: Mapping[str, str] = attrs.field(factory=dict, kw_only=True)
 
     @property
     def ok(self) -> bool:

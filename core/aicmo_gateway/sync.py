@@ -109,6 +109,8 @@ class SyncGateway:
         self._runner = _LoopThread()
         for capability in CLIENTS:
             setattr(self, capability, _SyncClient(getattr(gateway, capability), self._runner))
+        #: ``gateway.suppression`` without ``await``: ``add``, ``remove``, ``check``, ``list``
+        self.suppression = _SyncClient(gateway.suppression, self._runner)
 
     def __getattr__(self, name: str) -> Any:  # capability attributes are set in __init__
         raise AttributeError(name)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aicmo_gateway.config.email import EmailSettings
 from aicmo_gateway.config.location import CONFIG_FILENAME, ENV_CONFIG, find_config
 from aicmo_gateway.config.settings import is_secret_key
 from aicmo_gateway.config_values import MAX_DEPTH, shown
@@ -131,6 +132,8 @@ class GatewayConfig:
     warnings: tuple[str, ...] = ()
     #: [gateway] keys whose value came from ``${VAR}``: the text as written
     references: Mapping[str, str] = attrs.field(factory=dict)
+    #: the [email] table: the suppression list and one-click unsubscribe
+    email: EmailSettings = attrs.field(factory=EmailSettings)
 
     def __repr__(self) -> str:
         state_dir = self.references.get("state_dir", self.state_dir)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aicmo_gateway.config.email import read_email
 from aicmo_gateway.config.load import (
     GATEWAY_KEYS,
     CapabilityConfig,
@@ -152,7 +153,7 @@ class ConfigLoader:
         if deep is not None:
             self.problem(*deep)
             raise ConfigError(self.problems)
-        allowed = ("gateway", "capabilities", "providers")
+        allowed = ("gateway", "capabilities", "providers", "email")
         for key in data:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
@@ -160,10 +161,12 @@ class ConfigLoader:
                     key_part(key),
                     "is not a known table",
                     (f"did you mean [{close[0]}]? " if close else "")
-                    + "the tables are [gateway], [capabilities.<name>] and [providers.<name>]",
+                    + "the tables are [gateway], [capabilities.<name>], [providers.<name>] "
+                    + "and [email]",
                 )
         gateway = self.table(data, "gateway")
         gateway_values = self.gateway(gateway)
+        email = read_email(self, self.table(data, "email"), self.base)
         providers = self.providers(self.table(data, "providers"))
         capabilities = self.capabilities(self.table(data, "capabilities"), providers)
         used = {p for cap in capabilities.values() for p in cap.providers}
@@ -185,6 +188,7 @@ class ConfigLoader:
             warnings=tuple(self.warnings),
             base_dir=self.base,
             references=dict(self.references),
+            email=email,
             **gateway_values,
         )
 

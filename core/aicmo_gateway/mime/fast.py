@@ -38,6 +38,7 @@ from email.policy import EmailPolicy, Policy
 from email.utils import format_datetime
 from typing import Any
 
+from aicmo_gateway.mime import headers
 from aicmo_gateway.mime.render import MAX_LINE_OCTETS, POLICY, SMTP_POLICY
 from aicmo_gateway.ports import EmailMessage
 from aicmo_gateway.ports._text import decoded_words, first_control, problem_with_header_text
@@ -222,6 +223,9 @@ def _unstructured(name: str, value: str, policy: EmailPolicy[Any]) -> list[str] 
     """
     if "=?" in value:
         return None
+    literal = headers.text(name, value)
+    if isinstance(literal, headers.Verbatim):  # a long ASCII word (a URL), folded at spaces
+        return [f"{name}: {literal.lines[0]}", *literal.lines[1:]]
     if _WORDS.fullmatch(value):
         lines = _fill(name, value)
         if lines is not None:

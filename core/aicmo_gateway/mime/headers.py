@@ -72,17 +72,40 @@ def _encoded(value: str, name: str = "") -> list[str]:
 
 
 def text(name: str, value: str) -> str:
-    """An unstructured header value (Subject, custom headers) that reads back as ``value``."""
-    return Verbatim(name, value, _encoded(value, name)) if needs_literal(value) else value
+    """An unstructured header value (Subject, custom headers) that reads back as ``value``.
+
+    An ASCII value of a header other than Subject with a word too long for one line (a URL,
+    as in ``List-Unsubscribe``) is folded at its spaces and written as is: the standard
+    library would turn such a word into encoded words, which no reader of
+    ``List-Unsubscribe`` (RFC 2369) decodes.
+    """
+    if needs_literal(value):
+        return Verbatim(name, value, _encoded(value, name))
+    if (
+        name.lower() != "subject"  # readers decode a subject's encoded words
+        and _long_ascii(name, value)
+    ):
+        return _folded(name, value)
+    return value
 
 
 def word(name: str, value: str) -> str:
     """A structured one-word-per-item value (Message-ID, References, Content-ID), kept as is.
 
-    Such values cannot be encoded; written verbatim the standard library cannot decode them.
+    Such values cannot be encoded: one that the standard library would write as encoded
+    words (text it would misread, or an item too long for a line) is folded at its spaces.
     """
-    if not needs_literal(value):
-        return value
+    return _folded(name, value) if needs_literal(value) or _long_ascii(name, value) else value
+
+
+def _long_ascii(name: str, value: str) -> bool:
+    """ASCII with a word too long for the header's first line: the standard library would
+    turn that word into encoded words."""
+    return value.isascii() and any(len(w) > _LINE - len(name) - 2 for w in value.split())
+
+
+def _folded(name: str, value: str) -> Verbatim:
+    """``value`` folded at its spaces (a line may exceed 76 octets when one word does)."""
     lines = [""]
     for item in value.split():
         if lines[-1] and len(lines[-1]) + len(item) + 1 > _LINE - len(name):

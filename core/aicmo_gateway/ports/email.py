@@ -189,6 +189,21 @@ def _attachments(value: Attachment | Iterable[Attachment] | None) -> tuple[Attac
     return items
 
 
+#: the values of ``EmailMessage.category``
+CATEGORIES = ("marketing", "transactional")
+
+
+def _category(value: str) -> str:
+    if value not in CATEGORIES:
+        raise InvalidInput(
+            f'EmailMessage.category: {value!r} is not a category; use "marketing" (the '
+            'default: newsletters, campaigns, outreach) or "transactional" (a password '
+            "reset, a receipt: mail the recipient asked for)",
+            field="EmailMessage.category",
+        )
+    return str(value)
+
+
 @attrs.frozen
 class EmailMessage:
     """One message to send. ``to``, ``cc``, ``bcc`` and ``reply_to`` take one address or several.
@@ -215,6 +230,10 @@ class EmailMessage:
     in_reply_to: str | None = attrs.field(converter=_in_reply_to, default=None)
     references: tuple[str, ...] = attrs.field(converter=_references, default=())
     attachments: tuple[Attachment, ...] = attrs.field(converter=_attachments, default=())
+    #: ``"marketing"`` (the default) or ``"transactional"``: a transactional message may go to
+    #: an address that unsubscribed (never to one that bounced or complained) and gets no
+    #: ``List-Unsubscribe`` header
+    category: str = attrs.field(converter=_category, default="marketing", kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if not (self.to or self.cc or self.bcc):
