@@ -164,9 +164,14 @@ class Gateway:
                 ]
             ) from None
         self.outbox = Outbox(backend, config.outbox)
-        self.outbox.bind(self._replay_one)
+        self.outbox.bind(self._replay_one, self._resends_safely)
         for chain in self.chains.values():
             chain.on_write_end = self.outbox.on_write_end
+
+    def _resends_safely(self, capability: str) -> bool:
+        """Whether an interrupted row of ``capability`` may be sent again with its key."""
+        chain = self.chains.get(capability)
+        return chain is not None and chain.honours_idempotency
 
     async def _replay_one(self, capability: str, operation: str, payload: Any, key: str) -> Outcome:
         if self._closed:

@@ -5,7 +5,8 @@ Run as ``python crash_replayer.py OUTBOX_DB EFFECTS_DB honours|ignores`` (see
 file) before answering: ``honours`` performs each Message-ID (derived from the
 idempotency key) once, as a service honouring keys would; ``ignores`` performs every
 call. A replayer prints ``ready PID`` once its gateway is built, then replays one row at
-a time until killed (with ``final``: until no row is due). The sender answers 0 to 4 ms
+a time until killed (with ``final``: until no row is pending or in flight; the backoff
+is short, so that is soon). The sender answers 0 to 4 ms
 after its side effect, as a service's latency would, which widens the window a kill can
 land in between the side effect and ``done``.
 """
@@ -28,8 +29,8 @@ from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import EmailMessage, SendReceipt
 
 EFFECTS = """
-CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS performed (key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL, subject TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS performed (key TEXT NOT NULL, subject TEXT NOT NULL);
 """
 
 
@@ -55,10 +56,11 @@ class CountingSender:
     async def send(self, message: EmailMessage) -> SendReceipt:
         key = message.message_id or ""
         self.conn.execute("BEGIN IMMEDIATE")
-        self.conn.execute("INSERT INTO calls (key) VALUES (?)", (key,))
+        row = (key, message.subject)
+        self.conn.execute("INSERT INTO calls (key, subject) VALUES (?, ?)", row)
         seen = self.conn.execute("SELECT 1 FROM performed WHERE key = ?", (key,)).fetchone()
         if not (self.honours and seen):
-            self.conn.execute("INSERT INTO performed (key) VALUES (?)", (key,))
+            self.conn.execute("INSERT INTO performed (key, subject) VALUES (?, ?)", row)
         self.conn.execute("COMMIT")
         await asyncio.sleep(random.uniform(0, 0.004))
         return SendReceipt(message_id=key)
@@ -84,7 +86,16 @@ def registry(honours: bool) -> Registry:
 
 def config(outbox: str, path: str, honours: bool) -> dict[str, object]:
     return {
-        "gateway": {"outbox": f"sqlite:///{outbox}", "outbox_lease": 1, "outbox_batch": 1},
+        "gateway": {
+            "outbox": f"sqlite:///{outbox}",
+            "outbox_lease": 1,
+            "outbox_batch": 1,
+            # interrupted rows come back within a second, and no row dies of interruptions
+            # (the kills are fewer than this): max_attempts is tested in test_contract.py
+            "outbox_backoff": 0.1,
+            "outbox_backoff_max": 1,
+            "outbox_max_attempts": 1000,
+        },
         "capabilities": {"email_sending": {"providers": ["counter"]}},
         "providers": {"counter": {"type": "counting", "path": path, "honours": honours}},
     }
@@ -98,7 +109,8 @@ async def main(outbox: str, path: str, mode: str, final: bool) -> None:
         print(f"ready {os.getpid()}", flush=True)
         while True:
             if not (await gateway.outbox.replay(limit=1)).claimed:
-                if final:
+                counts = await gateway.outbox.counts()
+                if final and counts["pending"] == counts["in_flight"] == 0:
                     return
                 await asyncio.sleep(0.005)
 

@@ -129,27 +129,6 @@ async def test_an_uncertain_write_is_held_and_replayed_only_on_request(outbox_ur
     assert len(fake.performed) == 2  # the fake does not honour keys: asked for, so done
 
 
-async def test_a_row_whose_replayer_died_is_reclaimed_after_its_lease(outbox_url):
-    fake = FakeProvider(fast_failure(), name="primary")
-    async with gateway(outbox_url, fake, outbox_lease="1m") as gw:
-        outcome = await gw.email_sending.send(message(), idempotency_key="k")
-        fake.profile = healthy()
-        assert gw.outbox is not None
-        # a replayer claims the row, then dies without settling it
-        taken = gw.outbox.backend.claim("dead-replayer", time.time(), 60.0, 10)
-        assert [r.id for r in taken] == [int(outcome.outbox_id or 0)]
-        assert (await gw.outbox.replay()).claimed == 0  # its lease still runs
-        later = Outbox(gw.outbox.backend, gw.outbox.settings, clock=lambda: time.time() + 61)
-        later.bind(gw._replay_one)
-        assert (await later.replay()).done == 1
-        # the dead replayer, back, cannot settle a row it no longer holds
-        assert not gw.outbox.backend.finish(
-            taken[0].id, "dead-replayer", RowState.PENDING, 0.0, None, None, time.time()
-        )
-        row = await gw.outbox.get(taken[0].id)
-        assert row is not None and row.state is RowState.DONE and row.attempts == 2
-
-
 def test_concurrent_claimers_never_take_the_same_row(outbox_url):
     setup = open_backend(outbox_url)
     setup.migrate()
@@ -162,7 +141,9 @@ def test_concurrent_claimers_never_take_the_same_row(outbox_url):
     def claimer(name: str) -> None:
         backend = open_backend(outbox_url)
         mine: list[int] = []
-        while rows := backend.claim(name, time.time(), 300.0, 7):
+        while rows := backend.claim(
+            name, time.time(), 300.0, 7, lambda row: pytest.fail(f"{row} stopped")
+        ):
             mine += [r.id for r in rows]
         backend.close()
         with lock:

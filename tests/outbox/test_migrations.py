@@ -39,7 +39,7 @@ def test_each_earlier_version_is_migrated_with_its_rows_kept(outbox_url, start):
     [row] = backend.rows(None, 10)
     assert (row.idempotency_key, row.state, row.attempts) == ("old", RowState.PENDING, 2)
     assert row.call_id is None
-    [claimed] = backend.claim("me", 10.0, 60.0, 10)
+    [claimed] = backend.claim("me", 10.0, 60.0, 10, lambda row: pytest.fail(f"{row} stopped"))
     assert claimed.attempts == 3
     backend.close()
 

@@ -94,6 +94,12 @@ class Chain:
         #: sees every write's outcome before the ledger and may replace it (the outbox defers)
         self.on_write_end: Callable[[Outcome, Any], Awaitable[Outcome]] | None = None
 
+    @property
+    def honours_idempotency(self) -> bool:
+        """Whether every provider a call may use honours idempotency keys, so a write
+        interrupted at an unknown point may be sent again with its key without a duplicate."""
+        return bool(self.slots) and all(slot.honours_idempotency for slot in self.slots)
+
     def _observes(self, hook: str) -> bool:
         known = self._observed.get(hook)
         if known is None:

@@ -8,7 +8,14 @@ it is replayed only when someone asks (``outbox retry ID``), never blindly.
 :meth:`Outbox.replay` claims due rows, sends each through the chain with its idempotency
 key (so the ledger, and providers that honour keys, turn a repeat into a no-op), and
 settles it: ``done``, ``pending`` again after a backoff, ``held``, or ``dead`` after
-``max_attempts``. A row whose replayer died is reclaimed when its lease ends.
+``max_attempts``.
+
+A row found ``in_flight`` with its lease ended is an interrupted attempt: its replayer
+stopped (killed, crashed, lost its connection) while sending it, perhaps after the
+provider performed it. If every provider of the capability's chain honours idempotency
+keys, sending it again with the same key is safe: it becomes ``pending`` after a backoff
+(the attempt counts, so a row that crashes every replayer dies after ``max_attempts``).
+Otherwise it is ``held`` for a decision, like an ``UNCERTAIN`` write: never sent blindly.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from aicmo_gateway.state.outbox.backend import (
     OutboxSettings,
     Row,
     RowState,
+    Settlement,
     backoff,
     redact_url,
 )
@@ -40,6 +48,7 @@ __all__ = [
     "Outbox",
     "OutboxSettings",
     "ReplayReport",
+    "ResendsSafely",
     "Row",
     "RowState",
     "open_backend",
@@ -48,6 +57,9 @@ __all__ = [
 
 #: sends one stored write through its chain: (capability, operation, payload, key) -> outcome
 Sender = Callable[[str, str, Any, str], Awaitable[Outcome]]
+
+#: whether a capability's chain may send a row again safely (every provider honours keys)
+ResendsSafely = Callable[[str], bool]
 
 #: set while a row is replayed, so its outcome is not stored a second time
 _REPLAYING: contextvars.ContextVar[bool] = contextvars.ContextVar("outbox_replaying", default=False)
@@ -83,6 +95,8 @@ class ReplayReport:
     dead: int = 0
     #: rows another replayer took over (their lease ended before this one settled them)
     lost: int = 0
+    #: rows found in flight whose replayer had stopped: made pending again, held or dead
+    interrupted: int = 0
 
     def to_json(self) -> dict[str, int]:
         return attrs.asdict(self)
@@ -102,11 +116,15 @@ class Outbox:
         self.settings = settings
         self._clock = clock
         self._send: Sender | None = None
+        self._resends_safely: ResendsSafely = lambda capability: False
         self.owner = f"{uuid.uuid4().hex[:12]}"
 
-    def bind(self, send: Sender) -> None:
-        """Give the outbox the way to send a row through its chain (the gateway does)."""
+    def bind(self, send: Sender, resends_safely: ResendsSafely | None = None) -> None:
+        """Give the outbox the way to send a row through its chain (the gateway does), and
+        the way to know whether a chain may send an interrupted row again (default: no)."""
         self._send = send
+        if resends_safely is not None:
+            self._resends_safely = resends_safely
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(fn, *args)
@@ -167,14 +185,48 @@ class Outbox:
     async def replay(self, *, limit: int | None = None) -> ReplayReport:
         """Claim the due rows (at most ``limit``, default one batch) and send each once."""
         limit = self.settings.batch if limit is None else limit
+        now = self._clock()
+        stopped: list[RowState] = []
+
+        def interrupted(row: Row) -> Settlement:
+            settled = self._interrupted(row, now)
+            stopped.append(settled.state)
+            return settled
+
         rows: list[Row] = await self._run(
-            self.backend.claim, self.owner, self._clock(), self.settings.lease, limit
+            self.backend.claim, self.owner, now, self.settings.lease, limit, interrupted
         )
-        counts: dict[str, int] = {"claimed": len(rows)}
+        counts: dict[str, int] = {"claimed": len(rows), "interrupted": len(stopped)}
         for row in rows:
             ended = await self._replay_row(row)
             counts[ended] = counts.get(ended, 0) + 1
         return ReplayReport(**counts)
+
+    def _interrupted(self, row: Row, now: float) -> Settlement:
+        """What becomes of a row whose replayer stopped while sending it (lease ended).
+
+        The attempt was counted when it was claimed. It may have been performed: sent
+        again only where every provider of its chain honours the key, after a backoff (so
+        it does not take the head of the queue again at once), else held for a decision.
+        """
+        stopped = "a replayer stopped while sending it"
+        if not self._resends_safely(row.capability):
+            return Settlement(
+                RowState.HELD,
+                row.next_attempt_at,
+                f"{stopped}; it may have been sent: check, then "
+                f"`aicmo-gateway outbox retry {row.id}`",
+            )
+        if row.attempts >= self.settings.max_attempts:
+            return Settlement(
+                RowState.DEAD, now, f"{stopped}; gave up after {row.attempts} attempts"
+            )
+        wait = backoff(row.attempts, self.settings.backoff, self.settings.backoff_max)
+        return Settlement(
+            RowState.PENDING,
+            now + wait,
+            f"{stopped}; sent again with the same idempotency key, which its providers honour",
+        )
 
     async def retry(self, row_id: int) -> Row | None:
         """Replay one row now, whatever its state (a held row is replayed only this way).

@@ -9,16 +9,19 @@ from __future__ import annotations
 import enum
 import random
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import attrs
 
 __all__ = [
+    "Interrupted",
     "OutboxBackend",
     "OutboxSettings",
     "Row",
     "RowState",
+    "Settlement",
     "backoff",
     "redact_url",
 ]
@@ -80,6 +83,19 @@ class Row:
 
 
 @attrs.frozen
+class Settlement:
+    """What becomes of a row: its new state, next attempt time and last error."""
+
+    state: RowState
+    next_attempt_at: float
+    last_error: str | None
+
+
+#: settles a row found ``in_flight`` with its lease ended (its replayer stopped mid-attempt)
+Interrupted = Callable[[Row], Settlement]
+
+
+@attrs.frozen
 class OutboxSettings:
     """``[gateway] outbox`` and its companions, validated."""
 
@@ -116,8 +132,15 @@ class OutboxBackend(Protocol):
         """
         ...
 
-    def claim(self, owner: str, now: float, lease: float, limit: int) -> list[Row]:
-        """Take up to ``limit`` due rows (and rows whose lease ended) as ``in_flight``."""
+    def claim(
+        self, owner: str, now: float, lease: float, limit: int, interrupted: Interrupted
+    ) -> list[Row]:
+        """Settle the rows whose lease ended with ``interrupted``, then take up to ``limit``
+        due ``pending`` rows as ``in_flight``, all in one transaction.
+
+        A row whose lease ended keeps ``claimed_by``: if that replayer was only slow and
+        the row is now ``held``, its ``finish`` still settles it (it knows what happened).
+        """
         ...
 
     def claim_one(self, row_id: int, owner: str, now: float, lease: float) -> Row | None:
@@ -134,7 +157,8 @@ class OutboxBackend(Protocol):
         call_id: str | None,
         now: float,
     ) -> bool:
-        """Settle a claimed row; ``False`` if it is no longer this owner's (lease taken)."""
+        """Settle a claimed row (``in_flight``, or ``held`` after its lease ended while this
+        owner was sending it); ``False`` if it is no longer this owner's."""
         ...
 
     def reset(self, row_id: int, now: float) -> bool:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from aicmo_gateway.state.outbox.backend import Row, RowState
+from aicmo_gateway.state.outbox.backend import Interrupted, Row, RowState
 from aicmo_gateway.state.outbox.migrations import LATEST, MIGRATIONS, SCHEMA_TABLE
 
 __all__ = ["Execute", "SqlBackend"]
@@ -149,21 +149,37 @@ class SqlBackend:
             )
             return int(found[0]["id"]), False
 
-    def claim(self, owner: str, now: float, lease: float, limit: int) -> list[Row]:
+    def claim(
+        self, owner: str, now: float, lease: float, limit: int, interrupted: Interrupted
+    ) -> list[Row]:
         with self._tx() as run:
-            # rows whose replayer died (its lease ended) are due again
-            run(
-                "UPDATE outbox SET state = 'pending', claimed_by = NULL, lease_until = NULL "
-                "WHERE id IN (SELECT id FROM outbox WHERE state = 'in_flight' "
-                f"AND lease_until < ? {self.lock_rows})",
+            columns = self._columns(run)
+            # rows whose replayer stopped while sending them (their lease ended): the outbox
+            # decides, row by row, whether they may be sent again or must wait for a person
+            stopped = run(
+                f"SELECT {columns} FROM outbox WHERE state = 'in_flight' AND lease_until < ? "
+                f"ORDER BY id {self.lock_rows}",
                 (now,),
             )
+            for data in stopped:
+                settled = interrupted(_row(data))
+                run(
+                    "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, "
+                    "lease_until = NULL, updated_at = ? WHERE id = ?",
+                    (
+                        settled.state.value,
+                        settled.next_attempt_at,
+                        settled.last_error,
+                        now,
+                        int(data["id"]),
+                    ),
+                )
             taken = run(
                 "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, "
                 "lease_until = ?, claimed_by = ?, updated_at = ? "
                 "WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' "
                 f"AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ? {self.lock_rows}) "
-                f"RETURNING {self._columns(run)}",
+                f"RETURNING {columns}",
                 (now + lease, owner, now, now, limit),
             )
         return sorted((_row(r) for r in taken), key=lambda r: (r.next_attempt_at, r.id))
@@ -194,7 +210,9 @@ class SqlBackend:
             done = run(
                 "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, "
                 "call_id = COALESCE(?, call_id), updated_at = ?, lease_until = NULL, "
-                "claimed_by = NULL WHERE id = ? AND claimed_by = ? AND state = 'in_flight' "
+                "claimed_by = NULL WHERE id = ? AND claimed_by = ? "
+                # held with a claimant: its lease ended while that replayer was still sending
+                "AND (state = 'in_flight' OR (state = 'held' AND lease_until IS NULL)) "
                 "RETURNING id",
                 (state.value, next_attempt_at, last_error, call_id, now, row_id, owner),
             )
@@ -205,7 +223,8 @@ class SqlBackend:
         with self._tx() as run:
             done = run(
                 "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, "
-                "updated_at = ? WHERE id = ? AND state IN ('dead', 'held') RETURNING id",
+                "updated_at = ?, claimed_by = NULL WHERE id = ? AND state IN ('dead', 'held') "
+                "RETURNING id",
                 (now, now, row_id),
             )
         return bool(done)
