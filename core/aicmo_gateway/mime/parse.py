@@ -11,6 +11,7 @@ from email.policy import Compat32
 from typing import Any
 
 from aicmo_gateway.mime.body import bodies as _bodies
+from aicmo_gateway.mime.classify import classify
 from aicmo_gateway.mime.limits import bound_header, bound_structure
 from aicmo_gateway.ports import Reply
 
@@ -54,13 +55,15 @@ def _parse(raw: bytes, source_id: str | None, received_at: datetime | None) -> R
     bounded, cut = bound_structure(raw)
     if cut is not None:
         warnings.append(f"message: {cut}")
-    msg = BytesParser(policy=_STRUCTURE).parsebytes(bounded)
+    msg = BytesParser(policy=STRUCTURE).parsebytes(bounded)
     warnings.extend(f"message: {_defect(d)}" for d in msg.defects)
     senders = _addresses(msg, "From", warnings)
     message_id = _first_id(_header(msg, "Message-ID", warnings))
     in_reply_to = _first_id(_header(msg, "In-Reply-To", warnings))
     references = tuple(_MSG_ID.findall(_header(msg, "References", warnings) or ""))
     text, html = _bodies(msg, warnings)
+    kind = classify(msg, bounded)
+    warnings.extend(kind.warnings)
     return Reply(
         message_id=message_id,
         sender=senders[0] if senders else None,
@@ -75,6 +78,9 @@ def _parse(raw: bytes, source_id: str | None, received_at: datetime | None) -> R
         thread_id=(references[0] if references else None) or in_reply_to or message_id,
         source_id=source_id,
         warnings=_unique(warnings),
+        kind=kind.kind,
+        bounces=kind.bounces,
+        complaints=kind.complaints,
     )
 
 
@@ -85,7 +91,7 @@ class _BoundedCompat32(Compat32):
         return super().header_fetch_parse(name, bound_header(name, value)[0])
 
 
-_STRUCTURE = _BoundedCompat32()
+STRUCTURE = _BoundedCompat32()
 
 
 def _unique(warnings: list[str]) -> list[str]:

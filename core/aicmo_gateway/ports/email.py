@@ -12,9 +12,19 @@ import attrs
 
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.ports import _validate as v
+from aicmo_gateway.ports.bounces import Bounce, Complaint, ReplyKind, kind_of
 from aicmo_gateway.ports._fields import aware_datetime, optional_text
 
-__all__ = ["Attachment", "EmailMessage", "Reply", "ReplyBatch", "SendReceipt"]
+__all__ = [
+    "Attachment",
+    "Bounce",
+    "Complaint",
+    "EmailMessage",
+    "Reply",
+    "ReplyBatch",
+    "ReplyKind",
+    "SendReceipt",
+]
 
 _MSG_ID = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
 
@@ -314,6 +324,12 @@ class Reply:
     source_id: str | None = None
     #: what could not be parsed; the rest of the record is still usable
     warnings: tuple[str, ...] = attrs.field(default=(), converter=_reply_warnings)
+    #: ``human``, ``bounce``, ``complaint`` or ``auto_reply`` (docs/user-guide.md, "Reply kinds")
+    kind: ReplyKind = attrs.field(default=ReplyKind.HUMAN, converter=kind_of)
+    #: for a bounce: each failed or delayed recipient, with its status code and hard or soft
+    bounces: tuple[Bounce, ...] = attrs.field(default=(), converter=tuple)
+    #: for a complaint: who complained about which message
+    complaints: tuple[Complaint, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen
