@@ -88,11 +88,17 @@ def _blocks(part: Message) -> list[Message]:
     """
     payload = part.get_payload()
     if isinstance(payload, list):
-        return [b for b in payload[: MAX_ADDRESSES + 1] if isinstance(b, Message)]
+        blocks = [b for b in payload[: MAX_ADDRESSES + 1] if isinstance(b, Message)]
+        rest = blocks[-1].get_payload() if len(blocks) == 1 else None
+        # a type the email package does not know (message/global-delivery-status) is read
+        # as one message: its headers are the first block and its body holds the others
+        return blocks + _text_blocks(rest) if isinstance(rest, str) else blocks
     raw = part.get_payload(decode=True)
-    if not isinstance(raw, bytes):
-        return []
-    text = raw[: MAX_HEADER_CHARS * 4].decode("utf-8", "replace").replace("\r\n", "\n")
+    return _text_blocks(raw.decode("utf-8", "replace")) if isinstance(raw, bytes) else []
+
+
+def _text_blocks(text: str) -> list[Message]:
+    text = text[: MAX_HEADER_CHARS * 4].replace("\r\n", "\n")
     chunks = [c for c in re.split(r"\n[ \t]*\n", text) if c.strip()][: MAX_ADDRESSES + 1]
     return [HeaderParser().parsestr(chunk.strip("\n") + "\n") for chunk in chunks]
 

@@ -13,7 +13,13 @@ from aicmo_gateway.lazy import attach
 TYPE_CHECKING = False  # as typing's, without importing typing
 if TYPE_CHECKING:
     from aicmo_gateway.ports.crm import Contact, CrmRecord, Engagement
-    from aicmo_gateway.ports.bounces import Bounce, Complaint, ReplyKind
+    from aicmo_gateway.ports.bounces import (
+        Bounce,
+        Complaint,
+        ReplyKind,
+        SuppressionHint,
+        suppression_hints,
+    )
     from aicmo_gateway.ports.email import Attachment, EmailMessage, Reply, ReplyBatch, SendReceipt
     from aicmo_gateway.ports.leads import Enrichment, Lead, Verdict, Verification
     from aicmo_gateway.ports.protocols import (
@@ -40,6 +46,8 @@ __getattr__, __dir__ = attach(
             "Bounce",
             "Complaint",
             "ReplyKind",
+            "SuppressionHint",
+            "suppression_hints",
         ),
         "aicmo_gateway.ports.crm": (
             "Contact",
@@ -71,6 +79,7 @@ __getattr__, __dir__ = attach(
             "PortSpec",
             "ReplyFetcher",
             "SocialPoster",
+    "SuppressionHint",
             "WebhookDispatcher",
         ),
         "aicmo_gateway.ports.social": (
@@ -114,8 +123,10 @@ __all__ = [
     "SendReceipt",
     "SocialPost",
     "SocialPoster",
+    "SuppressionHint",
     "Verdict",
     "Verification",
     "WebhookDispatcher",
     "WebhookEvent",
+    "suppression_hints",
 ]

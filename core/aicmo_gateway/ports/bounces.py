@@ -7,11 +7,14 @@ and, for bounces and complaints, :class:`Bounce` and :class:`Complaint` records.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-__all__ = ["Bounce", "Complaint", "ReplyKind"]
+if TYPE_CHECKING:
+    from aicmo_gateway.ports.email import Reply
+
+__all__ = ["Bounce", "Complaint", "ReplyKind", "SuppressionHint", "suppression_hints"]
 
 
 class ReplyKind(enum.StrEnum):
@@ -25,10 +28,6 @@ class ReplyKind(enum.StrEnum):
     COMPLAINT = "complaint"
     #: an automatic answer (RFC 3834 ``Auto-Submitted``, an out-of-office message)
     AUTO_REPLY = "auto_reply"
-
-
-def _kind(value: Any) -> ReplyKind:
-    return ReplyKind(value)
 
 
 def _optional_text(value: Any) -> str | None:
@@ -71,4 +70,47 @@ class Complaint:
 
 def kind_of(value: Any) -> ReplyKind:
     """``value`` as a :class:`ReplyKind` (for attrs converters)."""
-    return _kind(value)
+    return ReplyKind(value)
+
+
+@attrs.frozen
+class SuppressionHint:
+    """What one received message says about mailing one address again.
+
+    ``hard_bounce`` and ``complaint`` mean: stop now. ``soft_bounce`` means: one more
+    temporary failure in a row; suppress once a configured number have come in a row.
+    """
+
+    address: str
+    reason: Literal["hard_bounce", "soft_bounce", "complaint"]
+    #: the status code and diagnostic, or the feedback type and reporter, for the record
+    detail: str = ""
+
+    @property
+    def immediate(self) -> bool:
+        """``True`` when the address should be suppressed at once (not a soft bounce)."""
+        return self.reason != "soft_bounce"
+
+
+def suppression_hints(reply: Reply) -> tuple[SuppressionHint, ...]:
+    """The addresses a bounce or complaint names, each with the reason to suppress it.
+
+    A human reply or an auto-reply gives none, nor does a complaint whose recipient the
+    reporter redacted. An address that is listed twice is given once, hard before soft.
+    """
+    hints: dict[str, SuppressionHint] = {}
+    for bounce in reply.bounces:
+        reason: Literal["hard_bounce", "soft_bounce"] = (
+            "hard_bounce" if bounce.hard else "soft_bounce"
+        )
+        detail = " ".join(x for x in (bounce.status, bounce.diagnostic) if x)
+        key = bounce.recipient.lower()
+        if key not in hints or hints[key].reason == "soft_bounce":
+            hints[key] = SuppressionHint(bounce.recipient, reason, detail)
+    for complaint in reply.complaints:
+        if complaint.recipient is not None:
+            detail = " ".join(x for x in (complaint.feedback_type, complaint.reporter) if x)
+            hints[complaint.recipient.lower()] = SuppressionHint(
+                complaint.recipient, "complaint", detail
+            )
+    return tuple(hints.values())
