@@ -1,8 +1,8 @@
 """Turn port records into RFC 5322 messages and received messages into ``Reply`` records.
 
 Public: mail plugins (SMTP, IMAP, Maildir) share these helpers so that every
-provider writes and reads messages the same way. Only the standard library's
-``email`` package is used.
+provider writes and reads messages the same way. The standard library's ``email``
+package does the parsing; flufl.bounce's detectors read the non-standard bounce formats.
 
 * :func:`build_message` renders an :class:`~aicmo_gateway.ports.EmailMessage`.
 * :func:`render` flattens a built message to the bytes to send or store, and checks them
@@ -12,7 +12,8 @@ provider writes and reads messages the same way. Only the standard library's
 * :func:`parse_reply` parses raw bytes into a :class:`~aicmo_gateway.ports.Reply`,
   never raising and in time bounded by the message's size (the limits are in
   :mod:`aicmo_gateway.mime.limits`): what cannot be parsed, or lies beyond a
-  limit, is listed in ``Reply.warnings``.
+  limit, is listed in ``Reply.warnings``. It also tells bounces, complaints and
+  auto-replies from human replies (:mod:`aicmo_gateway.mime.classify`).
 """
 
 from aicmo_gateway.mime.build import build_message, message_id_for_key

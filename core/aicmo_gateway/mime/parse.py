@@ -31,7 +31,9 @@ def parse_reply(
     too many parameters or addresses, or too many MIME parts are cut, with a warning.
     ``thread_id`` is the first Message-ID in References, else In-Reply-To, else
     the message's own Message-ID. ``received_at`` defaults to the Date header
-    (a date without a zone is taken as UTC).
+    (a date without a zone is taken as UTC). ``kind``, ``bounces`` and ``complaints``
+    say whether it is a human reply, a bounce, a complaint or an auto-reply
+    (:func:`~aicmo_gateway.mime.classify.classify`).
     """
     try:
         return _parse(raw, source_id, _aware(received_at))
