@@ -10,6 +10,7 @@ This module is cheap to import (no SMTP client): the plugin's hooks load it.
 
 from __future__ import annotations
 
+import re
 import difflib
 import math
 import os
@@ -88,6 +89,18 @@ def _check_hostname(_: Any, __: Any, value: str | None) -> None:
         )
 
 
+_DNS_NAME = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$")
+
+
+def _check_dns_name(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not _DNS_NAME.match(value)):
+        raise ValueError(
+            f"{attribute.name}: {value!r} is not a DNS name; write it as ASCII labels "
+            "separated by dots, e.g. 'example.com' (a selector: 'google' or 's1')"
+        )
+
+
+
 @attrs.frozen
 class SmtpSettings:
     """How to reach and log in to one SMTP server (the ``smtp`` provider type's keys).
@@ -121,6 +134,11 @@ class SmtpSettings:
     local_hostname: str | None = attrs.field(default=None, validator=_check_hostname)
     #: messages per day this account may send, overriding the preset's quota
     daily_quota: int | None = attrs.field(default=None, validator=_at_least(0))
+    #: the domain whose SPF, DMARC and DKIM ``doctor --live`` checks (default: default_sender's)
+    sender_domain: str | None = attrs.field(default=None, validator=_check_dns_name)
+    #: the DKIM selector ``doctor --live`` checks at <selector>._domainkey.<domain>
+    #: (default: the preset's: google for Google Workspace, selector1 for Microsoft 365)
+    dkim_selector: str | None = attrs.field(default=None, validator=_check_dns_name)
 
     def __attrs_post_init__(self) -> None:
         if self.host is not None and not self.host.strip():
