@@ -27,7 +27,7 @@ FROMS = [
     "Person <person@example.org>",
 ]
 REPORTS = ["delivery-status", "feedback-report", "global-delivery-status", "x-other", ""]
-FIELD_TEXT = st.text(alphabet="5.4.1 ;:<>@xy\"()rfc822\r\n\t=?", max_size=60)
+FIELD_TEXT = st.text(alphabet='5.4.1 ;:<>@xy"()rfc822\r\n\t=?', max_size=60)
 
 
 @st.composite

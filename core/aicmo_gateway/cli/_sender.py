@@ -10,6 +10,7 @@ configured ``dns`` provider (its ``nameservers`` setting), else the system's.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Mapping
 from email.utils import parseaddr
 from typing import Any
@@ -78,10 +79,10 @@ def sender_domain_findings(config: GatewayConfig, timeout: float) -> list[Findin
     targets = sender_domains(config)
     if not targets:
         return []
-    try:
-        from aicmo_gateway_verify.lookup import build_resolver
-        from aicmo_gateway_verify.sender_domain import PROFILES, check_sender_domain
-        from aicmo_gateway_verify.settings import parse_nameserver
+    try:  # by name: the core neither depends on the plugin nor type-checks against it
+        verify = importlib.import_module("aicmo_gateway_verify.sender_domain")
+        lookup = importlib.import_module("aicmo_gateway_verify.lookup")
+        parse_nameserver = importlib.import_module("aicmo_gateway_verify.settings").parse_nameserver
     except ImportError:
         return [Finding("sender", t.domain, True, "not checked", _INSTALL) for t in targets]
     listed = _nameservers(config)
@@ -92,17 +93,15 @@ def sender_domain_findings(config: GatewayConfig, timeout: float) -> list[Findin
     )
 
     async def run() -> list[Finding]:
-        resolver = build_resolver(servers, timeout)
+        resolver = lookup.build_resolver(servers, timeout)
         found = []
         for target in targets:
-            profile = PROFILES.get(target.profile or "")
-            checks = await check_sender_domain(
+            profile = verify.PROFILES.get(target.profile or "")
+            checks = await verify.check_sender_domain(
                 resolver, target.domain, profile=profile, dkim_selector=target.dkim_selector
             )
             label = f"{target.domain} ({', '.join(target.providers)})"
-            found += [
-                Finding("sender", f"{label} {c.item}", c.ok, c.detail, c.fix) for c in checks
-            ]
+            found += [Finding("sender", f"{label} {c.item}", c.ok, c.detail, c.fix) for c in checks]
         return found
 
     try:

@@ -115,7 +115,10 @@ def _text(msg: Message) -> str:
     chunks: list[str] = []
     size = 0
     for part in parts(msg):
-        if part.get_content_maintype() != "text" or part.get_content_type() == "text/rfc822-headers":
+        if (
+            part.get_content_maintype() != "text"
+            or part.get_content_type() == "text/rfc822-headers"
+        ):
             continue
         payload = part.get_payload(decode=True)
         if isinstance(payload, bytes):

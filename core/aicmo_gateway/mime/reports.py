@@ -111,7 +111,10 @@ def delivery_status(msg: Message) -> list[Bounce]:
     """
     found: dict[str, Bounce] = {}
     for part in parts(msg):
-        if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
+        if part.get_content_type() not in (
+            "message/delivery-status",
+            "message/global-delivery-status",
+        ):
             continue
         for block in _blocks(part)[1:]:
             action = _field(block, "Action").lower().split(" ")[0] or None
@@ -144,7 +147,9 @@ def _original(msg: Message) -> Message | None:
         elif ctype == "text/rfc822-headers":
             raw = part.get_payload(decode=True)
             if isinstance(raw, bytes):
-                return HeaderParser().parsestr(raw[: MAX_HEADER_CHARS * 4].decode("utf-8", "replace"))
+                return HeaderParser().parsestr(
+                    raw[: MAX_HEADER_CHARS * 4].decode("utf-8", "replace")
+                )
     return None
 
 
@@ -156,9 +161,7 @@ def feedback_report(msg: Message) -> list[Complaint]:
     fields = _blocks(report)[0] if report is not None and _blocks(report) else Message()
     feedback_type = _field(fields, "Feedback-Type").lower() or "abuse"
     original = _original(msg)
-    recipients = [
-        a for a in (_address(_field(fields, "Original-Rcpt-To")),) if a is not None
-    ] or [
+    recipients = [a for a in (_address(_field(fields, "Original-Rcpt-To")),) if a is not None] or [
         a
         for _, a in getaddresses([_field(original, "To")] if original is not None else [])
         if "@" in a

@@ -12,7 +12,6 @@ from aicmo_gateway.lazy import attach
 
 TYPE_CHECKING = False  # as typing's, without importing typing
 if TYPE_CHECKING:
-    from aicmo_gateway.ports.crm import Contact, CrmRecord, Engagement
     from aicmo_gateway.ports.bounces import (
         Bounce,
         Complaint,
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
         SuppressionHint,
         suppression_hints,
     )
+    from aicmo_gateway.ports.crm import Contact, CrmRecord, Engagement
     from aicmo_gateway.ports.email import Attachment, EmailMessage, Reply, ReplyBatch, SendReceipt
     from aicmo_gateway.ports.leads import Enrichment, Lead, Verdict, Verification
     from aicmo_gateway.ports.protocols import (
@@ -79,7 +79,7 @@ __getattr__, __dir__ = attach(
             "PortSpec",
             "ReplyFetcher",
             "SocialPoster",
-    "SuppressionHint",
+            "SuppressionHint",
             "WebhookDispatcher",
         ),
         "aicmo_gateway.ports.social": (

@@ -89,7 +89,6 @@ def _check_dns_name(_: Any, attribute: attrs.Attribute[Any], value: str | None) 
         )
 
 
-
 @attrs.frozen
 class ResendSettings:
     """How to reach one Resend account (the ``resend`` provider type's keys)."""
@@ -105,9 +104,11 @@ class ResendSettings:
     plan: str = attrs.field(default="free", validator=_check_plan)
     #: tags added to every email (Resend's ``tags``), e.g. { campaign = "q4" }
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags)
-    #: the domain whose SPF, DMARC and DKIM ``doctor --live`` checks (default: default_sender's)
+    #: the domain whose SPF, DMARC and DKIM ``doctor --live`` checks
+    #: (default: default_sender's)
     sender_domain: str | None = attrs.field(default=None, validator=_check_dns_name)
-    #: the DKIM selector ``doctor --live`` checks at <selector>._domainkey.<domain> (default: resend)
+    #: the DKIM selector ``doctor --live`` checks at <selector>._domainkey.<domain>
+    #: (default: resend)
     dkim_selector: str | None = attrs.field(default=None, validator=_check_dns_name)
 
     @property

@@ -10,10 +10,10 @@ This module is cheap to import (no SMTP client): the plugin's hooks load it.
 
 from __future__ import annotations
 
-import re
 import difflib
 import math
 import os
+import re
 from email.utils import parseaddr
 from typing import Any
 
@@ -100,7 +100,6 @@ def _check_dns_name(_: Any, attribute: attrs.Attribute[Any], value: str | None) 
         )
 
 
-
 @attrs.frozen
 class SmtpSettings:
     """How to reach and log in to one SMTP server (the ``smtp`` provider type's keys).
@@ -134,7 +133,8 @@ class SmtpSettings:
     local_hostname: str | None = attrs.field(default=None, validator=_check_hostname)
     #: messages per day this account may send, overriding the preset's quota
     daily_quota: int | None = attrs.field(default=None, validator=_at_least(0))
-    #: the domain whose SPF, DMARC and DKIM ``doctor --live`` checks (default: default_sender's)
+    #: the domain whose SPF, DMARC and DKIM ``doctor --live`` checks
+    #: (default: default_sender's, else username's)
     sender_domain: str | None = attrs.field(default=None, validator=_check_dns_name)
     #: the DKIM selector ``doctor --live`` checks at <selector>._domainkey.<domain>
     #: (default: the preset's: google for Google Workspace, selector1 for Microsoft 365)

@@ -113,7 +113,10 @@ async def _spf(
     spf = [r for r in found if r.lower().split(" ")[0] == "v=spf1"]
     if not spf:
         return DomainFinding(
-            "SPF", False, f"{name} publishes no SPF record", f"add a TXT record at {name}: {example}"
+            "SPF",
+            False,
+            f"{name} publishes no SPF record",
+            f"add a TXT record at {name}: {example}",
         )
     if len(spf) > 1:
         return DomainFinding(

@@ -44,11 +44,9 @@ async def test_a_domain_with_spf_dmarc_and_dkim_passes(dns_server):
 async def test_a_domain_with_nothing_gets_each_record_to_publish(dns_server):
     found = await check(dns_server, "nothing.senders.example", dkim_selector="s1")
     assert not any(f.ok for f in found.values())
-    assert found["SPF"].fix == (
-        'add a TXT record at nothing.senders.example: "v=spf1 a mx ~all"'
-    )
+    assert found["SPF"].fix == ('add a TXT record at nothing.senders.example: "v=spf1 a mx ~all"')
     assert found["DMARC"].fix == (
-        'add a TXT record at _dmarc.nothing.senders.example: '
+        "add a TXT record at _dmarc.nothing.senders.example: "
         '"v=DMARC1; p=none; rua=mailto:dmarc-reports@nothing.senders.example"'
     )
     assert "s1._domainkey.nothing.senders.example" in found["DKIM"].fix
