@@ -27,12 +27,14 @@ def test_each_sender_domain_once_with_its_profile_and_selector() -> None:
             resend=("resend", {"default_sender": "News <news@mail.example.org>"}),
             own=("smtp", {"host": "x", "sender_domain": "brand.example.", "dkim_selector": "s1"}),
             relay=("smtp", {"host": "x"}),  # no address: nothing to check
+            ws=("gmail", {"username": "c@ws.example", "workspace": True}),
         )
     )
     assert found == [
         SenderDomain("example.com", "google-workspace", None, ("gmail", "backup")),
         SenderDomain("mail.example.org", "resend", None, ("resend",)),
         SenderDomain("brand.example", "smtp", "s1", ("own",)),
+        SenderDomain("ws.example", "google-workspace", None, ("ws",)),
     ]
 
 

@@ -60,6 +60,8 @@ def sender_domains(config: GatewayConfig) -> list[SenderDomain]:
         if domain is None:
             continue
         preset = provider.settings.get("preset")
+        if provider.type == "gmail":  # the smtp plugin's shortcut type
+            preset = "google-workspace" if provider.settings.get("workspace") else "gmail"
         profile = preset if isinstance(preset, str) else provider.type
         selector = provider.settings.get("dkim_selector")
         key = (domain, profile, selector if isinstance(selector, str) else None)

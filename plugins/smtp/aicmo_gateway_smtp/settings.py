@@ -218,6 +218,9 @@ class GmailSettings:
     default_sender: str | None = attrs.field(default=None, validator=_check_address)
     local_hostname: str | None = attrs.field(default=None, validator=_check_hostname)
     daily_quota: int | None = attrs.field(default=None, validator=_at_least(0))
+    #: as for ``smtp``: what ``doctor --live`` checks in DNS
+    sender_domain: str | None = attrs.field(default=None, validator=_check_dns_name)
+    dkim_selector: str | None = attrs.field(default=None, validator=_check_dns_name)
 
     def to_smtp(self) -> SmtpSettings:
         """The equivalent ``smtp`` settings."""
