@@ -109,7 +109,7 @@ def test_the_sender_domain_and_dkim_selector_for_doctor_are_dns_names():
     )
     assert (settings.sender_domain, settings.dkim_selector) == ("example.com", "selector2")
     assert GmailSettings(**LOGIN, dkim_selector="google").to_smtp().dkim_selector == "google"
-    with pytest.raises(ValueError, match=r"sender_domain: 'https://example\.com' is not a DNS name"):
+    with pytest.raises(ValueError, match=r"sender_domain: 'https://example\.com' is not a DNS"):
         SmtpSettings(preset="gmail", **LOGIN, sender_domain="https://example.com")
     with pytest.raises(ValueError, match="dkim_selector: 'a b' is not a DNS name"):
         SmtpSettings(preset="gmail", **LOGIN, dkim_selector="a b")
