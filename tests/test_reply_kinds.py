@@ -143,6 +143,24 @@ def test_a_null_return_path_alone_does_not_make_a_bounce() -> None:
     assert parse_reply(raw).kind == "human"
 
 
+@pytest.mark.parametrize(
+    "subject",
+    ["Out of office party on Friday", "Re: automatic replies are annoying", "Absence policy"],
+)
+def test_a_subject_about_absence_without_the_prefix_is_human(subject: str) -> None:
+    raw = f"From: a@example.org\r\nSubject: {subject}\r\n\r\nHi\r\n".encode()
+    assert parse_reply(raw).kind == "human"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Auto-Submitted: auto-generated", "X-Autorespond: yes", "Precedence: auto_reply"],
+)
+def test_rfc3834_and_common_headers_make_an_auto_reply(header: str) -> None:
+    raw = f"From: a@example.org\r\n{header}\r\nSubject: Re: hi\r\n\r\nAway\r\n".encode()
+    assert parse_reply(raw).kind == "auto_reply"
+
+
 def test_records_default_to_a_human_reply() -> None:
     reply = Reply(message_id=None, sender=None, subject="", text="")
     assert (reply.kind, reply.bounces, reply.complaints) == ("human", (), ())

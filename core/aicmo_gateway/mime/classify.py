@@ -10,7 +10,8 @@ Order, first match wins:
    Postfix, Exim, qmail, Exchange, Yahoo and others are read by flufl.bounce's detectors,
    and the status code near each address in the text decides hard or soft.
 4. ``Auto-Submitted`` other than ``no`` (RFC 3834), ``X-Autoreply``, ``X-Autorespond``,
-   ``Precedence: auto_reply``, or an out-of-office subject: an auto-reply.
+   ``Precedence: auto_reply``, or an out-of-office subject prefix (``Automatic reply:``,
+   ``Out of Office:``, ``Abwesenheitsnotiz:``, ...): an auto-reply.
 5. Anything else: a human reply.
 
 Only what the message's own headers say makes it a bounce: a person who quotes a bounce,
@@ -21,14 +22,23 @@ detectors see at most ``MAX_DETECTED_BYTES`` of the message.
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from email.message import Message
 from email.parser import BytesParser
+from email.utils import getaddresses
 
 import attrs
 
 from aicmo_gateway.mime.limits import MAX_ADDRESSES, MAX_HEADER_CHARS, bound_header
-from aicmo_gateway.mime.reports import delivery_status, feedback_report, hard_or_soft, parts
+from aicmo_gateway.mime.reports import (
+    delivery_status,
+    feedback_report,
+    hard_or_soft,
+    parts,
+    status_in,
+)
 from aicmo_gateway.ports.bounces import Bounce, Complaint, ReplyKind
 
 __all__ = ["MAX_DETECTED_BYTES", "Classification", "classify"]
@@ -40,13 +50,14 @@ _NEAR = 400
 
 _MAILER = re.compile(
     r"^(mailer-daemon|mailer_daemon|postmaster|mail-daemon|mail\.?delivery\.?(subsystem|system)?"
-    r"|microsoftexchange[0-9a-f]*|nobody|bounces?)@",
+    r"|microsoftexchange[0-9a-f]*|bounces?)@",
     re.IGNORECASE,
 )
+#: subjects of out-of-office answers that carry no RFC 3834 header: a prefix and a colon
 _OUT_OF_OFFICE = re.compile(
-    r"^\s*(automatic reply|auto[- ]?reply|auto[- ]?response|out of (the )?office|"
-    r"ooo\b|abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique|"
-    r"respuesta autom[aá]tica|risposta automatica|absence|vacation reply|away from)",
+    r"^\s*(automatic reply|auto[- ]?reply|auto[- ]?response|auto|out of (the )?office"
+    r"( auto-?reply)?|abwesenheitsnotiz|automatische antwort|r[ée]ponse automatique"
+    r"|respuesta autom[aá]tica|risposta automatica|vacation reply)\s*:",
     re.IGNORECASE,
 )
 
@@ -65,8 +76,6 @@ def _value(msg: Message, name: str) -> str:
 
 
 def _from_mailer(msg: Message) -> bool:
-    from email.utils import getaddresses
-
     senders = getaddresses([_value(msg, "From")])[:MAX_ADDRESSES]
     return any(_MAILER.match(address) for _, address in senders)
 
@@ -105,8 +114,6 @@ def _auto_reply(msg: Message) -> bool:
         return True
     if _value(msg, "Precedence").lower() in ("auto_reply", "auto-reply"):
         return True
-    if _value(msg, "X-Auto-Response-Suppress") and _OUT_OF_OFFICE.match(_value(msg, "Subject")):
-        return True
     return bool(_OUT_OF_OFFICE.match(_value(msg, "Subject")))
 
 
@@ -129,10 +136,19 @@ def _text(msg: Message) -> str:
     return "\n".join(chunks)
 
 
+@functools.cache
+def _quiet_detectors() -> None:
+    """flufl.bounce logs a detector's exception, which it re-raises and we handle: a
+    ``NullHandler`` keeps Python's last-resort handler from printing it to stderr when the
+    application configured no logging (records still reach any handler it configured)."""
+    logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
+
+
 def _detected(msg: Message, raw: bytes) -> list[Bounce]:
     """The recipients of a non-standard bounce, by flufl.bounce's detectors and the text."""
     from flufl.bounce import all_failures
 
+    _quiet_detectors()
     from aicmo_gateway.mime.parse import STRUCTURE
 
     if len(raw) > MAX_DETECTED_BYTES:
@@ -145,8 +161,6 @@ def _detected(msg: Message, raw: bytes) -> list[Bounce]:
     text = _text(msg)
     header = _value(msg, "X-Failed-Recipients")
     if not failed and header:
-        from email.utils import getaddresses
-
         failed = [(a.encode(), True) for _, a in getaddresses([header]) if "@" in a]
     found: dict[str, Bounce] = {}
     for encoded, permanent_ in failed[:MAX_ADDRESSES]:
@@ -165,8 +179,6 @@ _CODE_LINE = re.compile(r"[^\n]*\b(?:[245]\d\d[ -]|[245]\.\d{1,3}\.\d{1,3}\b)[^\
 
 def _near(text: str, recipient: str) -> tuple[str | None, str | None]:
     """The status code and the server's answer given after ``recipient`` in the bounce text."""
-    from aicmo_gateway.mime.reports import status_in
-
     at = text.lower().find(recipient.lower())
     if at < 0:
         return None, None
