@@ -111,6 +111,9 @@ def config_findings(
                     "credentials and network reachability",
                 )
             )
+        from aicmo_gateway.cli._sender import sender_domain_findings
+
+        found += sender_domain_findings(gateway.config, timeout)
     else:
         asyncio.run(gateway.aclose())
     return found

@@ -1,8 +1,9 @@
 """Turn port records into RFC 5322 messages and received messages into ``Reply`` records.
 
 Public: mail plugins (SMTP, IMAP, Maildir) share these helpers so that every
-provider writes and reads messages the same way. Only the standard library's
-``email`` package is used (and :mod:`aicmo_gateway.mime.fast`, which writes what it would).
+provider writes and reads messages the same way. The standard library's ``email``
+package does the work (:mod:`aicmo_gateway.mime.fast` writes what it would, faster);
+flufl.bounce's detectors read the non-standard bounce formats.
 
 * :func:`build_message` renders an :class:`~aicmo_gateway.ports.EmailMessage`.
 * :func:`render_message` gives the bytes to send or store for a record in one step, the
@@ -15,7 +16,8 @@ provider writes and reads messages the same way. Only the standard library's
 * :func:`parse_reply` parses raw bytes into a :class:`~aicmo_gateway.ports.Reply`,
   never raising and in time bounded by the message's size (the limits are in
   :mod:`aicmo_gateway.mime.limits`): what cannot be parsed, or lies beyond a
-  limit, is listed in ``Reply.warnings``.
+  limit, is listed in ``Reply.warnings``. It also tells bounces, complaints and
+  auto-replies from human replies (:mod:`aicmo_gateway.mime.classify`).
 """
 
 from aicmo_gateway.mime.build import build_message, message_id_for_key, render_message

@@ -11,6 +11,7 @@ from email.policy import Compat32
 from typing import Any
 
 from aicmo_gateway.mime.body import bodies as _bodies
+from aicmo_gateway.mime.classify import classify
 from aicmo_gateway.mime.limits import bound_header, bound_structure
 from aicmo_gateway.ports import Reply
 
@@ -30,7 +31,9 @@ def parse_reply(
     too many parameters or addresses, or too many MIME parts are cut, with a warning.
     ``thread_id`` is the first Message-ID in References, else In-Reply-To, else
     the message's own Message-ID. ``received_at`` defaults to the Date header
-    (a date without a zone is taken as UTC).
+    (a date without a zone is taken as UTC). ``kind``, ``bounces`` and ``complaints``
+    say whether it is a human reply, a bounce, a complaint or an auto-reply
+    (:func:`~aicmo_gateway.mime.classify.classify`).
     """
     try:
         return _parse(raw, source_id, _aware(received_at))
@@ -54,13 +57,15 @@ def _parse(raw: bytes, source_id: str | None, received_at: datetime | None) -> R
     bounded, cut = bound_structure(raw)
     if cut is not None:
         warnings.append(f"message: {cut}")
-    msg = BytesParser(policy=_STRUCTURE).parsebytes(bounded)
+    msg = BytesParser(policy=STRUCTURE).parsebytes(bounded)
     warnings.extend(f"message: {_defect(d)}" for d in msg.defects)
     senders = _addresses(msg, "From", warnings)
     message_id = _first_id(_header(msg, "Message-ID", warnings))
     in_reply_to = _first_id(_header(msg, "In-Reply-To", warnings))
     references = tuple(_MSG_ID.findall(_header(msg, "References", warnings) or ""))
     text, html = _bodies(msg, warnings)
+    kind = classify(msg, bounded)
+    warnings.extend(kind.warnings)
     return Reply(
         message_id=message_id,
         sender=senders[0] if senders else None,
@@ -75,6 +80,9 @@ def _parse(raw: bytes, source_id: str | None, received_at: datetime | None) -> R
         thread_id=(references[0] if references else None) or in_reply_to or message_id,
         source_id=source_id,
         warnings=_unique(warnings),
+        kind=kind.kind,
+        bounces=kind.bounces,
+        complaints=kind.complaints,
     )
 
 
@@ -85,7 +93,7 @@ class _BoundedCompat32(Compat32):
         return super().header_fetch_parse(name, bound_header(name, value)[0])
 
 
-_STRUCTURE = _BoundedCompat32()
+STRUCTURE = _BoundedCompat32()
 
 
 def _unique(warnings: list[str]) -> list[str]:

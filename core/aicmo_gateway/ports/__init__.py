@@ -12,6 +12,13 @@ from aicmo_gateway.lazy import attach
 
 TYPE_CHECKING = False  # as typing's, without importing typing
 if TYPE_CHECKING:
+    from aicmo_gateway.ports.bounces import (
+        Bounce,
+        Complaint,
+        ReplyKind,
+        SuppressionHint,
+        suppression_hints,
+    )
     from aicmo_gateway.ports.crm import Contact, CrmRecord, Engagement
     from aicmo_gateway.ports.email import Attachment, EmailMessage, Reply, ReplyBatch, SendReceipt
     from aicmo_gateway.ports.leads import Enrichment, Lead, Verdict, Verification
@@ -35,6 +42,13 @@ if TYPE_CHECKING:
 __getattr__, __dir__ = attach(
     __name__,
     {
+        "aicmo_gateway.ports.bounces": (
+            "Bounce",
+            "Complaint",
+            "ReplyKind",
+            "SuppressionHint",
+            "suppression_hints",
+        ),
         "aicmo_gateway.ports.crm": (
             "Contact",
             "CrmRecord",
@@ -83,6 +97,8 @@ __all__ = [
     "HOOK_PORTS",
     "PORTS",
     "Attachment",
+    "Bounce",
+    "Complaint",
     "Contact",
     "CrmRecord",
     "CrmSyncer",
@@ -102,11 +118,14 @@ __all__ = [
     "Reply",
     "ReplyBatch",
     "ReplyFetcher",
+    "ReplyKind",
     "SendReceipt",
     "SocialPost",
     "SocialPoster",
+    "SuppressionHint",
     "Verdict",
     "Verification",
     "WebhookDispatcher",
     "WebhookEvent",
+    "suppression_hints",
 ]

@@ -13,8 +13,18 @@ import attrs
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.ports import _validate as v
 from aicmo_gateway.ports._fields import aware_datetime, optional_text
+from aicmo_gateway.ports.bounces import Bounce, Complaint, ReplyKind, kind_of
 
-__all__ = ["Attachment", "EmailMessage", "Reply", "ReplyBatch", "SendReceipt"]
+__all__ = [
+    "Attachment",
+    "Bounce",
+    "Complaint",
+    "EmailMessage",
+    "Reply",
+    "ReplyBatch",
+    "ReplyKind",
+    "SendReceipt",
+]
 
 _MSG_ID = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
 
@@ -313,6 +323,25 @@ def _reply_warnings(value: v.Strings) -> tuple[str, ...]:
     return v.text_tuple(value, "Reply.warnings")
 
 
+def _records(value: Any, kind: type, field: str) -> tuple[Any, ...]:
+    items = tuple(v.items_of(value, field, f"a list of {kind.__name__} records"))
+    for i, item in enumerate(items):
+        if not isinstance(item, kind):
+            raise InvalidInput(
+                f"{field}[{i}]: expected a {kind.__name__}, got {type(item).__name__}",
+                field=f"{field}[{i}]",
+            )
+    return items
+
+
+def _bounces(value: Iterable[Bounce]) -> tuple[Bounce, ...]:
+    return _records(value, Bounce, "Reply.bounces")
+
+
+def _complaints(value: Iterable[Complaint]) -> tuple[Complaint, ...]:
+    return _records(value, Complaint, "Reply.complaints")
+
+
 @attrs.frozen
 class Reply:
     """One received message, parsed."""
@@ -333,6 +362,12 @@ class Reply:
     source_id: str | None = None
     #: what could not be parsed; the rest of the record is still usable
     warnings: tuple[str, ...] = attrs.field(default=(), converter=_reply_warnings)
+    #: ``human``, ``bounce``, ``complaint`` or ``auto_reply`` (docs/user-guide.md, "Reply kinds")
+    kind: ReplyKind = attrs.field(default=ReplyKind.HUMAN, converter=kind_of)
+    #: for a bounce: each failed or delayed recipient, with its status code and hard or soft
+    bounces: tuple[Bounce, ...] = attrs.field(default=(), converter=_bounces)
+    #: for a complaint: who complained about which message
+    complaints: tuple[Complaint, ...] = attrs.field(default=(), converter=_complaints)
 
 
 @attrs.frozen

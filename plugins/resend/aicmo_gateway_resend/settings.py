@@ -78,6 +78,17 @@ def _tags(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return dict(value)
 
 
+_DNS_NAME = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$")
+
+
+def _check_dns_name(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not _DNS_NAME.match(value)):
+        raise ValueError(
+            f"{attribute.name}: {value!r} is not a DNS name; write it as ASCII labels "
+            "separated by dots, e.g. 'example.com' (a selector: 'google' or 's1')"
+        )
+
+
 @attrs.frozen
 class ResendSettings:
     """How to reach one Resend account (the ``resend`` provider type's keys)."""
@@ -93,6 +104,12 @@ class ResendSettings:
     plan: str = attrs.field(default="free", validator=_check_plan)
     #: tags added to every email (Resend's ``tags``), e.g. { campaign = "q4" }
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=_tags)
+    #: the domain whose SPF, DMARC and DKIM ``doctor --live`` checks
+    #: (default: default_sender's)
+    sender_domain: str | None = attrs.field(default=None, validator=_check_dns_name)
+    #: the DKIM selector ``doctor --live`` checks at <selector>._domainkey.<domain>
+    #: (default: resend)
+    dkim_selector: str | None = attrs.field(default=None, validator=_check_dns_name)
 
     @property
     def quotas(self) -> tuple[Quota, ...]:

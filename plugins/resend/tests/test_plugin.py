@@ -56,6 +56,8 @@ def test_a_paid_plan_has_no_daily_quota():
         ({"api_key": KEY, "default_sender": "nobody"}, "default_sender"),
         ({"api_key": KEY, "plan": "pro"}, "plan: 'pro' is not known"),
         ({"api_key": KEY, "tags": {"campaign": "q4 launch"}}, "tags: 'q4 launch'"),
+        ({"api_key": KEY, "sender_domain": "@example.com"}, "sender_domain: .* not a DNS name"),
+        ({"api_key": KEY, "dkim_selector": "-x"}, "dkim_selector: .* not a DNS name"),
     ],
 )
 def test_bad_settings_name_the_key_and_the_fix(settings, message):

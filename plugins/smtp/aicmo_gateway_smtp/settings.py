@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 from email.utils import parseaddr
 from typing import Any
 
@@ -88,6 +89,17 @@ def _check_hostname(_: Any, __: Any, value: str | None) -> None:
         )
 
 
+_DNS_NAME = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$")
+
+
+def _check_dns_name(_: Any, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and (not isinstance(value, str) or not _DNS_NAME.match(value)):
+        raise ValueError(
+            f"{attribute.name}: {value!r} is not a DNS name; write it as ASCII labels "
+            "separated by dots, e.g. 'example.com' (a selector: 'google' or 's1')"
+        )
+
+
 @attrs.frozen
 class SmtpSettings:
     """How to reach and log in to one SMTP server (the ``smtp`` provider type's keys).
@@ -121,6 +133,12 @@ class SmtpSettings:
     local_hostname: str | None = attrs.field(default=None, validator=_check_hostname)
     #: messages per day this account may send, overriding the preset's quota
     daily_quota: int | None = attrs.field(default=None, validator=_at_least(0))
+    #: the domain whose SPF, DMARC and DKIM ``doctor --live`` checks
+    #: (default: default_sender's, else username's)
+    sender_domain: str | None = attrs.field(default=None, validator=_check_dns_name)
+    #: the DKIM selector ``doctor --live`` checks at <selector>._domainkey.<domain>
+    #: (default: the preset's: google for Google Workspace, selector1 for Microsoft 365)
+    dkim_selector: str | None = attrs.field(default=None, validator=_check_dns_name)
 
     def __attrs_post_init__(self) -> None:
         if self.host is not None and not self.host.strip():
@@ -200,6 +218,9 @@ class GmailSettings:
     default_sender: str | None = attrs.field(default=None, validator=_check_address)
     local_hostname: str | None = attrs.field(default=None, validator=_check_hostname)
     daily_quota: int | None = attrs.field(default=None, validator=_at_least(0))
+    #: as for ``smtp``: what ``doctor --live`` checks in DNS
+    sender_domain: str | None = attrs.field(default=None, validator=_check_dns_name)
+    dkim_selector: str | None = attrs.field(default=None, validator=_check_dns_name)
 
     def to_smtp(self) -> SmtpSettings:
         """The equivalent ``smtp`` settings."""

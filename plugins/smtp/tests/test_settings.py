@@ -101,3 +101,15 @@ def test_the_password_is_a_secret_and_never_printed():
 
 def test_every_preset_has_a_summary_for_the_readme():
     assert all(preset.summary for preset in PRESETS.values())
+
+
+def test_the_sender_domain_and_dkim_selector_for_doctor_are_dns_names():
+    settings = SmtpSettings(
+        preset="microsoft365", **LOGIN, sender_domain="example.com", dkim_selector="selector2"
+    )
+    assert (settings.sender_domain, settings.dkim_selector) == ("example.com", "selector2")
+    assert GmailSettings(**LOGIN, dkim_selector="google").to_smtp().dkim_selector == "google"
+    with pytest.raises(ValueError, match=r"sender_domain: 'https://example\.com' is not a DNS"):
+        SmtpSettings(preset="gmail", **LOGIN, sender_domain="https://example.com")
+    with pytest.raises(ValueError, match="dkim_selector: 'a b' is not a DNS name"):
+        SmtpSettings(preset="gmail", **LOGIN, dkim_selector="a b")

@@ -43,6 +43,23 @@ ZONE = "\n".join(
         'parked.example.com. 300 IN TXT "v=spf1 -all"',
         "mailinator.com. 300 IN MX 10 mail.mailinator.com.",
         'flaky-a.example.com. 300 IN TXT "no MX; its A lookup fails"',
+        # sender domains for the SPF, DMARC and DKIM check (test_sender_domain.py)
+        'ok.senders.example. 300 IN TXT "v=spf1 include:_spf.google.com ~all"',
+        'ok.senders.example. 300 IN TXT "google-site-verification=abc123"',
+        '_dmarc.ok.senders.example. 300 IN TXT "v=DMARC1; p=reject; rua=mailto:d@senders.example"',
+        # a key in two strings, as long keys are published (each string is at most 255 bytes)
+        'google._domainkey.ok.senders.example. 300 IN TXT "v=DKIM1; k=rsa; " "p=MIIBIjANBgkqhk"',
+        "nothing.senders.example. 300 IN A 192.0.2.20",
+        'two-spf.senders.example. 300 IN TXT "v=spf1 include:_spf.google.com ~all"',
+        'two-spf.senders.example. 300 IN TXT "v=spf1 ip4:192.0.2.1 -all"',
+        'deny.senders.example. 300 IN TXT "v=spf1 -all"',
+        'noinclude.senders.example. 300 IN TXT "v=spf1 ip4:192.0.2.1 ~all"',
+        '_dmarc.noinclude.senders.example. 300 IN TXT "v=DMARC1; p=none"',
+        '_dmarc.nopolicy.senders.example. 300 IN TXT "v=DMARC1; rua=mailto:x@senders.example"',
+        'nopolicy.senders.example. 300 IN TXT "v=spf1 a mx -all"',
+        'send.resend.senders.example. 300 IN TXT "v=spf1 include:amazonses.com ~all"',
+        '_dmarc.resend.senders.example. 300 IN TXT "v=DMARC1; p=quarantine; aspf=s"',
+        'resend._domainkey.resend.senders.example. 300 IN TXT "p="',
         # 40 MX records: more than 512 bytes, so truncated over UDP and fetched over TCP
         *(f"big.example.com. 300 IN MX {n} mx{n:02d}.mail.big.example.com." for n in range(40)),
     ]
