@@ -41,9 +41,14 @@ from aicmo_gateway.testing.virtual_time import (
 
 __all__ = [
     "FAKE_TYPE",
+    "CrmSyncConformance",
     "EmailSenderConformance",
+    "EmailVerificationConformance",
     "FakeProvider",
+    "LeadEnrichmentConformance",
     "ReplyFetcherConformance",
+    "SocialPostingConformance",
+    "WebhookDispatchConformance",
     "VirtualClock",
     "VirtualEventLoop",
     "current_clock",
@@ -61,7 +66,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # the conformance suites need pytest; import them only when asked for
-    if name in ("EmailSenderConformance", "ReplyFetcherConformance"):
+    if name.endswith("Conformance"):
         from aicmo_gateway.testing import conformance
 
         return getattr(conformance, name)
