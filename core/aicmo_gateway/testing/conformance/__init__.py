@@ -10,6 +10,7 @@ per test, so they need no async test plugin. See docs/plugins/testing.md.
 from aicmo_gateway.testing.conformance._base import (
     EXPECTED_ERRORS,
     FAILURES,
+    OfflineService,
     PortConformance,
     Run,
     ScriptableService,
@@ -30,6 +31,7 @@ __all__ = [
     "EmailSenderConformance",
     "EmailVerificationConformance",
     "LeadEnrichmentConformance",
+    "OfflineService",
     "PortConformance",
     "ReplyFetcherConformance",
     "Run",

@@ -54,6 +54,7 @@ __all__ = [
     "EXPECTED_ERRORS",
     "FAILURES",
     "PortConformance",
+    "OfflineService",
     "Run",
     "ScriptableService",
     "call",
@@ -91,6 +92,16 @@ class ScriptableService(Protocol):
     """
 
     def fail_next(self, kind: str) -> None: ...
+
+
+class OfflineService:
+    """The ``service`` of a provider that talks to no service (a local file, a simulator).
+
+    It can produce no failure, so the suite skips every failure case for it.
+    """
+
+    def fail_next(self, kind: str) -> None:
+        raise NotImplementedError(f"no service to fail with {kind!r}")
 
 
 def call(method: Callable[..., Any], *args: Any) -> Any:
