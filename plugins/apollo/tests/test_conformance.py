@@ -7,7 +7,6 @@ The fake knows one person (``tim@apollo.io``) for people/match and people/bulk_m
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,23 +17,23 @@ from werkzeug import Request, Response
 
 from aicmo_gateway.ports import Lead
 from aicmo_gateway.testing.conformance import LeadEnrichmentConformance
+from aicmo_gateway.testing.httpfake import Answer, HttpFailures, threaded_server
 
 from .conftest import API_KEY, organization, person
 
 KNOWN = "tim@apollo.io"
 
-FAILURES: dict[str, tuple[int, Any, dict[str, str]]] = {
+FAILURES: dict[str, Answer] = {
     "bad_credentials": (401, {"error": "Invalid access credentials."}, {}),
     "rate_limited": (429, {"error": "Too many requests"}, {"retry-after": "17"}),
     "quota_spent": (422, {"error": "You have insufficient credits to enrich this record."}, {}),
     "invalid_input": (422, {"error": "Not a valid ID"}, {}),
     "service_down": (503, {"error": "Service Unavailable"}, {}),
-    "unknown_outcome": (200, {}, {}),  # answered after the provider's timeout
 }
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status, headers or {}, content_type="application/json")
+def _json(body: Any) -> Response:
+    return Response(json.dumps(body), content_type="application/json")
 
 
 class FakeApollo:
@@ -46,6 +45,7 @@ class FakeApollo:
             {"organization": organization()}
         )
         server.expect_request("/api/v1/auth/health").respond_with_json({"is_logged_in": True})
+        self.fail_next = HttpFailures(server, FAILURES).fail_next
 
     @staticmethod
     def _person(details: dict[str, Any]) -> dict[str, Any] | None:
@@ -58,25 +58,11 @@ class FakeApollo:
         details = json.loads(request.get_data())["details"]
         return _json({"status": "success", "matches": [self._person(d) for d in details]})
 
-    def fail_next(self, kind: str) -> None:
-        status, body, headers = FAILURES[kind]
-        delay = 1.5 if kind == "unknown_outcome" else 0.0
-
-        def answer(request: Request) -> Response:
-            time.sleep(delay)
-            return _json(body, status, headers)
-
-        self.server.expect_oneshot_request("").respond_with_handler(answer)
-
 
 @pytest.fixture
 def server() -> Iterator[HTTPServer]:
-    """Threaded, so an answer held past the timeout does not delay the next request."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()
+    with threaded_server() as server:
+        yield server
 
 
 class TestApolloEnrichmentConformance(LeadEnrichmentConformance):

@@ -53,8 +53,8 @@ from aicmo_gateway.ports.protocols import Effect
 __all__ = [
     "EXPECTED_ERRORS",
     "FAILURES",
-    "PortConformance",
     "OfflineService",
+    "PortConformance",
     "Run",
     "ScriptableService",
     "call",
@@ -259,7 +259,13 @@ class PortConformance:
 
     @pytest.mark.parametrize("kind", FAILURES)
     def test_each_documented_failure_raises_its_error_class(
-        self, provider: Any, service: Any, secrets: list[str], log_text: list[str], run: Run, kind: str
+        self,
+        provider: Any,
+        service: Any,
+        secrets: list[str],
+        log_text: list[str],
+        run: Run,
+        kind: str,
     ) -> None:
         if self.simulates:
             pytest.skip("a simulating provider talks to no service")
@@ -336,7 +342,7 @@ class PortConformance:
             monkeypatch.setitem(sys.modules, name, None)  # `import name` now fails
         run = Run()
         try:
-            with pytest.raises((ImportError, ProviderError, ConfigError)) as raised:
+            with pytest.raises((ImportError, ProviderError, ConfigError)) as raised:  # noqa: PT012
                 provider = request.getfixturevalue("provider")
                 op = self.spec.single_operations[0]
                 run(getattr(provider, op.name), self.sample(op.name))

@@ -45,9 +45,7 @@ class CrmSyncConformance(PortConformance):
     def sample(self, operation: str) -> Any:
         return self.engagement() if operation == "log_engagement" else self.contact()
 
-    def test_an_upsert_creates_then_updates_the_same_record(
-        self, provider: Any, run: Run
-    ) -> None:
+    def test_an_upsert_creates_then_updates_the_same_record(self, provider: Any, run: Run) -> None:
         first = run(provider.upsert_contact, self.contact())
         assert isinstance(first, CrmRecord)
         assert first.kind == "contact"

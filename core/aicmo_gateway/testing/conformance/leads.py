@@ -50,9 +50,7 @@ class LeadEnrichmentConformance(PortConformance):
         named = (result.email, result.first_name, result.last_name, result.company)
         assert any(named), "a found lead carries at least an email, a name or a company"
 
-    def test_an_unknown_lead_is_an_empty_answer_not_an_error(
-        self, provider: Any, run: Run
-    ) -> None:
+    def test_an_unknown_lead_is_an_empty_answer_not_an_error(self, provider: Any, run: Run) -> None:
         result = run(provider.enrich, self.lead("unknown_lead"))
         assert isinstance(result, Enrichment)
         assert result.found is False

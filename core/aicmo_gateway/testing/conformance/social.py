@@ -48,7 +48,8 @@ class SocialPostingConformance(PortConformance):
         if self.simulates:
             pytest.skip("a simulating provider publishes nothing to answer")
         first = run(provider.post, self.sample("post"))
-        reply = run(provider.post, SocialPost(text="Conformance: a reply", in_reply_to=first.post_id))
+        answer = SocialPost(text="Conformance: a reply", in_reply_to=first.post_id)
+        reply = run(provider.post, answer)
         assert isinstance(reply, PostReceipt)
         assert reply.post_id not in (None, first.post_id)
 
