@@ -7,7 +7,6 @@ The fake knows one person (``tim@apollo.io``) for people/match and people/bulk_m
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from werkzeug import Request, Response
 
 from aicmo_gateway.ports import Lead
 from aicmo_gateway.testing.conformance import LeadEnrichmentConformance
-from aicmo_gateway.testing.httpfake import Answer, HttpFailures, threaded_server
+from aicmo_gateway.testing.httpfake import Answer, HttpFailures
 
 from .conftest import API_KEY, organization, person
 
@@ -59,13 +58,11 @@ class FakeApollo:
         return _json({"status": "success", "matches": [self._person(d) for d in details]})
 
 
-@pytest.fixture
-def server() -> Iterator[HTTPServer]:
-    with threaded_server() as server:
-        yield server
-
-
 class TestApolloEnrichmentConformance(LeadEnrichmentConformance):
+    @pytest.fixture
+    def server(self, threaded_httpserver: HTTPServer) -> HTTPServer:
+        return threaded_httpserver
+
     plugin_module = "aicmo_gateway_apollo.plugin"
     optional_dependencies = ("httpx",)
     known_lead = Lead(email=KNOWN)

@@ -28,7 +28,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
@@ -36,6 +35,8 @@ import pytest
 import regex
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 POST = "app.bsky.feed.post"
@@ -282,22 +283,9 @@ def _invalid_post(record: dict[str, Any], blobs: dict[str, Any]) -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    """One local server for the session; threaded, so a slow answer does not block the next."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.fixture
-def pds(threaded_server: HTTPServer) -> Iterator[FakePDS]:
-    fake = FakePDS(threaded_server)
-    yield fake
-    threaded_server.clear()
+def pds(threaded_httpserver: HTTPServer) -> FakePDS:
+    return FakePDS(threaded_httpserver)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ developer.dropcontact.com/en/errors documents each failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from aicmo_gateway.testing.conformance import (
     EmailVerificationConformance,
     LeadEnrichmentConformance,
 )
-from aicmo_gateway.testing.httpfake import Answer, HttpFailures, threaded_server
+from aicmo_gateway.testing.httpfake import Answer, HttpFailures
 
 from .conftest import API_KEY, DropcontactFake, default_record
 
@@ -52,9 +51,8 @@ class Dropcontact:
     optional_dependencies = ("httpx",)
 
     @pytest.fixture
-    def server(self) -> Iterator[HTTPServer]:
-        with threaded_server() as server:
-            yield server
+    def server(self, threaded_httpserver: HTTPServer) -> HTTPServer:
+        return threaded_httpserver
 
     @pytest.fixture
     def service(self, server: HTTPServer) -> HttpFailures:

@@ -24,7 +24,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -32,6 +31,8 @@ import attrs
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 TOKEN = "mstdn_T0ken_s3cret_"
 
@@ -261,22 +262,9 @@ class FakeMastodon:
         return self._finish(entered, self._reply(200, status))
 
 
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    """One local server for the session; threaded, so a slow answer does not block the next."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.fixture
-def mastodon(threaded_server: HTTPServer) -> Iterator[FakeMastodon]:
-    fake = FakeMastodon(threaded_server)
-    yield fake
-    threaded_server.clear()
+def mastodon(threaded_httpserver: HTTPServer) -> FakeMastodon:
+    return FakeMastodon(threaded_httpserver)
 
 
 @pytest.fixture
