@@ -189,9 +189,7 @@ def outcome(pytester: pytest.Pytester) -> dict[str, str]:
         heavy_plugin=textwrap.dedent(HEAVY),
         light_plugin=textwrap.dedent(LIGHT),
     )
-    pytester.makeini(
-        "[pytest]\npythonpath = .\nasyncio_default_fixture_loop_scope = function\n"
-    )
+    pytester.makeini("[pytest]\npythonpath = .\nasyncio_default_fixture_loop_scope = function\n")
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-rA")
     outcomes = {}
     for line in result.stdout.lines:
