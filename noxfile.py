@@ -10,7 +10,16 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
 # Test on every supported Python that is installed; CI machines need not have all of them.
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["tests", "plugin_tests", "abuse", "audit", "lint", "typing", "docs"]
+nox.options.sessions = [
+    "tests",
+    "plugin_tests",
+    "abuse",
+    "installed_wheels",
+    "audit",
+    "lint",
+    "typing",
+    "docs",
+]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
@@ -37,6 +46,21 @@ def plugin_tests(session: nox.Session, plugin: str) -> None:
     """
     session.install("-e", ".", "-e", f"plugins/{plugin}[test]")
     session.run("pytest", f"plugins/{plugin}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def installed_wheels(session: nox.Session) -> None:
+    """The core and the webhooks plugin built as wheels and installed without -e; a chain runs.
+
+    Proves that an installed distribution (not a checkout) works: the entry point is found,
+    ``aicmo-gateway plugins --json`` lists it, and a chain delivers through it.
+    """
+    dist = Path(session.create_tmp()) / "dist"
+    session.run(
+        "python", "-m", "pip", "wheel", "--no-deps", "-w", str(dist), ".", "plugins/webhooks"
+    )
+    session.install("-c", CONSTRAINTS, *(str(wheel) for wheel in sorted(dist.glob("*.whl"))))
+    session.run("python", "tests/installed/check_installed.py", env={"PYTHONPATH": ""})
 
 
 @nox.session(python=PYTHONS[0])
