@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -15,6 +17,7 @@ nox.options.sessions = [
     "plugin_tests",
     "abuse",
     "installed_wheels",
+    "template",
     "audit",
     "lint",
     "typing",
@@ -24,6 +27,15 @@ nox.options.sessions = [
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
+PORTS = [
+    "crm_sync",
+    "email_sending",
+    "email_verification",
+    "lead_enrichment",
+    "reply_fetching",
+    "social_posting",
+    "webhook_dispatch",
+]
 PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("*/pyproject.toml"))
 #: the locked test environment: every distribution the core and the plugins install with [test]
 CONSTRAINTS = "constraints/test.txt"
@@ -61,6 +73,26 @@ def installed_wheels(session: nox.Session) -> None:
     )
     session.install("-c", CONSTRAINTS, *(str(wheel) for wheel in sorted(dist.glob("*.whl"))))
     session.run("python", "tests/installed/check_installed.py", env={"PYTHONPATH": ""})
+
+
+@nox.session(python=PYTHONS[0])
+@nox.parametrize("port", PORTS)
+def template(session: nox.Session, port: str) -> None:
+    """``aicmo-gateway new-plugin`` for one port: the rendered distribution installs and
+    passes its own tests, ruff and mypy --strict, so the template cannot rot."""
+    session.install("-e", ".", "ruff", "mypy")
+    # outside .nox: ruff leaves folders named .nox out of its checks
+    target = Path(tempfile.mkdtemp(prefix="aicmo-template-"))
+    name = "demo-" + port.replace("_", "-")
+    session.run("aicmo-gateway", "new-plugin", name, "--port", port, "--dir", str(target))
+    folder = target / f"aicmo-gateway-{name}"
+    session.install("-e", f"{folder}[test]")
+    with session.chdir(folder):
+        session.run("pytest", *session.posargs)
+        session.run("ruff", "check", ".")
+        session.run("ruff", "format", "--check", ".")
+        session.run("mypy", "--strict", "aicmo_gateway_" + name.replace("-", "_"))
+    shutil.rmtree(target)
 
 
 @nox.session(python=PYTHONS[0])

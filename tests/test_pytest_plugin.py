@@ -30,7 +30,9 @@ def test_the_fixtures_build_a_registry_and_a_gateway_from_a_registered_plugin(
         from aicmo_gateway.testing import FakeProvider, fake_config, fake_plugin
 
         def test_registered(register_plugin, aicmo_registry):
-            pass
+            register_plugin(fake_plugin(primary=FakeProvider(name="primary")), name="fakes")
+            assert aicmo_registry.get("crm_sync", "fake").name == "fake"
+            assert [p.name for p in aicmo_registry.plugins] == ["builtin", "fakes"]
 
         def test_gateway(register_plugin, make_gateway, virtual_loop):
             primary = FakeProvider(name="primary")

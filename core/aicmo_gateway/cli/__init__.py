@@ -13,6 +13,7 @@ from loguru import logger
 
 from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
 from aicmo_gateway.cli.demo import demo
+from aicmo_gateway.cli.new_plugin import new_plugin
 from aicmo_gateway.cli.observe import explain, status
 from aicmo_gateway.config_values import truth_word
 from aicmo_gateway.errors import PluginError
@@ -70,6 +71,7 @@ cli.add_command(doctor)
 cli.add_command(status)
 cli.add_command(explain)
 cli.add_command(demo)
+cli.add_command(new_plugin)
 
 
 def main() -> None:

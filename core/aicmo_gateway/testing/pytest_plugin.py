@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from loguru import logger
@@ -93,10 +93,27 @@ def register_plugin(_aicmo_plugin_kit: PluginKit) -> Callable[..., None]:
     return _aicmo_plugin_kit.register
 
 
+class _CurrentRegistry:
+    """Stands for the kit's registry as it is when used: plugins registered later count."""
+
+    def __init__(self, kit: PluginKit) -> None:
+        self._kit = kit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kit.registry, name)
+
+    def __repr__(self) -> str:
+        return f"<registry of this test: {sorted(self._kit.plugins)}>"
+
+
 @pytest.fixture
 def aicmo_registry(_aicmo_plugin_kit: PluginKit) -> Registry:
-    """The built-in providers and this test's registered plugins; nothing is discovered."""
-    return _aicmo_plugin_kit.registry
+    """The built-in providers and this test's registered plugins; nothing is discovered.
+
+    Plugins registered after the fixture was set up are included: it reads the registry
+    when used.
+    """
+    return cast("Registry", _CurrentRegistry(_aicmo_plugin_kit))
 
 
 @pytest.fixture
