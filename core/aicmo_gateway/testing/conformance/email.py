@@ -10,7 +10,11 @@ from typing import Any, ClassVar
 import pytest
 
 from aicmo_gateway.ports import Attachment, EmailMessage, SendReceipt
-from aicmo_gateway.testing.conformance._base import PortConformance, call
+from aicmo_gateway.testing.conformance._base import (
+    OptionalFailureChecks,
+    PortConformance,
+    call,
+)
 
 __all__ = ["EmailSenderConformance"]
 
@@ -21,7 +25,7 @@ def _parse(raw: bytes) -> email.message.EmailMessage:
     return parsed
 
 
-class EmailSenderConformance(PortConformance):
+class EmailSenderConformance(OptionalFailureChecks, PortConformance):
     """Every ``email_sending`` provider.
 
     Fixtures to provide, besides those of :class:`PortConformance` (``service``, ``secrets``;
@@ -36,14 +40,6 @@ class EmailSenderConformance(PortConformance):
 
     port: ClassVar[str] = "email_sending"
     sender = "Sales Team <sales@example.com>"
-
-    @pytest.fixture
-    def service(self) -> Any:
-        pytest.skip("provide a `service` fixture (fail_next(kind)) to run the failure checks")
-
-    @pytest.fixture
-    def secrets(self) -> list[str]:
-        pytest.skip("provide a `secrets` fixture to run the secret checks")
 
     def sample(self, operation: str) -> Any:
         return self.message()

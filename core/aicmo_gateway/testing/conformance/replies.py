@@ -9,12 +9,16 @@ import pytest
 
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.ports import Reply, ReplyBatch
-from aicmo_gateway.testing.conformance._base import PortConformance, call
+from aicmo_gateway.testing.conformance._base import (
+    OptionalFailureChecks,
+    PortConformance,
+    call,
+)
 
 __all__ = ["ReplyFetcherConformance"]
 
 
-class ReplyFetcherConformance(PortConformance):
+class ReplyFetcherConformance(OptionalFailureChecks, PortConformance):
     """Every ``reply_fetching`` provider.
 
     Fixtures to provide, besides those of :class:`PortConformance` (``service``, ``secrets``;
@@ -28,14 +32,6 @@ class ReplyFetcherConformance(PortConformance):
     """
 
     port: ClassVar[str] = "reply_fetching"
-
-    @pytest.fixture
-    def service(self) -> Any:
-        pytest.skip("provide a `service` fixture (fail_next(kind)) to run the failure checks")
-
-    @pytest.fixture
-    def secrets(self) -> list[str]:
-        pytest.skip("provide a `secrets` fixture to run the secret checks")
 
     def sample(self, operation: str) -> Any:
         return None  # the first fetch, without a cursor
