@@ -52,7 +52,7 @@ class HttpFailures:
     """
 
     def __init__(
-        self, server: HTTPServer, answers: Mapping[str, Answer], *, late: float = 1.5
+        self, server: HTTPServer, answers: Mapping[str, Answer], *, late: float = 3.0
     ) -> None:
         self.server = server
         self.answers = dict(answers)

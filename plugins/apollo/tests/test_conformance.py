@@ -79,4 +79,4 @@ class TestApolloEnrichmentConformance(LeadEnrichmentConformance):
     @pytest.fixture
     def provider(self, service: FakeApollo, settings_for: Any) -> Any:
         url = service.server.url_for("/").rstrip("/")
-        return apollo_enricher(**settings_for(timeout=0.5, base_url=url))
+        return apollo_enricher(**settings_for(timeout=1.0, base_url=url))

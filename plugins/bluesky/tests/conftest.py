@@ -97,7 +97,7 @@ class FakePDS:
         "rate_limited": Canned(429, {"error": "RateLimitExceeded", "message": "Rate Limit"}),
         "invalid_input": Canned(400, {"error": "InvalidRequest", "message": "Invalid record"}),
         "service_down": Canned(503, {"error": "NotEnoughResources", "message": "Try later"}),
-        "unknown_outcome": Canned(200, {}, delay=1.5),  # past a 0.5 s timeout
+        "unknown_outcome": Canned(200, {}, delay=3.0),  # past a 1 s timeout
     }
 
     def fail_next(self, kind: str) -> None:

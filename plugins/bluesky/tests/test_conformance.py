@@ -24,4 +24,4 @@ class TestBlueskyPosterConformance(SocialPostingConformance):
 
     @pytest.fixture
     def provider(self, settings: dict[str, Any]) -> Any:
-        return bluesky_poster(**{**settings, "timeout": 0.5})
+        return bluesky_poster(**{**settings, "timeout": 1.0})

@@ -66,7 +66,7 @@ class Dropcontact:
     @pytest.fixture
     def provider(self, server: HTTPServer, service: HttpFailures, settings_for: Any) -> Any:
         url = server.url_for("/").rstrip("/")
-        return dropcontact_provider(**settings_for(base_url=url, timeout=0.5))
+        return dropcontact_provider(**settings_for(base_url=url, timeout=1.0))
 
 
 class TestDropcontactEnrichmentConformance(Dropcontact, LeadEnrichmentConformance):

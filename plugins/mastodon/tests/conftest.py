@@ -109,7 +109,7 @@ class FakeMastodon:
         "rate_limited": Canned(429, {"error": "Too many requests"}),
         "invalid_input": Canned(422, {"error": "Validation failed: Text can't be blank"}),
         "service_down": Canned(503, "<html>maintenance</html>"),
-        "unknown_outcome": Canned(200, {"id": "1"}, delay=1.5),  # past a 0.5 s timeout
+        "unknown_outcome": Canned(200, {"id": "1"}, delay=3.0),  # past a 1 s timeout
     }
 
     def fail_next(self, kind: str) -> None:

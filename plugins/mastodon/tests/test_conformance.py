@@ -24,4 +24,4 @@ class TestMastodonPosterConformance(SocialPostingConformance):
 
     @pytest.fixture
     def provider(self, settings: dict[str, Any]) -> Any:
-        return mastodon_poster(**{**settings, "timeout": 0.5})
+        return mastodon_poster(**{**settings, "timeout": 1.0})

@@ -30,8 +30,8 @@ FAILURES: dict[str, tuple[int, Any, dict[str, Any]]] = {
     ),
     "invalid_input": (422, error(422, "validation_error", "Invalid `to` field."), {}),
     "service_down": (503, error(503, "service_unavailable", "Try later"), {}),
-    # processed, then answered past the sender's 0.5 s timeout
-    "unknown_outcome": (200, {"id": "late"}, {"delay": 1.5, "process": True}),
+    # processed, then answered past the sender's 1 s timeout
+    "unknown_outcome": (200, {"id": "late"}, {"delay": 3.0, "process": True}),
 }
 
 
@@ -58,7 +58,7 @@ class TestResendSenderConformance(EmailSenderConformance):
 
     @pytest.fixture
     def provider(self, settings: dict[str, Any]) -> Any:
-        return resend_sender(**{**settings, "timeout": 0.5})
+        return resend_sender(**{**settings, "timeout": 1.0})
 
     @pytest.fixture
     def delivered(self, resend: FakeResend) -> Callable[[], list[bytes]]:

@@ -19,7 +19,7 @@ FAILURES: dict[str, dict[str, Any]] = {
     "rate_limited": {"status": 429, "headers": {"Retry-After": "7"}},
     "invalid_input": {"status": 422, "body": '{"error": "missing field name"}'},
     "service_down": {"status": 503},
-    "unknown_outcome": {"status": 200, "delay": 1.5},  # past a 0.5 s timeout
+    "unknown_outcome": {"status": 200, "delay": 3.0},  # past a 1 s timeout
 }
 
 
@@ -50,4 +50,4 @@ class TestWebhookDispatcherConformance(WebhookDispatchConformance):
 
     @pytest.fixture
     def provider(self, settings: dict[str, Any]) -> Any:
-        return webhook_endpoint(**{**settings, "timeout": 0.5})
+        return webhook_endpoint(**{**settings, "timeout": 1.0})

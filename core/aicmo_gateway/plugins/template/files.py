@@ -313,7 +313,7 @@ def fake(threaded_httpserver: HTTPServer) -> FakeService:
 @pytest.fixture
 def settings(fake: FakeService) -> dict[str, Any]:
     \"\"\"Config keys for a provider on the fake (a short timeout: the suite answers late).\"\"\"
-    return {"api_key": API_KEY, "base_url": fake.url, "timeout": 0.5}
+    return {"api_key": API_KEY, "base_url": fake.url, "timeout": 1.0}
 """
 
 TEST_CONFORMANCE = """\
