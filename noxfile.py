@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import nox
@@ -10,11 +12,30 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
 # Test on every supported Python that is installed; CI machines need not have all of them.
 nox.options.error_on_missing_interpreters = False
-nox.options.sessions = ["tests", "plugin_tests", "abuse", "audit", "lint", "typing", "docs"]
+nox.options.sessions = [
+    "tests",
+    "plugin_tests",
+    "abuse",
+    "installed_wheels",
+    "template",
+    "audit",
+    "lint",
+    "typing",
+    "docs",
+]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
+PORTS = [
+    "crm_sync",
+    "email_sending",
+    "email_verification",
+    "lead_enrichment",
+    "reply_fetching",
+    "social_posting",
+    "webhook_dispatch",
+]
 PLUGINS = sorted(p.parent.name for p in (ROOT / "plugins").glob("*/pyproject.toml"))
 #: the locked test environment: every distribution the core and the plugins install with [test]
 CONSTRAINTS = "constraints/test.txt"
@@ -37,6 +58,41 @@ def plugin_tests(session: nox.Session, plugin: str) -> None:
     """
     session.install("-e", ".", "-e", f"plugins/{plugin}[test]")
     session.run("pytest", f"plugins/{plugin}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def installed_wheels(session: nox.Session) -> None:
+    """The core and the webhooks plugin built as wheels and installed without -e; a chain runs.
+
+    Proves that an installed distribution (not a checkout) works: the entry point is found,
+    ``aicmo-gateway plugins --json`` lists it, and a chain delivers through it.
+    """
+    dist = Path(session.create_tmp()) / "dist"
+    session.run(
+        "python", "-m", "pip", "wheel", "--no-deps", "-w", str(dist), ".", "plugins/webhooks"
+    )
+    session.install("-c", CONSTRAINTS, *(str(wheel) for wheel in sorted(dist.glob("*.whl"))))
+    session.run("python", "tests/installed/check_installed.py", env={"PYTHONPATH": ""})
+
+
+@nox.session(python=PYTHONS[0])
+@nox.parametrize("port", PORTS)
+def template(session: nox.Session, port: str) -> None:
+    """``aicmo-gateway new-plugin`` for one port: the rendered distribution installs and
+    passes its own tests, ruff and mypy --strict, so the template cannot rot."""
+    session.install("-e", ".", "ruff", "mypy")
+    # outside .nox: ruff leaves folders named .nox out of its checks
+    target = Path(tempfile.mkdtemp(prefix="aicmo-template-"))
+    name = "demo-" + port.replace("_", "-")
+    session.run("aicmo-gateway", "new-plugin", name, "--port", port, "--dir", str(target))
+    folder = target / f"aicmo-gateway-{name}"
+    session.install("-e", f"{folder}[test]")
+    with session.chdir(folder):
+        session.run("pytest", *session.posargs)
+        session.run("ruff", "check", ".")
+        session.run("ruff", "format", "--check", ".")
+        session.run("mypy", "--strict", "aicmo_gateway_" + name.replace("-", "_"))
+    shutil.rmtree(target)
 
 
 @nox.session(python=PYTHONS[0])

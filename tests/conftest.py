@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import textwrap
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from loguru import logger
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 
 @pytest.fixture
@@ -51,16 +52,3 @@ def make_dist(site: Path) -> MakeDist:
         return module
 
     return make
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[str]]:
-    """Messages loguru emits from aicmo_gateway during the test."""
-    lines: list[str] = []
-    logger.enable("aicmo_gateway")
-    handler = logger.add(
-        lambda m: lines.append(str(m).rstrip()), level="DEBUG", format="{level} {message}"
-    )
-    yield lines
-    logger.remove(handler)
-    logger.disable("aicmo_gateway")

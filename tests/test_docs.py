@@ -11,6 +11,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from aicmo_gateway import errors as errors_module
+from aicmo_gateway import ports as ports_module
 from aicmo_gateway.cli import cli
 from aicmo_gateway.config.outbox import OUTBOX_KEYS
 from aicmo_gateway.config.tables import AUDIT_SIZE
@@ -18,6 +20,7 @@ from aicmo_gateway.config_values import MAX_SECONDS
 from aicmo_gateway.engine.health._policy import RANGES as HEALTH_RANGES
 from aicmo_gateway.engine.policy import CHAIN_RANGES, LIMIT_RANGES
 from aicmo_gateway.plugins import hookspecs
+from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.plugins.registry import CORE_DISTRIBUTION, Registry
 from aicmo_gateway.ports import PORTS
 
@@ -245,3 +248,66 @@ def test_the_configuration_page_gives_the_range_of_every_numeric_key(key, spec):
     assert low in row and high in row, (key, spec.allowed(), row)
     if spec.off:
         assert '"off"' in row, row
+
+
+# -- the author's references: ports, records, errors, traits, testing kit -------------------
+
+PORT_RECORDS = sorted(
+    name
+    for name in ports_module.__all__
+    if attrs.has(getattr(ports_module, name)) and name not in ("Operation", "PortSpec")
+)
+
+
+def test_there_are_records_to_document() -> None:
+    assert len(PORT_RECORDS) >= 16, PORT_RECORDS
+
+
+@pytest.mark.parametrize("capability", sorted(PORTS))
+def test_every_port_has_a_section_in_the_port_reference(capability: str) -> None:
+    text = read("plugins/ports.md")
+    assert capability in headings(text, 2), f"docs/plugins/ports.md has no '## {capability}'"
+    body = text.split(f"## {capability}\n", 1)[1].split("\n## ", 1)[0]
+    spec = PORTS[capability]
+    assert f"`{spec.hook}`" in body
+    for op in spec.operations:
+        assert f"`{op.name}(" in body, f"ports.md, {capability}: operation {op.name} missing"
+
+
+@pytest.mark.parametrize("record", PORT_RECORDS)
+def test_every_field_of_every_record_is_in_the_port_reference(record: str) -> None:
+    text = read("plugins/ports.md")
+    assert f"### {record}" in text.splitlines(), f"docs/plugins/ports.md has no '### {record}'"
+    body = section(text, f"### {record}")
+    for field in attrs.fields(getattr(ports_module, record)):
+        assert f"| `{field.name}` |" in body, (
+            f"docs/plugins/ports.md, {record}: no row for the field `{field.name}`"
+        )
+
+
+ERROR_CLASSES = sorted(errors_module.__all__)
+
+
+@pytest.mark.parametrize("error", ERROR_CLASSES)
+def test_every_error_class_has_an_entry_in_the_error_guide(error: str) -> None:
+    assert error in headings(read("plugins/errors.md"), 3), (
+        f"docs/plugins/errors.md has no '### {error}'; say when it is raised"
+    )
+
+
+def test_every_provider_type_trait_is_in_the_authoring_guide() -> None:
+    body = read("plugins/authoring.md").split("## `ProviderType`\n", 1)[1].split("\n## ", 1)[0]
+    for field in attrs.fields(ProviderType):
+        assert f"`{field.name}`" in body, f"authoring.md's ProviderType table lacks {field.name}"
+
+
+def test_every_conformance_suite_and_kit_fixture_is_in_the_testing_page() -> None:
+    from aicmo_gateway.testing import pytest_plugin
+    from aicmo_gateway.testing.conformance import SUITES
+
+    text = read("plugins/testing.md")
+    for capability, suite in SUITES.items():
+        assert f"| `{capability}` | `{suite.__name__}` |" in text
+    for name in pytest_plugin.__all__:
+        if name != "PluginKit":
+            assert f"| `{name}` |" in text, f"docs/plugins/testing.md lacks the fixture {name}"

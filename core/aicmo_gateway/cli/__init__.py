@@ -14,6 +14,7 @@ import click
 
 from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
 from aicmo_gateway.cli.demo import demo
+from aicmo_gateway.cli.new_plugin import new_plugin
 from aicmo_gateway.cli.observe import explain, status
 from aicmo_gateway.cli.outbox import outbox_group
 from aicmo_gateway.cli.suppression import suppression, unsubscribe
@@ -78,6 +79,7 @@ cli.add_command(demo)
 cli.add_command(outbox_group)
 cli.add_command(suppression)
 cli.add_command(unsubscribe)
+cli.add_command(new_plugin)
 
 
 def main() -> None:

@@ -1,7 +1,10 @@
 """The kit for adapter authors and for testing applications.
 
-- conformance suites every provider of a port should pass
-  (:mod:`aicmo_gateway.testing.conformance`);
+- conformance suites every provider of a port should pass, one per port
+  (:mod:`aicmo_gateway.testing.conformance`; docs/plugins/testing.md);
+- an opt-in pytest plugin with the fixtures plugin tests need
+  (``-p aicmo_gateway.testing.pytest_plugin``; :mod:`aicmo_gateway.testing.pytest_plugin`);
+- helpers for fakes of HTTP services on a local server (:mod:`aicmo_gateway.testing.httpfake`);
 - a scriptable, fault-injecting :class:`FakeProvider` for every port, whose
   behaviour follows a profile over time (:mod:`aicmo_gateway.testing.profiles`);
 - virtual time for asyncio, so scenarios spanning hours run in milliseconds
@@ -14,6 +17,10 @@ Subclass a suite in a plugin's tests and provide its fixtures::
     class TestAcmeConformance(EmailSenderConformance):
         @pytest.fixture
         def provider(self, server): ...
+        @pytest.fixture
+        def service(self, server): ...  # with fail_next(kind)
+        @pytest.fixture
+        def secrets(self): ...
         @pytest.fixture
         def delivered(self, server): ...
 """
@@ -41,11 +48,16 @@ from aicmo_gateway.testing.virtual_time import (
 
 __all__ = [
     "FAKE_TYPE",
+    "CrmSyncConformance",
     "EmailSenderConformance",
+    "EmailVerificationConformance",
     "FakeProvider",
+    "LeadEnrichmentConformance",
     "ReplyFetcherConformance",
+    "SocialPostingConformance",
     "VirtualClock",
     "VirtualEventLoop",
+    "WebhookDispatchConformance",
     "current_clock",
     "fake_config",
     "fake_plugin",
@@ -61,7 +73,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # the conformance suites need pytest; import them only when asked for
-    if name in ("EmailSenderConformance", "ReplyFetcherConformance"):
+    if name.endswith("Conformance"):
         from aicmo_gateway.testing import conformance
 
         return getattr(conformance, name)

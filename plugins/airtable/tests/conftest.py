@@ -24,7 +24,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,6 +31,8 @@ import attrs
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 COLUMNS = {
     "Contacts": {
@@ -204,22 +205,9 @@ class FakeAirtable:
         return {"id": record_id, "createdTime": "2026-11-30T10:00:00.000Z", "fields": fields}
 
 
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    """One local server for the session; threaded, so a slow answer does not block the next."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.fixture
-def airtable(threaded_server: HTTPServer) -> Iterator[FakeAirtable]:
-    fake = FakeAirtable(threaded_server)
-    yield fake
-    threaded_server.clear()
+def airtable(threaded_httpserver: HTTPServer) -> FakeAirtable:
+    return FakeAirtable(threaded_httpserver)
 
 
 @pytest.fixture

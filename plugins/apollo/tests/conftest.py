@@ -8,14 +8,15 @@ server and closes it after the test.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from aicmo_gateway_apollo.enricher import ApolloEnricher
 from aicmo_gateway_apollo.settings import ApolloSettings
-from loguru import logger
 from pytest_httpserver import HTTPServer
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 #: an API key that must never show in an error, a repr or a log line
 API_KEY = "apollo-test-key-Zq8Xw3"
@@ -110,18 +111,3 @@ async def make_enricher(
     yield make
     for enricher in made:
         await enricher.aclose()
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[str]]:
-    """Messages loguru emits from the plugin and the core's HTTP layer during the test."""
-    lines: list[str] = []
-    for name in ("aicmo_gateway", "aicmo_gateway_apollo"):
-        logger.enable(name)
-    handler = logger.add(
-        lambda m: lines.append(str(m).rstrip()), level="DEBUG", format="{level} {message}"
-    )
-    yield lines
-    logger.remove(handler)
-    for name in ("aicmo_gateway", "aicmo_gateway_apollo"):
-        logger.disable(name)

@@ -28,14 +28,15 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
 import regex
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 POST = "app.bsky.feed.post"
@@ -49,6 +50,10 @@ class Canned:
     delay: float = 0.0
     #: handle the request normally first, then answer with this
     process: bool = False
+
+
+#: the calls that perform an operation (a post, a check): where fail_next strikes
+_OPERATIONS = ("com.atproto.repo.createRecord", "com.atproto.server.getSession")
 
 
 class FakePDS:
@@ -73,6 +78,7 @@ class FakePDS:
         self._access: dict[str, str] = {}  # token -> "valid" / "expired"
         self._refresh: dict[str, str] = {}
         self._canned: dict[str, list[Canned]] = {}
+        self._scripted: list[Canned] = []
         self._lock = threading.Lock()
         server.expect_request(re.compile(r"^/xrpc/[\w.]+$")).respond_with_handler(self._handle)
 
@@ -82,6 +88,28 @@ class FakePDS:
 
     def answer_next(self, nsid: str, status: int, body: Any, **options: Any) -> None:
         self._canned.setdefault(nsid, []).append(Canned(status, body, **options))
+
+    #: what ``fail_next`` answers (the conformance suite's failure kinds; no quota on a PDS)
+    FAILURES: ClassVar[dict[str, Canned]] = {
+        "bad_credentials": Canned(
+            401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+        ),
+        "rate_limited": Canned(429, {"error": "RateLimitExceeded", "message": "Rate Limit"}),
+        "invalid_input": Canned(400, {"error": "InvalidRequest", "message": "Invalid record"}),
+        "service_down": Canned(503, {"error": "NotEnoughResources", "message": "Try later"}),
+        "unknown_outcome": Canned(200, {}, delay=3.0),  # past a 1 s timeout
+    }
+
+    def fail_next(self, kind: str) -> None:
+        """Fail the next operation as ``kind`` (the conformance suite): refused credentials at
+        the next login, the others at the next post (createRecord) or check (getSession)."""
+        if kind not in self.FAILURES:
+            raise NotImplementedError(kind)
+        canned = attrs.evolve(self.FAILURES[kind], headers={})
+        if kind == "bad_credentials":
+            self.answer_next("com.atproto.server.createSession", canned.status, canned.body)
+        else:
+            self._scripted.append(canned)
 
     def calls(self, nsid: str) -> int:
         return sum(1 for _, path, _, _ in self.requests if path == f"/xrpc/{nsid}")
@@ -122,6 +150,8 @@ class FakePDS:
         )
         queue = self._canned.get(nsid)
         canned = queue.pop(0) if queue else None
+        if canned is None and self._scripted and nsid in _OPERATIONS:
+            canned = self._scripted.pop(0)
         if canned is not None and not canned.process:
             time.sleep(canned.delay)
             return self._reply(canned.status, canned.body, canned.headers)
@@ -253,22 +283,9 @@ def _invalid_post(record: dict[str, Any], blobs: dict[str, Any]) -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    """One local server for the session; threaded, so a slow answer does not block the next."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.fixture
-def pds(threaded_server: HTTPServer) -> Iterator[FakePDS]:
-    fake = FakePDS(threaded_server)
-    yield fake
-    threaded_server.clear()
+def pds(threaded_httpserver: HTTPServer) -> FakePDS:
+    return FakePDS(threaded_httpserver)
 
 
 @pytest.fixture

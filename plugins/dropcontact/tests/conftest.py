@@ -20,9 +20,10 @@ import attrs
 import pytest
 from aicmo_gateway_dropcontact.provider import DropcontactProvider
 from aicmo_gateway_dropcontact.settings import DropcontactSettings
-from loguru import logger
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 #: an API key that must never show in an error, a repr or a log line
 API_KEY = "dropcontact-test-key-Yp4Kw9"
@@ -149,18 +150,3 @@ async def make_provider(
     yield make
     for provider in made:
         await provider.aclose()
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[str]]:
-    """Messages loguru emits from the plugin and the core's HTTP layer during the test."""
-    lines: list[str] = []
-    for name in ("aicmo_gateway", "aicmo_gateway_dropcontact"):
-        logger.enable(name)
-    handler = logger.add(
-        lambda m: lines.append(str(m).rstrip()), level="DEBUG", format="{level} {message}"
-    )
-    yield lines
-    logger.remove(handler)
-    for name in ("aicmo_gateway", "aicmo_gateway_dropcontact"):
-        logger.disable(name)

@@ -24,14 +24,15 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 TOKEN = "mstdn_T0ken_s3cret_"
 
@@ -45,6 +46,10 @@ class Canned:
     delay: float = 0.0
     #: handle the request normally first (the status is posted), then answer with this
     process: bool = False
+
+
+#: the requests that perform an operation (a post, a check): where fail_next strikes
+_OPERATIONS = ("/api/v1/statuses", "/api/v1/accounts/verify_credentials")
 
 
 class FakeMastodon:
@@ -79,6 +84,7 @@ class FakeMastodon:
         self.remaining = 299
         self._keys: dict[str, str] = {}
         self._canned: dict[str, list[Canned]] = {}
+        self._scripted: list[Canned] = []
         self._lock = threading.Lock()
         self._counter = 100
         server.expect_request("/api/v2/instance").respond_with_handler(self._instance)
@@ -96,6 +102,22 @@ class FakeMastodon:
     def answer_next(self, path: str, status: int, body: Any, **options: Any) -> None:
         """Answer the next request to ``path`` with this."""
         self._canned.setdefault(path, []).append(Canned(status, body, **options))
+
+    #: what ``fail_next`` answers (the conformance suite's failure kinds; Mastodon has no quota)
+    FAILURES: ClassVar[dict[str, Canned]] = {
+        "bad_credentials": Canned(401, {"error": "The access token is invalid"}),
+        "rate_limited": Canned(429, {"error": "Too many requests"}),
+        "invalid_input": Canned(422, {"error": "Validation failed: Text can't be blank"}),
+        "service_down": Canned(503, "<html>maintenance</html>"),
+        "unknown_outcome": Canned(200, {"id": "1"}, delay=3.0),  # past a 1 s timeout
+    }
+
+    def fail_next(self, kind: str) -> None:
+        """Fail the next status post or credentials check as ``kind`` (the conformance suite)."""
+        if kind not in self.FAILURES:
+            raise NotImplementedError(kind)
+        canned = self.FAILURES[kind]
+        self._scripted.append(attrs.evolve(canned, headers=dict(canned.headers)))
 
     def paths(self, method: str | None = None) -> list[str]:
         return [p for m, p, _ in self.requests if method is None or m == method]
@@ -122,6 +144,8 @@ class FakeMastodon:
         key = "/api/v1/media/:id" if request.path.startswith("/api/v1/media/") else request.path
         queue = self._canned.get(key)
         canned = queue.pop(0) if queue else None
+        if canned is None and self._scripted and key in _OPERATIONS:
+            canned = self._scripted.pop(0)
         if canned is not None and not canned.process:
             time.sleep(canned.delay)
             return self._reply(canned.status, canned.body, canned.headers)
@@ -238,22 +262,9 @@ class FakeMastodon:
         return self._finish(entered, self._reply(200, status))
 
 
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    """One local server for the session; threaded, so a slow answer does not block the next."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.fixture
-def mastodon(threaded_server: HTTPServer) -> Iterator[FakeMastodon]:
-    fake = FakeMastodon(threaded_server)
-    yield fake
-    threaded_server.clear()
+def mastodon(threaded_httpserver: HTTPServer) -> FakeMastodon:
+    return FakeMastodon(threaded_httpserver)
 
 
 @pytest.fixture

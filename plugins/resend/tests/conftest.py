@@ -29,7 +29,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from email.message import EmailMessage as MimeMessage
 from email.policy import SMTP
 from typing import Any
@@ -38,6 +37,8 @@ import attrs
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 # each test gets its own keys: Resend's limits (and our lockouts) are per account
 FULL_KEY = "re_full_4cc3ss_K3y_"
@@ -240,22 +241,9 @@ def _list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    """One local server for the session; threaded, so a slow answer does not block the next."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.fixture
-def resend(threaded_server: HTTPServer) -> Iterator[FakeResend]:
-    fake = FakeResend(threaded_server)
-    yield fake
-    threaded_server.clear()
+def resend(threaded_httpserver: HTTPServer) -> FakeResend:
+    return FakeResend(threaded_httpserver)
 
 
 @pytest.fixture

@@ -8,10 +8,24 @@ from typing import Any
 import pytest
 from aicmo_gateway_smtp.plugin import smtp_sender
 
-from aicmo_gateway.testing.conformance import EmailSenderConformance
+from aicmo_gateway.testing.conformance import EmailSenderConformance, OfflineService
+
+from .conftest import PASSWORD
 
 
 class TestSmtpSenderConformance(EmailSenderConformance):
+    plugin_module = "aicmo_gateway_smtp.plugin"
+    heavy_modules = ("aiosmtplib",)
+
+    @pytest.fixture
+    def service(self) -> OfflineService:
+        # the failures are scripted one by one in test_sending.py and test_classify.py
+        return OfflineService()
+
+    @pytest.fixture
+    def secrets(self) -> list[str]:
+        return [PASSWORD]
+
     @pytest.fixture
     def server(self, smtp_server: Any) -> Any:
         return smtp_server("starttls")

@@ -15,15 +15,16 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import pytest
-from loguru import logger
 from pytest_httpserver import HTTPServer
 from standardwebhooks import Webhook, WebhookVerificationError
 from werkzeug import Request, Response
+
+pytest_plugins = ["aicmo_gateway.testing.pytest_plugin"]
 
 #: a Standard Webhooks secret: "whsec_" + base64 of 32 bytes
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -120,21 +121,9 @@ def _reset(request: Request) -> None:
     sock.shutdown(socket.SHUT_RDWR)
 
 
-@pytest.fixture(scope="session")
-def threaded_server() -> Iterator[HTTPServer]:
-    """One local server for the session; threaded, so a slow answer does not block the next."""
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-    yield server
-    server.clear()
-    if server.is_running():
-        server.stop()
-
-
 @pytest.fixture
-def receiver(threaded_server: HTTPServer) -> Iterator[Receiver]:
-    yield Receiver(threaded_server)
-    threaded_server.clear()
+def receiver(threaded_httpserver: HTTPServer) -> Receiver:
+    return Receiver(threaded_httpserver)
 
 
 @pytest.fixture
@@ -156,21 +145,6 @@ class FakeResolver:
         if isinstance(answer, BaseException):
             raise answer
         return answer
-
-
-@pytest.fixture
-def log_lines() -> Iterator[list[str]]:
-    """Every loguru line of the core and the plugin during the test."""
-    lines: list[str] = []
-    logger.enable("aicmo_gateway")
-    logger.enable("aicmo_gateway_webhooks")
-    handler = logger.add(
-        lambda m: lines.append(str(m).rstrip()), level="DEBUG", format="{level} {message}"
-    )
-    yield lines
-    logger.remove(handler)
-    logger.disable("aicmo_gateway")
-    logger.disable("aicmo_gateway_webhooks")
 
 
 @pytest.fixture
