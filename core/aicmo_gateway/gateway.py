@@ -181,6 +181,10 @@ class Gateway:
             raise NotConfigured(f"{capability} has no providers configured any more")
         if self.config.dry_run:
             raise NotConfigured("the gateway is in dry-run mode: nothing is replayed")
+        if capability == "email_sending" and operation == "send":
+            # through the client, so the suppression list is consulted again: an address
+            # that unsubscribed while the send waited is not mailed
+            return await self.email_sending.send(payload, idempotency_key=key)
         return await chain.call(operation, payload, idempotency_key=key)
 
     def status(self) -> list[dict[str, Any]]:

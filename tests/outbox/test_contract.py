@@ -84,6 +84,28 @@ async def test_replay_performs_a_row_once_with_its_key_and_payload(outbox_url):
         assert len(fake.performed) == 1
 
 
+async def test_a_deferred_send_to_an_address_suppressed_meanwhile_is_not_replayed(
+    outbox_url, tmp_path
+):
+    fake = FakeProvider(fast_failure(), name="primary")
+    config = fake_config("email_sending", "primary")
+    config["gateway"] = {"outbox": outbox_url}
+    config["email"] = {"suppression": f"sqlite:///{tmp_path}/suppression.db"}
+    registry = fake_registry(primary=fake)
+    async with Gateway.from_config(config, registry=registry, env={}) as gw:
+        outcome = await gw.email_sending.send(message(3), idempotency_key="k-3")
+        assert outcome.status is Status.DEFERRED
+        await gw.suppression.add(message(3).to[0], "unsubscribed", "one-click")
+        fake.profile = healthy()
+        assert gw.outbox is not None
+        report = await gw.outbox.replay()
+        assert (report.claimed, report.dead) == (1, 1)
+        row = await gw.outbox.get(int(outcome.outbox_id or 0))
+        assert row is not None and row.state is RowState.DEAD
+        assert "unsubscribed" in (row.last_error or "")
+    assert fake.performed == []
+
+
 async def test_a_failed_replay_backs_off_then_the_row_dies(outbox_url):
     fake = FakeProvider(fast_failure(), name="primary")
     async with gateway(
