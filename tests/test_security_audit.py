@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("security_audit", ROOT / "security" / "audit.py")
@@ -107,7 +108,7 @@ def test_the_locked_test_environment_is_outside_every_known_advisory() -> None:
 
 
 def test_the_lock_covers_every_declared_dependency() -> None:
-    pins = {n.lower().replace("_", "-") for n in audit.read_pins(ROOT / "constraints" / "test.txt")}
+    pins = {canonicalize_name(n) for n in audit.read_pins(ROOT / "constraints" / "test.txt")}
     missing = {d.name for d in audit.declared_requirements(ROOT)} - pins
     assert not missing, f"constraints/test.txt pins none of {sorted(missing)}: run `nox -s lock`"
 
