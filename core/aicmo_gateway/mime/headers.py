@@ -23,6 +23,8 @@ from aicmo_gateway.ports import _validate as v
 __all__ = ["Verbatim", "address_list", "disposition", "needs_literal", "text", "word"]
 
 _LINE = 76
+#: RFC 5322's limit for a line, without its CRLF
+_MAX_OCTETS = 998
 #: a display name with one of these is written as a quoted string, which Python may misfold
 _QUOTED = frozenset('()<>[]:;@\\,."')
 #: octets of text per encoded word: 45 encode to 60 base64 characters, 72 with the markers
@@ -99,9 +101,13 @@ def word(name: str, value: str) -> str:
 
 
 def _long_ascii(name: str, value: str) -> bool:
-    """ASCII with a word too long for the header's first line: the standard library would
-    turn that word into encoded words."""
-    return value.isascii() and any(len(w) > _LINE - len(name) - 2 for w in value.split())
+    """ASCII with a word too long for the header's first line, yet short enough for a line of
+    998 octets: the standard library would turn that word into encoded words. A longer word
+    is left to it (encoded words are the only way to fold it within the limit)."""
+    if not value.isascii():
+        return False
+    longest = max((len(w) for w in value.split()), default=0)
+    return _LINE - len(name) - 2 < longest <= _MAX_OCTETS - len(name) - 2
 
 
 def _folded(name: str, value: str) -> Verbatim:
