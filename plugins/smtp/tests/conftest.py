@@ -173,10 +173,13 @@ class LocalSmtpServer:
         self._loop.close()
 
     async def _shutdown(self) -> None:
+        # abort, not close: a graceful TLS close waits for the client's close_notify, which may
+        # not come before this loop closes, leaving the socket to be reclaimed (and warned
+        # about) by the garbage collector during whatever test runs next
         for protocol in self._sessions:
             if protocol.transport is not None:
-                protocol.transport.close()
-        await asyncio.sleep(0.05)
+                protocol.transport.abort()
+        await asyncio.sleep(0)
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()
