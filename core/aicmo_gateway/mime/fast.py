@@ -225,8 +225,8 @@ def _unstructured(name: str, value: str, policy: EmailPolicy[Any]) -> list[str] 
         return None
     literal = headers.text(name, value)
     if isinstance(literal, headers.Verbatim):  # a long ASCII word (a URL), folded at spaces
-        lines = [f"{name}: {literal.lines[0]}", *literal.lines[1:]]
-        return lines if all(len(line) <= MAX_LINE_OCTETS for line in lines) else None
+        kept = [f"{name}: {literal.lines[0]}", *literal.lines[1:]]
+        return kept if all(len(line) <= MAX_LINE_OCTETS for line in kept) else None
     if _WORDS.fullmatch(value):
         lines = _fill(name, value)
         if lines is not None:
