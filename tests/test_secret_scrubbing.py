@@ -46,7 +46,8 @@ MESSAGE = EmailMessage(to="ada@example.com", sender="shop@example.com", subject=
 
 @attrs.define
 class Echoing:
-    """Refuses every login, echoing it; ``rate_limit`` makes it a 429 echoing the same."""
+    """Refuses every login, echoing it; ``error="rate"`` makes it a 429 echoing the same,
+    ``error="none"`` a success whose receipt echoes the login."""
 
     username: str
     password: Secret
@@ -58,6 +59,8 @@ class Echoing:
             f"535 5.7.8 login {self.username} / {self.password.reveal()} refused "
             f"(AUTH PLAIN {PLAIN}, form password=pw%20with%2Fodd%2Bchars%26more) {self.extra}"
         )
+        if self.error == "none":
+            return SendReceipt(message_id=f"<{PLAIN}@echo>", location=text)
         if self.error == "rate":
             raise RateLimited(text, retry_after=60)
         raise AuthError(text)
@@ -226,3 +229,18 @@ def test_a_long_secret_cut_short_in_a_long_text_is_masked_quickly():
     assert time.perf_counter() - started < 5  # about 20 ms: linear in the text and the secret
     assert key[:PREFIX] not in scrubbed
     assert " key ********... " in scrubbed
+
+
+async def test_a_value_echoing_the_secret_is_masked_in_the_audit_file(tmp_path):
+    """A provider that puts its login in what it returns (a receipt echoing the request)
+    has the value summarised in ``audit.jsonl`` with the secret masked; the caller still
+    gets the value as the provider returned it."""
+    gateway = _gateway(tmp_path, error="none")
+    outcome = await gateway.email_sending.send(MESSAGE)
+    assert outcome.status is Status.OK
+    assert PASSWORD in repr(outcome.value)  # the caller's own value is not altered
+    await gateway.aclose()
+    line = json.loads((tmp_path / "state" / "audit.jsonl").read_text(encoding="utf-8"))
+    assert line["call_id"] == outcome.call_id
+    _assert_clean(line["value"])
+    assert "********" in line["value"]

@@ -31,6 +31,7 @@ from aicmo_gateway.facade import (
 )
 from aicmo_gateway.outcome import CallRecord, Outcome
 from aicmo_gateway.plugins.registry import Registry
+from aicmo_gateway.scrub import Scrubber
 from aicmo_gateway.state.audit import AuditTrail, explain
 from aicmo_gateway.state.files import StateFiles, snapshot_to_json
 from aicmo_gateway.state.outbox import Outbox, open_backend, redact_url
@@ -139,6 +140,11 @@ class Gateway:
         notify.observes = observes  # type: ignore[attr-defined]
 
         gateway = cls(config, registry, build_chains(config, registry, audit, notify), audit)
+        if state is not None:  # values come from providers as is: no secret reaches the file
+            secrets = {
+                s for chain in gateway.chains.values() for slot in chain.slots for s in slot.secrets
+            }
+            state.scrub = Scrubber(sorted(secrets)) if secrets else None
         gateway._state = state
         if config.outbox is not None:
             gateway._open_outbox(config)

@@ -4,7 +4,8 @@ With ``[gateway] state_dir`` set, every call is appended to ``audit.jsonl``
 (trimmed to the last ``audit_size`` calls) and provider health is written to
 ``health.json`` (atomically, at most once a second), so ``aicmo-gateway status``
 and ``aicmo-gateway explain CALL_ID`` can show them from another process.
-Values are summarised, never stored whole: no message bodies, no secrets.
+Values are summarised, never stored whole: no message bodies, no secrets (a summary is
+scrubbed of every configured provider's secrets, since a value comes from a provider as is).
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ def _summary(value: Any) -> str | None:
     return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 3] + "..."
 
 
-def record_to_json(record: CallRecord) -> dict[str, Any]:
+def record_to_json(record: CallRecord, scrub: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """``record`` as a JSON object; ``scrub`` removes secrets from the value's summary."""
     o = record.outcome
+    value = _summary(o.value)
+    if value is not None and scrub is not None:
+        value = scrub(value)
     return {
         "call_id": o.call_id,
         "capability": o.capability,
@@ -46,7 +51,7 @@ def record_to_json(record: CallRecord) -> dict[str, Any]:
         "reason": o.reason,
         "replayed_from": o.replayed_from,
         "outbox_id": o.outbox_id,
-        "value": _summary(o.value),
+        "value": value,
         "started_at": record.started_at.isoformat(),
         "duration": record.duration,
         "dry_run": record.dry_run,
@@ -168,12 +173,22 @@ def _passed(when: str | None, now: datetime) -> str | None:
 
 
 class StateFiles:
-    """``audit.jsonl`` and ``health.json`` in one folder."""
+    """``audit.jsonl`` and ``health.json`` in one folder.
+
+    ``scrub`` removes secrets from what a provider returned (the summaries of call values)
+    before it is written; the gateway passes one that knows every provider's secrets.
+    """
 
     def __init__(
-        self, directory: str | os.PathLike[str], *, keep: int = 1000, health_interval: float = 1.0
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        keep: int = 1000,
+        health_interval: float = 1.0,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.scrub = scrub
         self.keep = keep
         self.health_interval = health_interval
         self._lock = threading.Lock()
@@ -189,7 +204,7 @@ class StateFiles:
         return self.directory / "health.json"
 
     def append(self, record: CallRecord) -> None:
-        line = json.dumps(record_to_json(record), separators=(",", ":"), default=str)
+        line = json.dumps(record_to_json(record, self.scrub), separators=(",", ":"), default=str)
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
             if self._lines < 0:
