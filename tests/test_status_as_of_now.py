@@ -173,3 +173,28 @@ def test_the_cli_page_shows_a_recorded_open_breaker_as_status_shows_it_later():
     shown = health_as_of(row(open_until=written), later)
     assert f"{shown['health']}  {shown['state']}  -" in page
     assert shown["reason"] in page
+
+
+def test_doctor_and_a_gateway_without_calls_leave_the_recorded_health_alone(tmp_path):
+    """``doctor`` builds a gateway and closes it without a call: its fresh ``unknown`` rows
+    must not replace what the workers recorded."""
+    config = recorded(tmp_path, row())
+    health = tmp_path / "state" / "health.json"
+    before = health.read_text(encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["doctor", "--config", str(config)], env={"AICMO_GATEWAY_CONFIG": None}
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert health.read_text(encoding="utf-8") == before
+    with Gateway.from_config(config, env={}).sync():
+        pass
+    assert health.read_text(encoding="utf-8") == before
+
+
+def test_a_gateway_that_made_a_call_writes_its_health_on_close(tmp_path):
+    config = recorded(tmp_path, row())
+    with Gateway.from_config(config, env={}).sync() as g:
+        g.email_sending.send(EmailMessage(to="ada@example.com", subject="Hi", text="Hello"))
+    written = json.loads((tmp_path / "state" / "health.json").read_text(encoding="utf-8"))
+    (relay,) = written["providers"]
+    assert relay["calls"] == 1 and relay["state"] == "closed"

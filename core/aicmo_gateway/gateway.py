@@ -77,6 +77,8 @@ class Gateway:
         self.chains = dict(chains)
         self.audit = audit if audit is not None else AuditTrail(config.audit_size)
         self._state: StateFiles | None = None
+        #: whether this gateway recorded a call (else closing leaves health.json as it was)
+        self._state_written = False
         self._closed = False
         #: writes no provider performed, kept for replay (``None`` without ``[gateway] outbox``)
         self.outbox: Outbox | None = None
@@ -202,6 +204,7 @@ class Gateway:
         ]
 
     def _record_state(self, state: StateFiles, call: CallRecord) -> None:
+        self._state_written = True
         try:
             state.append(call)
             state.write_health(self.status)
@@ -243,7 +246,9 @@ class Gateway:
         self._closed = True
         for capability in CLIENTS:
             getattr(self, capability).close()
-        if self._state is not None:
+        if self._state is not None and self._state_written:
+            # a gateway that made no call (``doctor``, ``config check``) knows nothing newer
+            # than the file: writing its fresh ``unknown`` rows would erase what workers learnt
             try:
                 self._state.write_health(self.status, force=True)
             except OSError as exc:
