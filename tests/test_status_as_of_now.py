@@ -198,3 +198,21 @@ def test_a_gateway_that_made_a_call_writes_its_health_on_close(tmp_path):
     written = json.loads((tmp_path / "state" / "health.json").read_text(encoding="utf-8"))
     (relay,) = written["providers"]
     assert relay["calls"] == 1 and relay["state"] == "closed"
+
+
+def test_status_and_explain_name_a_state_dir_from_the_environment_by_its_reference(tmp_path):
+    config = recorded(tmp_path, row())
+    hidden = tmp_path / "state"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('"state"', '"${HIDDEN_STATE}"'),
+        encoding="utf-8",
+    )
+    env = {"AICMO_GATEWAY_CONFIG": None, "HIDDEN_STATE": str(hidden)}
+    shown = CliRunner().invoke(cli, ["status", "--config", str(config)], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "in ${HIDDEN_STATE};" in shown.output
+    assert str(hidden) not in shown.output
+    missing = CliRunner().invoke(cli, ["explain", "nope", "--config", str(config)], env=env)
+    assert missing.exit_code == 1
+    assert "${HIDDEN_STATE}/audit.jsonl" in missing.output
+    assert str(hidden) not in missing.output

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from aicmo_gateway.state.files import StateFiles
 
 
-def _state(config_path: Path | None) -> StateFiles:
+def _state(config_path: Path | None) -> tuple[StateFiles, str]:
+    """The state folder of the config, and how to name it in messages (a folder given as
+    ``${VAR}`` is named by its reference, as every config message does)."""
     from aicmo_gateway.config.load import GatewayConfig, load_config
     from aicmo_gateway.errors import ConfigError
     from aicmo_gateway.state.files import StateFiles
@@ -34,7 +36,8 @@ def _state(config_path: Path | None) -> StateFiles:
             f"{path} sets no [gateway] state_dir, so gateways record no state to show; "
             'add state_dir = ".aicmo-gateway" under [gateway]'
         )
-    return StateFiles(config.state_dir, keep=config.audit_size)
+    reference = config.references.get("state_dir")
+    return StateFiles(config.state_dir, keep=config.audit_size), reference or str(config.state_dir)
 
 
 def _latency(value: float | None) -> str:
@@ -49,11 +52,11 @@ def status(config_path: Path | None, as_json: bool) -> None:
 
     Shows what the last gateway using this config recorded in its [gateway] state_dir.
     """
-    state = _state(config_path)
+    state, where = _state(config_path)
     data = state.read_health()
     if data is None:
         raise click.ClickException(
-            f"nothing recorded yet in {state.directory}: run a gateway with this config first"
+            f"nothing recorded yet in {where}: run a gateway with this config first"
         )
     if as_json:
         emit_json(data)
@@ -91,7 +94,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
         )
     )
     click.echo(
-        f"\nrecorded {data['written_at']} by process {data['pid']} in {state.directory}; "
+        f"\nrecorded {data['written_at']} by process {data['pid']} in {where}; "
         f"shown as of {data['as_of']}"
     )
 
@@ -109,11 +112,11 @@ def explain(call_id: str, config_path: Path | None, as_json: bool) -> None:
     from aicmo_gateway.state.audit import explain as explain_record
     from aicmo_gateway.state.files import record_to_json
 
-    state = _state(config_path)
+    state, where = _state(config_path)
     record = state.find(call_id)
     if record is None:
         raise click.ClickException(
-            f"call {call_id} is not in {state.audit_path} (it keeps the last {state.keep} calls)"
+            f"call {call_id} is not in {where}/audit.jsonl (it keeps the last {state.keep} calls)"
         )
     if as_json:
         emit_json(record_to_json(record))
