@@ -153,9 +153,7 @@ class ReplyFetching(CapabilityClient):
             return outcome
         found = await self.feedback.apply(outcome.value, outcome.provider)
         if found:
-            outcome = attrs.evolve(
-                outcome, suppressed={k: e.describe() for k, e in found.items()}
-            )
+            outcome = attrs.evolve(outcome, suppressed={k: e.describe() for k, e in found.items()})
         return outcome
 
 

@@ -115,8 +115,6 @@ class ReplyFeedback:
             if limit == 0 or hint.address.lower() in delayed:
                 continue
             source = f"{limit} soft bounces in a row, last bounce:{report}{via}{detail}"
-            _, entry = await self.suppression.soft_bounce(
-                key, report, _when(reply), limit, source
-            )
+            _, entry = await self.suppression.soft_bounce(key, report, _when(reply), limit, source)
             if entry is not None:
                 found[key] = entry

@@ -164,7 +164,9 @@ def read_email(loader: ConfigLoader, table: Mapping[str, Any], base: Path | None
             found = _secret(loader, item, f"email.unsubscribe_old_secrets[{i}]")
             if found is not None:
                 olds.append(found)
-    from_replies, _ = loader.resolve(table.get("suppress_from_replies", True), "email.suppress_from_replies")
+    from_replies, _ = loader.resolve(
+        table.get("suppress_from_replies", True), "email.suppress_from_replies"
+    )
     if not isinstance(from_replies, bool):
         loader.problem(
             "email.suppress_from_replies",
