@@ -221,6 +221,22 @@ async def test_a_mail_to_the_unsubscribe_address_unsubscribes_its_sender_when_fe
     assert (await entries(dsn))["frida@customer.example"] == (Reason.UNSUBSCRIBED, "mailto")
 
 
+async def test_a_bounce_sent_to_the_unsubscribe_address_unsubscribes_no_mail_system(tmp_path):
+    dsn = f"sqlite:///{tmp_path}/list.db"
+    raw = corpus("postfix-user-unknown").replace(
+        b"To: ada@news.example.com", b"To: unsubscribe@news.example.com"
+    )
+    deliver(tmp_path / "Maildir", raw, T0)
+    suppressed = await fetch(
+        tmp_path / "Maildir",
+        dsn,
+        unsubscribe_mailto="unsubscribe@news.example.com",
+        unsubscribe_secret="a-secret-of-sixteen-or-more",
+    )
+    assert list(suppressed) == ["bob@example.org"]
+    assert set(await entries(dsn)) == {"bob@example.org"}
+
+
 def test_two_processes_count_one_run_in_a_shared_sqlite_list(tmp_path):
     """Two workers, each fetching its own mailbox, add to one address's run."""
     dsn = f"sqlite:///{tmp_path}/shared.db"

@@ -13,7 +13,8 @@
 - any other message **from** an address (a person's reply, an out-of-office answer) proves its
   mailbox takes mail: the run starts over. A send the relay accepted proves nothing (its bounce
   may come hours later), so sends do not reset it;
-- a mail to ``[email] unsubscribe_mailto`` unsubscribes its sender (:mod:`.unsubscribe.reply`).
+- a mail to ``[email] unsubscribe_mailto`` unsubscribes its sender (:mod:`.unsubscribe.reply`);
+  a bounce or a complaint sent there does not (its sender is a mail system).
 
 Everything is keyed by the report's Message-ID (or, without one, a digest of its sender, date,
 subject and the provider's id): fetching the same batch again counts nothing twice, and the run
@@ -88,7 +89,7 @@ class ReplyFeedback:
                     await self.suppression.reset_soft_bounces([sender], _when(reply))
             elif reply.kind in (ReplyKind.BOUNCE, ReplyKind.COMPLAINT):
                 await self._report(reply, via, found)
-            if self.settings.unsubscribe_mailto:
+            if reply.kind in _ALIVE and self.settings.unsubscribe_mailto:
                 from aicmo_gateway.unsubscribe.reply import unsubscribe_by_mail
 
                 entry = await unsubscribe_by_mail(self.suppression, self.settings, reply)
