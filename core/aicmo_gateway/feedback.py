@@ -82,12 +82,17 @@ class ReplyFeedback:
         """Write what ``batch`` says; return each address a reply suppressed, with its entry."""
         found: dict[str, Entry] = {}
         via = f" via {provider}" if provider else ""
+        #: senders whose runs start over, written in one transaction before the next report
+        alive: list[tuple[str, datetime]] = []
         for reply in batch.replies:
             if reply.kind in _ALIVE:
                 sender = _address(reply.sender)
                 if sender is not None:
-                    await self.suppression.reset_soft_bounces([sender], _when(reply))
+                    alive.append((sender, _when(reply)))
             elif reply.kind in (ReplyKind.BOUNCE, ReplyKind.COMPLAINT):
+                if alive:
+                    await self.suppression.reset_soft_bounces(alive)
+                    alive = []
                 await self._report(reply, via, found)
             if reply.kind in _ALIVE and self.settings.unsubscribe_mailto:
                 from aicmo_gateway.unsubscribe.reply import unsubscribe_by_mail
@@ -95,6 +100,8 @@ class ReplyFeedback:
                 entry = await unsubscribe_by_mail(self.suppression, self.settings, reply)
                 if entry is not None:
                     found[entry.target] = entry
+        if alive:
+            await self.suppression.reset_soft_bounces(alive)
         return found
 
     async def _report(self, reply: Reply, via: str, found: dict[str, Entry]) -> None:

@@ -141,12 +141,17 @@ class Suppression:
         store = self._store()
         return await self._run(lambda: store.soft_bounce(key, report[:500], at, limit, entry))
 
-    async def reset_soft_bounces(self, addresses: Iterable[str], at: datetime) -> None:
-        """Start the addresses' soft-bounce runs over (a message from them arrived at ``at``)."""
-        keys = list(dict.fromkeys(normalize(a) for a in addresses))
+    async def reset_soft_bounces(self, resets: Iterable[tuple[str, datetime]]) -> None:
+        """Start soft-bounce runs over, in one transaction: each ``(address, at)`` says a
+        message from the address arrived at ``at``."""
+        latest: dict[str, datetime] = {}
+        for address, at in resets:
+            key = normalize(address)
+            latest[key] = max(at, latest.get(key, at))
         store = self._store()
-        if keys:
-            await self._run(lambda: store.reset_soft_bounces(keys, at))
+        if latest:
+            rows = builtins.list(latest.items())
+            await self._run(lambda: store.reset_soft_bounces(rows))
 
     async def soft_bounces(self, address: str) -> int:
         """The address's current run of soft bounces (reaching the limit suppresses it)."""

@@ -190,8 +190,9 @@ class SuppressionStore(Protocol):
         """
         ...
 
-    def reset_soft_bounces(self, targets: Sequence[str], at: datetime) -> None:
-        """Start the targets' runs over: soft bounces dated ``at`` or earlier no longer count."""
+    def reset_soft_bounces(self, resets: Sequence[tuple[str, datetime]]) -> None:
+        """Start runs over, in one transaction: for each ``(target, at)``, the target's soft
+        bounces dated ``at`` or earlier no longer count."""
         ...
 
     def soft_bounces(self, target: str) -> int:

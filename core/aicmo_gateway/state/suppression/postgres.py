@@ -136,7 +136,7 @@ class PostgresSuppression:
                 False,
             )
         if reason in (None, Reason.HARD_BOUNCE):  # a soft-bounce run starts over
-            self.reset_soft_bounces([target], now())
+            self.reset_soft_bounces([(target, now())])
         return int(gone)
 
     def lookup(self, keys: Sequence[str]) -> list[Entry]:
@@ -196,16 +196,16 @@ class PostgresSuppression:
                     found = _entry(row)
         return count, found
 
-    def reset_soft_bounces(self, targets: Sequence[str], at: datetime) -> None:
-        if not targets:
+    def reset_soft_bounces(self, resets: Sequence[tuple[str, datetime]]) -> None:
+        if not resets:
             return
+        rows = list(resets)
         with self._lock:
             db = self._connect()
             with db.transaction(), db.cursor() as cursor:
-                cursor.executemany(_RESET, [(t, at) for t in targets])
+                cursor.executemany(_RESET, rows)
                 cursor.executemany(
-                    "DELETE FROM aicmo_soft_bounce WHERE target = %s AND bounced_at <= %s",
-                    [(t, at) for t in targets],
+                    "DELETE FROM aicmo_soft_bounce WHERE target = %s AND bounced_at <= %s", rows
                 )
 
     def soft_bounces(self, target: str) -> int:

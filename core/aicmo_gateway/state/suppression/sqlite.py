@@ -123,7 +123,7 @@ class SqliteSuppression:
                 )
             gone = cursor.rowcount
             if reason in (None, Reason.HARD_BOUNCE):  # a soft-bounce run starts over
-                self._reset(db, [target], now())
+                self._reset(db, [(target, now())])
             return gone
 
     def lookup(self, keys: Sequence[str]) -> list[Entry]:
@@ -202,21 +202,21 @@ class SqliteSuppression:
                 raise
         return count, found
 
-    def reset_soft_bounces(self, targets: Sequence[str], at: datetime) -> None:
+    def reset_soft_bounces(self, resets: Sequence[tuple[str, datetime]]) -> None:
         with self._lock:
             db = self._open(create=False)
-            if db is not None and targets:
-                self._reset(db, targets, at)
+            if db is not None and resets:
+                self._reset(db, resets)
 
     @staticmethod
-    def _reset(db: sqlite3.Connection, targets: Sequence[str], at: datetime) -> None:
-        when = stamp(at)
+    def _reset(db: sqlite3.Connection, resets: Sequence[tuple[str, datetime]]) -> None:
+        rows = [(target, stamp(at)) for target, at in resets]
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.executemany(_RESET, [(t, when) for t in targets])
+            db.executemany(_RESET, rows)
             db.executemany(
                 "DELETE FROM soft_bounce WHERE target = ? AND bounced_at <= ?",
-                [(t, when) for t in targets],
+                rows,
             )
             db.execute("COMMIT")
         except BaseException:
