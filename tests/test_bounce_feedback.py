@@ -249,8 +249,31 @@ def test_two_processes_count_one_run_in_a_shared_sqlite_list(tmp_path):
     assert list(asyncio.run(fetch(tmp_path / "A", dsn))) == [DANA]
 
 
+def test_two_processes_counting_at_once_reach_the_limit_together(tmp_path):
+    """Ten reports each, fetched at the same time: the twentieth count suppresses, whichever
+    process makes it (a count and its entry are one transaction)."""
+    dsn = f"sqlite:///{tmp_path}/shared.db"
+    for box in ("A", "B"):
+        for n in range(10):
+            at = T0 + timedelta(minutes=n)
+            deliver(tmp_path / box, corpus(SOFT, f"<soft-{box}{n}@mx.example>"), at)
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _fetch_script(tmp_path / box, dsn, limit=20)])
+        for box in ("A", "B")
+    ]
+    for worker in workers:
+        assert worker.wait(timeout=60) == 0
+    assert asyncio.run(run_of(dsn, DANA)) == 20
+    reason, source = asyncio.run(entries(dsn))[DANA]
+    assert reason is Reason.HARD_BOUNCE and source.startswith("20 soft bounces in a row")
+
+
 def _fetch_in_another_process(maildir: Path, dsn: str) -> None:
-    script = textwrap.dedent(
+    subprocess.run([sys.executable, "-c", _fetch_script(maildir, dsn)], timeout=60, check=True)
+
+
+def _fetch_script(maildir: Path, dsn: str, limit: int = 3) -> str:
+    return textwrap.dedent(
         f"""
         import asyncio
         from aicmo_gateway import Gateway
@@ -260,7 +283,7 @@ def _fetch_in_another_process(maildir: Path, dsn: str) -> None:
                 {{
                     "capabilities": {{"reply_fetching": {{"providers": ["bounces"]}}}},
                     "providers": {{"bounces": {{"type": "maildir", "path": {str(maildir)!r}}}}},
-                    "email": {{"suppression": {dsn!r}}},
+                    "email": {{"suppression": {dsn!r}, "soft_bounce_limit": {limit}}},
                 }},
                 env={{}},
             )
@@ -272,7 +295,6 @@ def _fetch_in_another_process(maildir: Path, dsn: str) -> None:
         asyncio.run(main())
         """
     )
-    subprocess.run([sys.executable, "-c", script], timeout=60, check=True)
 
 
 def _postgres() -> str:
@@ -334,3 +356,12 @@ def test_a_soft_bounce_limit_out_of_range_is_refused_with_the_range(value):
 def test_suppress_from_replies_must_be_true_or_false():
     with pytest.raises(ConfigError, match="suppress_from_replies"):
         Gateway.from_config({"email": {"suppress_from_replies": "yes"}}, env={})
+
+
+def test_the_synchronous_facade_feeds_the_list_too(tmp_path):
+    dsn = f"sqlite:///{tmp_path}/list.db"
+    deliver(tmp_path / "Maildir", corpus("postfix-user-unknown"), T0)
+    with Gateway.from_config(config(tmp_path / "Maildir", dsn), env={}).sync() as gateway:
+        outcome = gateway.reply_fetching.fetch_replies(None)
+        assert list(outcome.suppressed) == ["bob@example.org"]
+        assert gateway.suppression.check("bob@example.org").reason is Reason.HARD_BOUNCE
