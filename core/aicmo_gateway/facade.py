@@ -17,6 +17,7 @@ from aicmo_gateway.ports import (
     EmailMessage,
     Engagement,
     Lead,
+    ReplyBatch,
     SocialPost,
     WebhookEvent,
 )
@@ -24,6 +25,7 @@ from aicmo_gateway.ports import (
 if TYPE_CHECKING:
     from aicmo_gateway.compliance import Compliance, Prepared
     from aicmo_gateway.engine.chain import Chain
+    from aicmo_gateway.feedback import ReplyFeedback
 
 __all__ = [
     "CLOSED",
@@ -129,6 +131,8 @@ class EmailSending(CapabilityClient):
 
 class ReplyFetching(CapabilityClient):
     capability = "reply_fetching"
+    #: writes bounces, complaints and mailto unsubscribes into the list (set by the gateway)
+    feedback: ReplyFeedback | None = None
 
     async def fetch_replies(
         self,
@@ -137,8 +141,20 @@ class ReplyFetching(CapabilityClient):
         dry_run: bool | None = None,
         deadline: float | None = None,
     ) -> Outcome:
-        """Replies newer than ``cursor``; ``outcome.value`` is a ``ReplyBatch``."""
-        return await self._call("fetch_replies", cursor, None, dry_run, deadline)
+        """Replies newer than ``cursor``; ``outcome.value`` is a ``ReplyBatch``.
+
+        With a suppression list, the hard bounces, complaints, soft-bounce runs and mailto
+        unsubscribes among them are written into it before this returns, and
+        ``outcome.suppressed`` names each address they suppress. When the list cannot be
+        written this raises: fetch again from the same cursor (nothing counts twice).
+        """
+        outcome = await self._call("fetch_replies", cursor, None, dry_run, deadline)
+        if self.feedback is None or not outcome.ok or not isinstance(outcome.value, ReplyBatch):
+            return outcome
+        found = await self.feedback.apply(outcome.value, outcome.provider)
+        if found:
+            outcome = attrs.evolve(outcome, suppressed={k: e.describe() for k, e in found.items()})
+        return outcome
 
 
 class CrmSync(CapabilityClient):

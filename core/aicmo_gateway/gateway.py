@@ -92,6 +92,10 @@ class Gateway:
         self.suppression = Suppression(store)
         compliance = Compliance(self.suppression, email)
         self.email_sending.compliance = compliance if compliance.active else None
+        if self.suppression.configured and email.suppress_from_replies:
+            from aicmo_gateway.feedback import ReplyFeedback
+
+            self.reply_fetching.feedback = ReplyFeedback(self.suppression, email)
 
     # -- construction -------------------------------------------------------------
 

@@ -90,7 +90,8 @@ class Outcome:
     #: set when the write was stored in the outbox (``DEFERRED``, or ``UNCERTAIN`` held there)
     outbox_id: str | None = attrs.field(default=None, kw_only=True)
     #: recipients the suppression list removed from the message, each with why
-    #: (``{"a@example.com": "a@example.com unsubscribed on 2026-11-30, source one-click"}``)
+    #: (``{"a@example.com": "a@example.com unsubscribed on 2026-11-30, source one-click"}``);
+    #: for ``fetch_replies``, the addresses the fetched bounces and complaints suppress
     suppressed: Mapping[str, str] = attrs.field(factory=dict, kw_only=True)
 
     @property

@@ -128,6 +128,37 @@ class Suppression:
         rows = self._store().lookup(lookup_keys(keys))
         return _blocking(rows, keys, category) if rows else {}
 
+    async def soft_bounce(
+        self, address: str, report: str, at: datetime, limit: int, source: str
+    ) -> tuple[int, Entry | None]:
+        """Count one soft bounce of ``address`` (once per ``report``, its Message-ID).
+
+        Return the run of soft bounces in a row and, once it reaches ``limit`` (``0``: never),
+        the ``hard_bounce`` entry it added with ``source``.
+        """
+        key = normalize(address)
+        entry = Entry(key, Reason.HARD_BOUNCE, source[:200], now())
+        store = self._store()
+        return await self._run(lambda: store.soft_bounce(key, report[:500], at, limit, entry))
+
+    async def reset_soft_bounces(self, resets: Iterable[tuple[str, datetime]]) -> None:
+        """Start soft-bounce runs over, in one transaction: each ``(address, at)`` says a
+        message from the address arrived at ``at``."""
+        latest: dict[str, datetime] = {}
+        for address, at in resets:
+            key = normalize(address)
+            latest[key] = max(at, latest.get(key, at))
+        store = self._store()
+        if latest:
+            rows = builtins.list(latest.items())
+            await self._run(lambda: store.reset_soft_bounces(rows))
+
+    async def soft_bounces(self, address: str) -> int:
+        """The address's current run of soft bounces (reaching the limit suppresses it)."""
+        key = normalize(address)
+        store = self._store()
+        return await self._run(lambda: store.soft_bounces(key))
+
     def close(self) -> None:
         if self.store is not None:
             self.store.close()

@@ -20,7 +20,13 @@ from aicmo_gateway.state.suppression import shown_dsn
 if TYPE_CHECKING:
     from aicmo_gateway.config.tables import ConfigLoader
 
-__all__ = ["DEFAULT_SUPPRESSION", "EMAIL_KEYS", "EmailSettings", "read_email"]
+__all__ = [
+    "DEFAULT_SOFT_BOUNCE_LIMIT",
+    "DEFAULT_SUPPRESSION",
+    "EMAIL_KEYS",
+    "EmailSettings",
+    "read_email",
+]
 
 #: the suppression list when ``[email] suppression`` is left out and the config is a file
 DEFAULT_SUPPRESSION = "sqlite:///aicmo-suppression.db"
@@ -30,8 +36,13 @@ EMAIL_KEYS = (
     "unsubscribe_mailto",
     "unsubscribe_secret",
     "unsubscribe_old_secrets",
+    "suppress_from_replies",
+    "soft_bounce_limit",
 )
 _MIN_SECRET = 16
+#: soft bounces in a row that suppress an address, by default, and the largest allowed
+DEFAULT_SOFT_BOUNCE_LIMIT = 3
+_MAX_SOFT_BOUNCE_LIMIT = 100
 _KEY_HOWTO = (
     'write unsubscribe_secret = "${UNSUBSCRIBE_SECRET}" and export a random value, e.g. from '
     "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
@@ -49,6 +60,10 @@ class EmailSettings:
     unsubscribe_mailto: str | None = None
     unsubscribe_secret: Secret | None = None
     unsubscribe_old_secrets: tuple[Secret, ...] = ()
+    #: fetched bounces, complaints and mails to ``unsubscribe_mailto`` fill the list
+    suppress_from_replies: bool = True
+    #: soft bounces in a row that suppress an address (``0``: soft bounces never do)
+    soft_bounce_limit: int = DEFAULT_SOFT_BOUNCE_LIMIT
 
     def __repr__(self) -> str:
         dsn = shown_dsn(self.suppression) if self.suppression else None
@@ -149,8 +164,35 @@ def read_email(loader: ConfigLoader, table: Mapping[str, Any], base: Path | None
             found = _secret(loader, item, f"email.unsubscribe_old_secrets[{i}]")
             if found is not None:
                 olds.append(found)
+    from_replies, _ = loader.resolve(
+        table.get("suppress_from_replies", True), "email.suppress_from_replies"
+    )
+    if not isinstance(from_replies, bool):
+        loader.problem(
+            "email.suppress_from_replies",
+            f"expected true or false, got {shown(from_replies)}",
+            "write suppress_from_replies = true (the default) or false",
+        )
+        from_replies = True
+    limit, _ = loader.resolve(
+        table.get("soft_bounce_limit", DEFAULT_SOFT_BOUNCE_LIMIT), "email.soft_bounce_limit"
+    )
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 0 <= limit <= _MAX_SOFT_BOUNCE_LIMIT
+    ):
+        loader.problem(
+            "email.soft_bounce_limit",
+            f"expected a whole number from 0 to {_MAX_SOFT_BOUNCE_LIMIT}, got {shown(limit)}",
+            f"write soft_bounce_limit = {DEFAULT_SOFT_BOUNCE_LIMIT} (soft bounces in a row "
+            "that suppress an address; 0 = never)",
+        )
+        limit = DEFAULT_SOFT_BOUNCE_LIMIT
     return EmailSettings(
         suppression=dsn,
+        suppress_from_replies=from_replies,
+        soft_bounce_limit=limit,
         base_dir=base,
         unsubscribe_url=url,
         unsubscribe_mailto=mailto,

@@ -14,11 +14,13 @@ from aicmo_gateway.state.suppression import normalize
 from aicmo_gateway.unsubscribe.token import Signer, TokenError
 
 if TYPE_CHECKING:
+    from aicmo_gateway.config.email import EmailSettings
     from aicmo_gateway.gateway import Gateway
     from aicmo_gateway.ports import Reply
     from aicmo_gateway.state.suppression import Entry
+    from aicmo_gateway.suppression import Suppression
 
-__all__ = ["suppress_from_reply"]
+__all__ = ["suppress_from_reply", "unsubscribe_by_mail"]
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{20,}")
 
@@ -36,8 +38,16 @@ async def suppress_from_reply(gateway: Gateway, reply: Reply) -> Entry | None:
     A subject holding a valid token (the ``mailto:`` link's ``subject=unsubscribe <token>``)
     suppresses the token's recipient, even when the mail comes from a forwarding address;
     otherwise a mail sent to ``[email] unsubscribe_mailto`` suppresses its sender.
+    ``gateway.reply_fetching.fetch_replies`` does this by itself unless
+    ``[email] suppress_from_replies = false``; calling it again changes nothing.
     """
-    email = gateway.config.email
+    return await unsubscribe_by_mail(gateway.suppression, gateway.config.email, reply)
+
+
+async def unsubscribe_by_mail(
+    suppression: Suppression, email: EmailSettings, reply: Reply
+) -> Entry | None:
+    """:func:`suppress_from_reply` given the list and the ``[email]`` settings."""
     if not email.unsubscribe_mailto or email.unsubscribe_secret is None:
         return None
     signer = Signer(email.unsubscribe_secret, email.unsubscribe_old_secrets)
@@ -47,11 +57,11 @@ async def suppress_from_reply(gateway: Gateway, reply: Reply) -> Entry | None:
         except TokenError:
             continue
         source = "mailto" + (f" list {wish.list_id}" if wish.list_id else "")
-        return await gateway.suppression.add(wish.recipient, "unsubscribed", source)
+        return await suppression.add(wish.recipient, "unsubscribed", source)
     mailbox = normalize(email.unsubscribe_mailto)
     if mailbox not in {_bare(a) for a in (*reply.to, *reply.cc)}:
         return None
     sender = _bare(reply.sender)
     if sender is None or sender == mailbox:
         return None
-    return await gateway.suppression.add(sender, "unsubscribed", "mailto")
+    return await suppression.add(sender, "unsubscribed", "mailto")

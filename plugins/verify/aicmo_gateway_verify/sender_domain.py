@@ -7,11 +7,15 @@ reads what a domain publishes and says what is missing or wrong:
 
 - **SPF** (RFC 7208): exactly one ``v=spf1`` TXT record at the domain that
   envelope senders use (for Resend, ``send.<domain>``); it must authorize something
-  (a bare ``-all`` says the domain sends no mail) and, for a known provider, include
-  that provider's record (``include:_spf.google.com``, ...).
-- **DMARC** (RFC 7489): exactly one ``v=DMARC1`` TXT record at ``_dmarc.<domain>``
-  with a policy ``p=``; ``none`` only monitors. Strict SPF alignment (``aspf=s``)
-  fails when the envelope domain is a subdomain (Resend).
+  (a bare ``-all`` says the domain sends no mail) and, for a known provider, reach
+  that provider's record (``include:_spf.google.com``, ...) somewhere in its chain. The
+  chain of ``include:`` and ``redirect=`` is followed (:mod:`.spf`): more than 10
+  DNS-querying terms or 2 void lookups, an include without SPF, or a loop is a
+  ``permerror`` at every receiver.
+- **DMARC** (RFC 7489): exactly one ``v=DMARC1`` TXT record at ``_dmarc.<domain>``, or
+  else at its organizational domain (:mod:`.dmarc`), with a policy ``p=``; ``none``
+  only monitors. Strict SPF alignment (``aspf=s``) fails when the envelope domain is a
+  subdomain (Resend).
 - **DKIM** (RFC 6376), given a selector: a TXT record at
   ``<selector>._domainkey.<domain>`` with a public key ``p=`` (an empty ``p=`` is a
   revoked key).
@@ -26,9 +30,10 @@ from collections.abc import Sequence
 
 import attrs
 import dns.asyncresolver
-import dns.exception
-import dns.name
-import dns.resolver
+
+from aicmo_gateway_verify.dmarc import check_dmarc
+from aicmo_gateway_verify.dnsrecords import DomainFinding, tags, txt, unsettled
+from aicmo_gateway_verify.spf import LOOKUP_LIMIT, VOID_LIMIT, SpfWalk, spf_records, walk_spf
 
 __all__ = ["PROFILES", "DomainFinding", "SenderProfile", "check_sender_domain"]
 
@@ -55,51 +60,6 @@ PROFILES: dict[str, SenderProfile] = {
 }
 
 
-@attrs.frozen
-class DomainFinding:
-    """One record checked: ``SPF``, ``DMARC`` or ``DKIM``."""
-
-    item: str
-    ok: bool
-    detail: str
-    #: what to publish or change when not ok (or to improve when ok)
-    fix: str = ""
-
-
-async def _txt(resolver: dns.asyncresolver.Resolver, name: str) -> list[str] | str:
-    """The TXT strings at ``name`` (each record's parts joined), or why DNS cannot tell."""
-    try:
-        answer = await resolver.resolve(
-            dns.name.from_text(name), "TXT", search=False, raise_on_no_answer=False
-        )
-    except dns.resolver.NXDOMAIN:
-        return []
-    except dns.exception.Timeout:
-        return f"the DNS lookup of {name} TXT got no answer within {float(resolver.lifetime):g}s"
-    except dns.exception.DNSException as exc:
-        return f"the DNS lookup of {name} TXT failed: {type(exc).__name__}: {exc}"
-    records = []
-    for record in answer.rrset or ():
-        strings = getattr(record, "strings", ())
-        records.append(b"".join(strings).decode("utf-8", "replace"))
-    return records
-
-
-def _unsettled(item: str, why: str) -> DomainFinding:
-    return DomainFinding(
-        item, False, f"not checked: {why}", "check the nameservers and the network, then retry"
-    )
-
-
-def _tags(record: str) -> dict[str, str]:
-    tags = {}
-    for part in record.split(";"):
-        key, sep, value = part.partition("=")
-        if sep:
-            tags[key.strip().lower()] = value.strip()
-    return tags
-
-
 async def _spf(
     resolver: dns.asyncresolver.Resolver, domain: str, profile: SenderProfile
 ) -> DomainFinding:
@@ -107,10 +67,10 @@ async def _spf(
     include = profile.spf_include
     wanted = f"include:{include}" if include else "a mx"
     example = f'"v=spf1 {wanted} ~all"'
-    found = await _txt(resolver, name)
+    found = await txt(resolver, name)
     if isinstance(found, str):
-        return _unsettled("SPF", found)
-    spf = [r for r in found if r.lower().split(" ")[0] == "v=spf1"]
+        return unsettled("SPF", found)
+    spf = spf_records(found)
     if not spf:
         return DomainFinding(
             "SPF",
@@ -137,7 +97,13 @@ async def _spf(
             "no mail",
             f"replace it with {example}",
         )
-    if include and f"include:{include}" not in [t.lower().lstrip("+") for t in terms]:
+    walk = await walk_spf(resolver, name, spf[0])
+    if walk.unsettled:
+        return unsettled("SPF", walk.unsettled)
+    broken = _permerror(name, spf[0], walk)
+    if broken is not None:
+        return broken
+    if include and include not in walk.reached:
         return DomainFinding(
             "SPF",
             False,
@@ -145,59 +111,57 @@ async def _spf(
             "are not authorized",
             f"add include:{include} before the all term of the SPF record at {name}",
         )
-    return DomainFinding("SPF", True, f"{name} has SPF {spf[0]!r}")
+    return DomainFinding(
+        "SPF",
+        True,
+        f"{name} has SPF {spf[0]!r} ({walk.lookups} of {LOOKUP_LIMIT} DNS lookups)",
+        _ptr_fix(walk),
+    )
 
 
-async def _dmarc(
-    resolver: dns.asyncresolver.Resolver, domain: str, profile: SenderProfile
-) -> DomainFinding:
-    name = f"_dmarc.{domain}"
-    example = f'"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"'
-    found = await _txt(resolver, name)
-    if isinstance(found, str):
-        return _unsettled("DMARC", found)
-    records = [r for r in found if r.replace(" ", "").upper().startswith("V=DMARC1")]
-    if not records:
+def _ptr_fix(walk: SpfWalk) -> str:
+    if not walk.ptr:
+        return ""
+    return (
+        "replace the ptr terms with ip4:/ip6: ranges or a: names: ptr is slow and "
+        "deprecated (RFC 7208 section 5.5), and some receivers ignore it"
+    )
+
+
+def _permerror(name: str, record: str, walk: SpfWalk) -> DomainFinding | None:
+    """The finding when receivers answer ``permerror`` for this chain, else ``None``."""
+    if walk.over_limit:
+        size = f"more than {walk.lookups}" if walk.cut else str(walk.lookups)
         return DomainFinding(
-            "DMARC",
+            "SPF",
             False,
-            f"{domain} publishes no DMARC record (Gmail and Yahoo require one from bulk senders)",
-            f"add a TXT record at {name}: {example}",
+            f"{name} has SPF {record!r}, which needs {size} DNS lookups: over the limit of "
+            f"{LOOKUP_LIMIT} (RFC 7208 section 4.6.4), so receivers answer permerror and SPF "
+            f"fails for every message; the chain: {walk.described_chain()}",
+            f"bring the SPF record at {name} to {LOOKUP_LIMIT} lookups or fewer: remove "
+            "include:s of services you no longer send through, replace a, mx and include: "
+            "terms for servers you run with their ip4:/ip6: ranges (which cost no lookup), or "
+            "send some mail from a subdomain with its own SPF record",
         )
-    if len(records) > 1:
+    if len(walk.voids) > VOID_LIMIT:
+        voids = ", ".join(walk.voids)
         return DomainFinding(
-            "DMARC",
+            "SPF",
             False,
-            f"{name} has {len(records)} DMARC records; receivers then ignore them all "
-            "(RFC 7489 section 6.6.3)",
-            f"keep one TXT record at {name}",
+            f"{name} has SPF {record!r}, whose chain names {len(walk.voids)} domains with no "
+            f"records ({voids}): over the limit of {VOID_LIMIT} void lookups (RFC 7208 section "
+            "4.6.4), so receivers answer permerror",
+            f"remove the terms naming {voids} from the SPF chain of {name}",
         )
-    tags = _tags(records[0])
-    policy = tags.get("p", "").lower()
-    if policy not in ("none", "quarantine", "reject"):
+    if walk.errors:
         return DomainFinding(
-            "DMARC",
+            "SPF",
             False,
-            f"{name} has {records[0]!r} without a valid policy p= (none, quarantine or reject)",
-            f"write the record as {example}",
+            f"{name} has SPF {record!r}, which receivers answer with permerror: "
+            + "; ".join(walk.errors),
+            f"fix or remove those terms in the SPF chain of {name}",
         )
-    if profile.spf_subdomain and tags.get("aspf", "r").lower() == "s":
-        return DomainFinding(
-            "DMARC",
-            False,
-            f"{name} asks for strict SPF alignment (aspf=s), but the envelope sender is "
-            f"{profile.spf_subdomain}.{domain}, so SPF never aligns and DMARC rests on DKIM alone",
-            f"remove aspf=s from the record at {name} (relaxed alignment is the default)",
-        )
-    detail = f"{name} has {records[0]!r} (policy {policy})"
-    if policy == "none":
-        return DomainFinding(
-            "DMARC",
-            True,
-            f"{detail}: it monitors only",
-            "once the aggregate reports show only your own mail, move to p=quarantine",
-        )
-    return DomainFinding("DMARC", True, detail)
+    return None
 
 
 async def _dkim(resolver: dns.asyncresolver.Resolver, domain: str, selector: str) -> DomainFinding:
@@ -206,20 +170,20 @@ async def _dkim(resolver: dns.asyncresolver.Resolver, domain: str, selector: str
         f"publish the DKIM public key your sending service gives you as a TXT (or CNAME) "
         f"record at {name}, and enable DKIM signing there"
     )
-    found = await _txt(resolver, name)
+    found = await txt(resolver, name)
     if isinstance(found, str):
-        return _unsettled("DKIM", found)
-    keys = [r for r in found if "p" in _tags(r)]
+        return unsettled("DKIM", found)
+    keys = [r for r in found if "p" in tags(r)]
     if not keys:
         return DomainFinding("DKIM", False, f"{name} publishes no DKIM key", fix)
-    tags = _tags(keys[0])
-    if tags.get("v", "DKIM1") != "DKIM1":
+    key = tags(keys[0])
+    if key.get("v", "DKIM1") != "DKIM1":
         return DomainFinding(
-            "DKIM", False, f"{name} has v={tags['v']!r}; only DKIM1 exists", f"write v=DKIM1; {fix}"
+            "DKIM", False, f"{name} has v={key['v']!r}; only DKIM1 exists", f"write v=DKIM1; {fix}"
         )
-    if not tags["p"]:
+    if not key["p"]:
         return DomainFinding("DKIM", False, f"{name} has an empty p=: the key is revoked", fix)
-    return DomainFinding("DKIM", True, f"{name} publishes a {tags.get('k', 'rsa')} key")
+    return DomainFinding("DKIM", True, f"{name} publishes a {key.get('k', 'rsa')} key")
 
 
 async def check_sender_domain(
@@ -232,7 +196,10 @@ async def check_sender_domain(
     """The SPF, DMARC and (given a selector, or a profile with one) DKIM findings of ``domain``."""
     profile = profile or SenderProfile()
     domain = domain.strip().rstrip(".").lower()
-    findings = [await _spf(resolver, domain, profile), await _dmarc(resolver, domain, profile)]
+    findings = [
+        await _spf(resolver, domain, profile),
+        await check_dmarc(resolver, domain, profile.spf_subdomain),
+    ]
     selector = dkim_selector or profile.dkim_selector
     if selector:
         findings.append(await _dkim(resolver, domain, selector))

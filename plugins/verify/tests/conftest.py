@@ -60,6 +60,42 @@ ZONE = "\n".join(
         'send.resend.senders.example. 300 IN TXT "v=spf1 include:amazonses.com ~all"',
         '_dmarc.resend.senders.example. 300 IN TXT "v=DMARC1; p=quarantine; aspf=s"',
         'resend._domainkey.resend.senders.example. 300 IN TXT "p="',
+        # providers' SPF records, as their chains are shaped (include: costs a lookup each)
+        '_spf.google.com. 300 IN TXT "v=spf1 include:_netblocks.google.com '
+        'include:_netblocks2.google.com include:_netblocks3.google.com ~all"',
+        '_netblocks.google.com. 300 IN TXT "v=spf1 ip4:35.190.247.0/24 ~all"',
+        '_netblocks2.google.com. 300 IN TXT "v=spf1 ip6:2001:4860:4000::/36 ~all"',
+        '_netblocks3.google.com. 300 IN TXT "v=spf1 ip4:172.217.0.0/19 ~all"',
+        'amazonses.com. 300 IN TXT "v=spf1 ip4:199.255.192.0/22 ~all"',
+        'spf.protection.outlook.com. 300 IN TXT "v=spf1 ip4:40.92.0.0/15 -all"',
+        'servers.mcsv.example. 300 IN TXT "v=spf1 ip4:205.201.128.0/20 ~all"',
+        'mail.zendesk.example. 300 IN TXT "v=spf1 ip4:192.161.144.0/20 ~all"',
+        'sendgrid.example. 300 IN TXT "v=spf1 ip4:167.89.0.0/17 ~all"',
+        # SPF chains (test_spf_dmarc.py): 11 lookups, 3 void names, a loop, an include of a
+        # domain without SPF, a redirect, a provider reached through an include
+        'toolong.senders.example. 300 IN TXT "v=spf1 include:_spf.google.com '
+        "include:spf.protection.outlook.com include:amazonses.com include:servers.mcsv.example "
+        'include:mail.zendesk.example include:sendgrid.example a mx ~all"',
+        "toolong.senders.example. 300 IN A 192.0.2.30",
+        "toolong.senders.example. 300 IN MX 10 toolong.senders.example.",
+        'voids.senders.example. 300 IN TXT "v=spf1 a:gone1.senders.example '
+        'a:gone2.senders.example mx:gone3.senders.example ip4:192.0.2.1 ~all"',
+        'loop.senders.example. 300 IN TXT "v=spf1 include:loop2.senders.example ~all"',
+        'loop2.senders.example. 300 IN TXT "v=spf1 include:loop.senders.example ~all"',
+        'badinclude.senders.example. 300 IN TXT "v=spf1 include:nospf.senders.example ~all"',
+        "nospf.senders.example. 300 IN A 192.0.2.40",
+        'redirect.senders.example. 300 IN TXT "v=spf1 redirect=_spf.google.com"',
+        'nested.senders.example. 300 IN TXT "v=spf1 include:_spf.nested.senders.example ~all"',
+        '_spf.nested.senders.example. 300 IN TXT "v=spf1 include:_spf.google.com '
+        'ip4:192.0.2.0/24 ~all"',
+        'ptr.senders.example. 300 IN TXT "v=spf1 ptr ~all"',
+        # DMARC of an organizational domain (no _dmarc at the subdomain) and of a public suffix
+        'news.org.example. 300 IN TXT "v=spf1 ip4:192.0.2.1 ~all"',
+        '_dmarc.org.example. 300 IN TXT "v=DMARC1; p=reject; sp=quarantine"',
+        'mail.deep.news.org2.example. 300 IN TXT "v=spf1 ip4:192.0.2.1 ~all"',
+        '_dmarc.org2.example. 300 IN TXT "v=DMARC1; p=none"',
+        'shop.suffix.example. 300 IN TXT "v=spf1 ip4:192.0.2.1 ~all"',
+        '_dmarc.suffix.example. 300 IN TXT "v=DMARC1; p=reject; psd=y"',
         # 40 MX records: more than 512 bytes, so truncated over UDP and fetched over TCP
         *(f"big.example.com. 300 IN MX {n} mx{n:02d}.mail.big.example.com." for n in range(40)),
     ]

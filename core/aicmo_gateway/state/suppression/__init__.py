@@ -7,6 +7,12 @@ open; the PostgreSQL store is called from a worker thread.
 
 Entries are keyed by the normalized address (``local@domain``) or by ``@domain`` for a whole
 domain. An address may hold several entries, one per reason.
+
+Soft bounces are counted in the same store, so the count survives restarts and every worker
+adds to it: one row per (address, report) (the report's Message-ID, so a report fetched twice
+counts once) with the report's date, and per address the date its run last started over (a
+message from the address, or an operator lifting its suppression). The run is the number of
+soft bounces dated after that; reaching the limit adds the entry in the same transaction.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ __all__ = [
     "normalize",
     "open_store",
     "shown_dsn",
+    "stamp",
 ]
 
 
@@ -173,11 +180,35 @@ class SuppressionStore(Protocol):
         """Store many entries in one transaction (an import); return how many were new."""
         ...
 
+    def soft_bounce(
+        self, target: str, report: str, at: datetime, limit: int, entry: Entry
+    ) -> tuple[int, Entry | None]:
+        """Count the soft bounce ``report`` (dated ``at``) of ``target``, once per report.
+
+        Return the run (soft bounces since the last reset) and, when it reached ``limit``
+        (``0``: never), ``entry`` as stored (added in the same transaction).
+        """
+        ...
+
+    def reset_soft_bounces(self, resets: Sequence[tuple[str, datetime]]) -> None:
+        """Start runs over, in one transaction: for each ``(target, at)``, the target's soft
+        bounces dated ``at`` or earlier no longer count."""
+        ...
+
+    def soft_bounces(self, target: str) -> int:
+        """The target's current run of soft bounces."""
+        ...
+
     def close(self) -> None: ...
 
 
 def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+def stamp(at: datetime) -> str:
+    """``at`` in UTC as fixed-width ISO text, so that text order is time order (SQLite)."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def shown_dsn(dsn: str) -> str:

@@ -2,17 +2,20 @@
 every worker of every machine honours. Needs the core's ``postgres`` extra (psycopg 3).
 
 One connection, used by one thread at a time; a lookup is one query. A dropped connection is
-opened again on the next call.
+opened again on the next call. Soft bounces are counted in ``aicmo_soft_bounce`` and
+``aicmo_soft_bounce_reset``; a count holds a transaction-scoped advisory lock on the address, so
+two workers counting the same address at once see each other's bounce.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from aicmo_gateway.errors import NotConfigured
-from aicmo_gateway.state.suppression import Entry, Reason, shown_dsn
+from aicmo_gateway.state.suppression import Entry, Reason, now, shown_dsn
 
 __all__ = ["PostgresSuppression"]
 
@@ -25,7 +28,32 @@ CREATE TABLE IF NOT EXISTS aicmo_suppression (
     PRIMARY KEY (target, reason)
 )
 """
+_SOFT_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS aicmo_soft_bounce (
+        target TEXT NOT NULL,
+        report TEXT NOT NULL,
+        bounced_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (target, report)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS aicmo_soft_bounce_reset (
+        target TEXT PRIMARY KEY,
+        reset_at TIMESTAMPTZ NOT NULL
+    )
+    """,
+)
 _COLUMNS = "target, reason, source, created_at"
+_COUNT = (
+    "SELECT count(*) FROM aicmo_soft_bounce WHERE target = %s AND bounced_at > "
+    "coalesce((SELECT reset_at FROM aicmo_soft_bounce_reset WHERE target = %s), '-infinity')"
+)
+_RESET = (
+    "INSERT INTO aicmo_soft_bounce_reset (target, reset_at) VALUES (%s, %s) ON CONFLICT (target) "
+    "DO UPDATE SET reset_at = GREATEST(aicmo_soft_bounce_reset.reset_at, excluded.reset_at)"
+)
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 7013))"
 _INSERT = (
     f"INSERT INTO aicmo_suppression ({_COLUMNS}) VALUES (%s, %s, %s, %s) "
     "ON CONFLICT (target, reason) DO NOTHING"
@@ -69,6 +97,8 @@ class PostgresSuppression:
                 f"cannot reach the suppression database {shown_dsn(self._dsn)}: {detail}"
             ) from None
         db.execute(_SCHEMA)
+        for statement in _SOFT_SCHEMA:
+            db.execute(statement)
         self._db = db
         return db
 
@@ -98,16 +128,16 @@ class PostgresSuppression:
 
     def remove(self, target: str, reason: Reason | None = None) -> int:
         if reason is None:
-            return int(
-                self._run("DELETE FROM aicmo_suppression WHERE target = %s", (target,), False)
-            )
-        return int(
-            self._run(
+            gone = self._run("DELETE FROM aicmo_suppression WHERE target = %s", (target,), False)
+        else:
+            gone = self._run(
                 "DELETE FROM aicmo_suppression WHERE target = %s AND reason = %s",
                 (target, reason.value),
                 False,
             )
-        )
+        if reason in (None, Reason.HARD_BOUNCE):  # a soft-bounce run starts over
+            self.reset_soft_bounces([(target, now())])
+        return int(gone)
 
     def lookup(self, keys: Sequence[str]) -> list[Entry]:
         rows = self._run(
@@ -139,6 +169,47 @@ class PostgresSuppression:
                 )
                 after = db.execute("SELECT count(*) FROM aicmo_suppression").fetchone()[0]
             return int(after - before)
+
+    def soft_bounce(
+        self, target: str, report: str, at: datetime, limit: int, entry: Entry
+    ) -> tuple[int, Entry | None]:
+        with self._lock:
+            db = self._connect()
+            with db.transaction():
+                db.execute(_LOCK, (target,))
+                db.execute(
+                    "INSERT INTO aicmo_soft_bounce (target, report, bounced_at) "
+                    "VALUES (%s, %s, %s) ON CONFLICT (target, report) DO NOTHING",
+                    (target, report, at),
+                )
+                count = int(db.execute(_COUNT, (target, target)).fetchone()[0])
+                found = None
+                if 0 < limit <= count:
+                    db.execute(
+                        _INSERT, (target, entry.reason.value, entry.source, entry.created_at)
+                    )
+                    row = db.execute(
+                        f"SELECT {_COLUMNS} FROM aicmo_suppression "
+                        "WHERE target = %s AND reason = %s",
+                        (target, entry.reason.value),
+                    ).fetchone()
+                    found = _entry(row)
+        return count, found
+
+    def reset_soft_bounces(self, resets: Sequence[tuple[str, datetime]]) -> None:
+        if not resets:
+            return
+        rows = list(resets)
+        with self._lock:
+            db = self._connect()
+            with db.transaction(), db.cursor() as cursor:
+                cursor.executemany(_RESET, rows)
+                cursor.executemany(
+                    "DELETE FROM aicmo_soft_bounce WHERE target = %s AND bounced_at <= %s", rows
+                )
+
+    def soft_bounces(self, target: str) -> int:
+        return int(self._run(_COUNT, (target, target))[0][0])
 
     def close(self) -> None:
         with self._lock:

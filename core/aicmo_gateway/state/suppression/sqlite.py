@@ -1,7 +1,9 @@
 """The suppression list in a SQLite file (the default): shared by the processes of one machine.
 
 The file is created on the first ``add``; until it exists a lookup costs one ``stat`` and finds
-nothing. WAL mode lets other processes add while this one reads.
+nothing. WAL mode lets other processes add while this one reads. Soft bounces are counted in two
+more tables of the same file (see :mod:`aicmo_gateway.state.suppression`); a count and the entry
+it may add are one ``BEGIN IMMEDIATE`` transaction, so two processes never lose a count.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from aicmo_gateway.state.suppression import Entry, Reason
+from aicmo_gateway.state.suppression import Entry, Reason, now, stamp
 
 __all__ = ["SqliteSuppression"]
 
@@ -25,7 +27,31 @@ CREATE TABLE IF NOT EXISTS suppression (
     PRIMARY KEY (target, reason)
 ) WITHOUT ROWID
 """
+_SOFT_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS soft_bounce (
+        target TEXT NOT NULL,
+        report TEXT NOT NULL,
+        bounced_at TEXT NOT NULL,
+        PRIMARY KEY (target, report)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS soft_bounce_reset (
+        target TEXT PRIMARY KEY,
+        reset_at TEXT NOT NULL
+    ) WITHOUT ROWID
+    """,
+)
 _COLUMNS = "target, reason, source, created_at"
+_COUNT = (
+    "SELECT count(*) FROM soft_bounce WHERE target = ? AND bounced_at > "
+    "coalesce((SELECT reset_at FROM soft_bounce_reset WHERE target = ?), '')"
+)
+_RESET = (
+    "INSERT INTO soft_bounce_reset (target, reset_at) VALUES (?, ?) ON CONFLICT (target) "
+    "DO UPDATE SET reset_at = max(reset_at, excluded.reset_at)"
+)
 
 
 def _entry(row: tuple[str, str, str, str]) -> Entry:
@@ -59,6 +85,8 @@ class SqliteSuppression:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
+            for statement in _SOFT_SCHEMA:
+                db.execute(statement)
         except (OSError, sqlite3.Error) as exc:
             raise OSError(
                 f"cannot open the suppression list {self.path}: {exc}; make its folder "
@@ -93,7 +121,10 @@ class SqliteSuppression:
                     "DELETE FROM suppression WHERE target = ? AND reason = ?",
                     (target, reason.value),
                 )
-            return cursor.rowcount
+            gone = cursor.rowcount
+            if reason in (None, Reason.HARD_BOUNCE):  # a soft-bounce run starts over
+                self._reset(db, [(target, now())])
+            return gone
 
     def lookup(self, keys: Sequence[str]) -> list[Entry]:
         query = self._queries.get(len(keys))
@@ -139,6 +170,65 @@ class SqliteSuppression:
             )
             db.execute("COMMIT")
             return db.total_changes - before
+
+    def soft_bounce(
+        self, target: str, report: str, at: datetime, limit: int, entry: Entry
+    ) -> tuple[int, Entry | None]:
+        with self._lock:
+            db = self._open(create=True)
+            assert db is not None
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(
+                    "INSERT OR IGNORE INTO soft_bounce (target, report, bounced_at) "
+                    "VALUES (?, ?, ?)",
+                    (target, report, stamp(at)),
+                )
+                count = int(db.execute(_COUNT, (target, target)).fetchone()[0])
+                found = None
+                if 0 < limit <= count:
+                    db.execute(
+                        f"INSERT OR IGNORE INTO suppression ({_COLUMNS}) VALUES (?, ?, ?, ?)",
+                        (target, entry.reason.value, entry.source, entry.created_at.isoformat()),
+                    )
+                    row = db.execute(
+                        f"SELECT {_COLUMNS} FROM suppression WHERE target = ? AND reason = ?",
+                        (target, entry.reason.value),
+                    ).fetchone()
+                    found = _entry(row)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return count, found
+
+    def reset_soft_bounces(self, resets: Sequence[tuple[str, datetime]]) -> None:
+        with self._lock:
+            db = self._open(create=False)
+            if db is not None and resets:
+                self._reset(db, resets)
+
+    @staticmethod
+    def _reset(db: sqlite3.Connection, resets: Sequence[tuple[str, datetime]]) -> None:
+        rows = [(target, stamp(at)) for target, at in resets]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(_RESET, rows)
+            db.executemany(
+                "DELETE FROM soft_bounce WHERE target = ? AND bounced_at <= ?",
+                rows,
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def soft_bounces(self, target: str) -> int:
+        with self._lock:
+            db = self._open(create=False)
+            if db is None:
+                return 0
+            return int(db.execute(_COUNT, (target, target)).fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
