@@ -110,6 +110,8 @@ class PrometheusMetrics:
             namespace=namespace,
             registry=reg,
         )
+        #: label values -> child, per metric: ``labels()`` validates and locks on every use
+        self._children: dict[tuple[Any, ...], Any] = {}
         self._own = [
             self.calls,
             self.call_duration,
@@ -121,26 +123,35 @@ class PrometheusMetrics:
 
     # -- fed by the hooks ---------------------------------------------------------
 
+    def _child(self, metric: Any, *values: str) -> Any:
+        key = (id(metric), *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def attempt_finished(self, capability: str, operation: str, attempt: Attempt) -> None:
         """Count one attempt made on a provider (skips come with the call, see below)."""
         action = str(attempt.action)
         if action == "skip":
             return
         provider = attempt.provider
-        self.attempts.labels(capability, operation, provider, action).inc()
-        self.attempt_duration.labels(capability, operation, provider).observe(attempt.duration)
+        self._child(self.attempts, capability, operation, provider, action).inc()
+        self._child(self.attempt_duration, capability, operation, provider).observe(
+            attempt.duration
+        )
         if attempt.error is not None:
-            self.attempt_errors.labels(capability, operation, provider, attempt.error).inc()
+            self._child(self.attempt_errors, capability, operation, provider, attempt.error).inc()
 
     def call_finished(self, call: CallRecord) -> None:
         """Count one call, its duration and the providers it skipped."""
         outcome = call.outcome
         capability, operation, status = outcome.capability, outcome.operation, str(outcome.status)
-        self.calls.labels(capability, operation, outcome.provider or "", status).inc()
-        self.call_duration.labels(capability, operation, status).observe(call.duration)
+        self._child(self.calls, capability, operation, outcome.provider or "", status).inc()
+        self._child(self.call_duration, capability, operation, status).observe(call.duration)
         for attempt in outcome.attempts:
             if str(attempt.action) == "skip":
-                self.skips.labels(capability, operation, attempt.provider).inc()
+                self._child(self.skips, capability, operation, attempt.provider).inc()
 
     # -- gauges, endpoints ----------------------------------------------------------
 
