@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
@@ -188,3 +189,14 @@ def test_importing_the_entry_point_loads_no_prometheus_client():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_an_unwatched_or_collected_gateway_leaves_no_gauge(registry, failover_gateway):
+    metrics = aicmo_gateway_prometheus.current()
+    kept, dropped = failover_gateway(), failover_gateway()
+    metrics.watch(kept)
+    metrics.watch(dropped)
+    metrics.unwatch(kept)
+    del dropped  # held weakly: nothing keeps it alive
+    gc.collect()
+    assert "breaker_state" not in generate_latest(registry).decode()
