@@ -196,6 +196,13 @@ def bench_outbox(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def bench_observers(session: nox.Session) -> None:
+    """The cost of the Prometheus and OpenTelemetry plugins on a gateway call."""
+    session.install("-e", ".", "-e", "plugins/prometheus", "-e", "plugins/otel[test]")
+    session.run("python", "benchmarks/observers.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
 def demo(session: nox.Session) -> None:
     """Run the demo on the built-in providers."""
     session.install(".")

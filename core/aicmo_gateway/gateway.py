@@ -207,6 +207,31 @@ class Gateway:
             for slot in chain.slots
         ]
 
+    def quotas(self) -> list[dict[str, Any]]:
+        """Every configured quota and how much of it is spent, one mapping per provider and period.
+
+        Keys: ``capability``, ``provider``, ``type``, ``period`` (``second``, ``minute``,
+        ``hour``, ``day``), ``limit``, ``used`` (calls spent in the current period),
+        ``remaining`` and ``resets_in`` (seconds until the period ends). Providers without
+        quotas have no row. Spending is counted in this process only.
+        """
+        return [
+            {
+                "capability": capability,
+                "provider": slot.name,
+                "type": slot.type.name,
+                "period": quota.period,
+                "limit": quota.limit,
+                "used": used,
+                "remaining": max(0, quota.limit - used),
+                "resets_in": resets_in,
+            }
+            for capability, chain in self.chains.items()
+            for slot in chain.slots
+            if slot.limits is not None
+            for quota, used, resets_in in slot.limits.usage()
+        ]
+
     def _record_state(self, state: StateFiles, call: CallRecord) -> None:
         self._state_written = True
         try:

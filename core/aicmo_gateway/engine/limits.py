@@ -97,6 +97,16 @@ class ProviderLimits:
                     reason = f"rate limit of {self._bucket.rate:g}/s"
             return worst, reason
 
+    def usage(self) -> list[tuple[Quota, int, float]]:
+        """Each quota, the calls spent in its current period and the seconds until it resets."""
+        with self._lock:
+            now = self._clock()
+            rows = []
+            for window in self._windows:
+                window._roll(now)
+                rows.append((window.quota, window.used, (window.window + 1) * window.seconds - now))
+            return rows
+
     def try_take(self) -> tuple[bool, float, str | None]:
         """Spend one call if allowed now; else return the wait and the reason."""
         with self._lock:

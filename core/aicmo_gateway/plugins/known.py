@@ -28,6 +28,8 @@ IN_REPOSITORY: dict[str, str] = {
     "aicmo-gateway-dropcontact": "plugins/dropcontact",
     "aicmo-gateway-imap": "plugins/imap",
     "aicmo-gateway-mastodon": "plugins/mastodon",
+    "aicmo-gateway-otel": "plugins/otel",
+    "aicmo-gateway-prometheus": "plugins/prometheus",
     "aicmo-gateway-resend": "plugins/resend",
     "aicmo-gateway-smtp": "plugins/smtp",
     "aicmo-gateway-verify": "plugins/verify",
