@@ -19,19 +19,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from loguru import logger
+from loguru import logger as _loguru
 
 from aicmo_gateway.engine.classify import Classification, classify
 from aicmo_gateway.engine.clock import watchdog
 from aicmo_gateway.engine.health import BreakerState, Permit
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, invoke, performed
+from aicmo_gateway.logs import add_call_context, enter_provider, leave
 from aicmo_gateway.outcome import Action, Attempt, Status
 from aicmo_gateway.ports import Effect, Operation
 
 __all__ = ["CallContext", "SlotOutcome", "try_slot"]
 
 _MAX_DETAIL = 500
+#: every line carries the running call's capability, provider and call id
+logger = _loguru.patch(add_call_context)
 #: a failed probe while no other provider of the chain is closed re-opens for this many
 #: times the usual open period: a chain down everywhere is probed half as often (each of its
 #: providers would otherwise be probed at the single-provider cadence, multiplying the load)
@@ -190,6 +193,16 @@ async def try_slot(
     Once an attempt on a write was ambiguous, the result stays ambiguous whatever later
     retries here do: the write may have been performed.
     """
+    token = enter_provider(slot.name)  # the provider's own lines name it and the call
+    try:
+        return await _try_slot(slot, ctx, forced, last_resort)
+    finally:
+        leave(token)
+
+
+async def _try_slot(
+    slot: ProviderSlot, ctx: CallContext, forced: bool, last_resort: bool
+) -> SlotOutcome:
     overrides = slot.on_error_with(ctx.policy.on_error)
     tries = 0
     ambiguous: SlotOutcome | None = None
@@ -329,9 +342,7 @@ def _failed(
     stop = meaning.action is Action.STOP
     ctx.record(slot, started_at, duration, Action.STOP if stop else Action.FALLBACK, error, detail)
     ctx.reasons.append(reason)
-    logger.bind(capability=ctx.capability, provider=slot.name).info(
-        "{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail
-    )
+    logger.info("{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail)
     if ambiguous:  # the strategy decides whether any other provider may try
         return SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=reason), None
     return SlotOutcome(Action.STOP if stop else Action.FALLBACK, status, reason=reason), None
