@@ -195,64 +195,60 @@ async def try_slot(
     """
     token = enter_provider(slot.name)  # the provider's own lines name it and the call
     try:
-        return await _try_slot(slot, ctx, forced, last_resort)
+        overrides = slot.on_error_with(ctx.policy.on_error)
+        tries = 0
+        ambiguous: SlotOutcome | None = None
+        while True:
+            t0 = ctx.clock()
+            permit = None
+            if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
+                permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
+            else:
+                out = _call_refused(slot, ctx, t0)
+            if out is not None:
+                if out.limited and out.available_in is not None:
+                    await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
+                    continue
+                return ambiguous or out
+            if tries == 0:
+                slot.budget.record_call(t0)
+            ctx.attempts_left -= 1
+            tries += 1
+            started_at = datetime.now(UTC)
+            serial = slot.started(t0)
+            timeout = _timeout(ctx, t0)
+            guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
+            ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
+            try:
+                value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
+            except asyncio.CancelledError:
+                if guard is not None and guard.done(ticket):
+                    error: BaseException = TimeoutError()  # the attempt timeout passed
+                else:
+                    _abandoned(slot, ctx, serial, permit, t0)
+                    raise
+            except Exception as exc:
+                if guard is not None:
+                    guard.done(ticket)
+                error = exc
+            except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
+                if guard is not None:
+                    guard.done(ticket)
+                raise
+            else:
+                if guard is not None:
+                    guard.done(ticket)
+                return _answered(slot, ctx, serial, permit, started_at, t0, value)
+            out, backoff = _failed(
+                slot, ctx, serial, permit, started_at, t0, error, tries, overrides
+            )
+            if out.status is Status.UNCERTAIN:  # stays the answer unless a retry here answers
+                ambiguous = SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=out.reason)
+            if backoff is None:
+                return ambiguous if ambiguous is not None and out.action is not Action.DONE else out
+            await asyncio.sleep(backoff)
     finally:
         leave(token)
-
-
-async def _try_slot(
-    slot: ProviderSlot, ctx: CallContext, forced: bool, last_resort: bool
-) -> SlotOutcome:
-    overrides = slot.on_error_with(ctx.policy.on_error)
-    tries = 0
-    ambiguous: SlotOutcome | None = None
-    while True:
-        t0 = ctx.clock()
-        permit = None
-        if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
-            permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
-        else:
-            out = _call_refused(slot, ctx, t0)
-        if out is not None:
-            if out.limited and out.available_in is not None:
-                await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
-                continue
-            return ambiguous or out
-        if tries == 0:
-            slot.budget.record_call(t0)
-        ctx.attempts_left -= 1
-        tries += 1
-        started_at = datetime.now(UTC)
-        serial = slot.started(t0)
-        timeout = _timeout(ctx, t0)
-        guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
-        ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
-        try:
-            value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
-        except asyncio.CancelledError:
-            if guard is not None and guard.done(ticket):
-                error: BaseException = TimeoutError()  # the attempt timeout passed
-            else:
-                _abandoned(slot, ctx, serial, permit, t0)
-                raise
-        except Exception as exc:
-            if guard is not None:
-                guard.done(ticket)
-            error = exc
-        except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
-            if guard is not None:
-                guard.done(ticket)
-            raise
-        else:
-            if guard is not None:
-                guard.done(ticket)
-            return _answered(slot, ctx, serial, permit, started_at, t0, value)
-        out, backoff = _failed(slot, ctx, serial, permit, started_at, t0, error, tries, overrides)
-        if out.status is Status.UNCERTAIN:  # stays the answer unless a retry here answers
-            ambiguous = SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=out.reason)
-        if backoff is None:
-            return ambiguous if ambiguous is not None and out.action is not Action.DONE else out
-        await asyncio.sleep(backoff)
 
 
 def _answered(
