@@ -106,6 +106,22 @@ async def test_enabled_every_line_about_a_call_names_its_capability_provider_and
     assert len(about_the_call) == len(records)
 
 
+async def test_concurrent_attempts_of_a_fanout_each_name_their_own_provider(tmp_path, records):
+    config = _config(tmp_path)
+    config["capabilities"]["email_sending"]["strategy"] = "fanout"
+    config["providers"]["other"] = {"type": "maildir", "path": str(tmp_path / "Other")}
+    config["capabilities"]["email_sending"]["providers"] = ["backup", "broken", "other"]
+    async with Gateway.from_config(config) as gateway:
+        outcome = await gateway.email_sending.send(MESSAGE)
+    lines = [(r["extra"]["provider"], r["message"]) for r in records]
+    # each attempt runs in its own task: its lines name its own provider, never another's
+    assert [m for p, m in lines if "broken failed" in m] == [m for p, m in lines if p == "broken"]
+    assert any("broken failed" in m for _, m in lines)
+    delivered = sorted(p for p, m in lines if m.startswith("delivered "))
+    assert delivered == ["backup", "other"]
+    assert {r["extra"]["call_id"] for r in records} == {outcome.call_id}
+
+
 async def test_a_call_that_fails_everywhere_is_a_warning_naming_the_call(tmp_path, records):
     config = _config(tmp_path)
     config["capabilities"]["email_sending"]["providers"] = ["broken"]

@@ -249,10 +249,12 @@ async def recovery(tour: Tour) -> None:
     )
     if wait > 0:
         await asyncio.sleep(min(wait, 30.0) + 0.05)
-    report = await tour.gw.outbox.replay()
+    outbox = tour.gw.outbox
+    assert outbox is not None  # the demo's config sets one
+    report = await outbox.replay()
     click.echo(f"outbox replay: {report.claimed} claimed, {report.done} done")
     expect(report.done == 1, "the deferred send replayed")
-    [row] = await tour.gw.outbox.rows()
+    [row] = await outbox.rows()
     record = tour.gw.audit.get(row.call_id) if row.call_id else None
     expect(record is not None and record.outcome.ok, "the replayed send in the audit trail")
     assert record is not None
