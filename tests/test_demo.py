@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import re
 import sqlite3
 import sys
 import time
@@ -63,7 +64,8 @@ def test_the_tour_shows_failover_the_breaker_the_outbox_and_recovery(tour):
         in (text)
     )
     assert "relay: skipped (open after 3 consecutive failures) -> backup: done" in text
-    assert "relay     unhealthy  open" in text or "relay     unhealthy  half_open" in text
+    # the status section: open (half-open already, were this machine slower than 2 s here)
+    assert re.search(r"^relay +\w+ +(open|half_open) +100% of 3", text, re.M), text
     assert "katherine@example.net  deferred" in text
     assert "outbox replay: 1 claimed, 1 done" in text
     assert "row 1 is done: sent by relay" in text

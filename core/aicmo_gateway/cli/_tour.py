@@ -49,14 +49,17 @@ providers = ["relay", "backup"]    # in order of preference
 [capabilities.crm_sync]
 providers = ["crm"]
 
+# the breaker opens after 3 failures in a row and stays open {OPEN_SECONDS:g} s; only calls over 5 s
+# count as slow (by default a call much slower than the provider's usual counts)
 [providers.relay]                  # the primary
 type = "maildir"
 path = "relay/Maildir"
-health = {{ consecutive_failures = 3, open_seconds = {OPEN_SECONDS:g} }}
+health = {{ consecutive_failures = 3, open_seconds = {OPEN_SECONDS:g}, slow_call_seconds = 5 }}
 
 [providers.backup]
 type = "maildir"
 path = "backup/Maildir"
+health = {{ slow_call_seconds = 5 }}
 
 [providers.crm]
 type = "sqlite"
@@ -219,7 +222,8 @@ async def status(tour: Tour) -> None:
     rows = _status(tour)
     # open; half-open already if this machine took the whole open period to get here
     expect(rows["relay"]["state"] in {"open", "half_open"}, "the relay's breaker open")
-    expect(rows["backup"]["health"] == "healthy", "the backup healthy")
+    # serving (healthy, or degraded when this machine was slow enough for a slow call)
+    expect(rows["backup"]["state"] == "closed", "the backup serving")
     click.echo("Try it (it shows the health recorded when the demo ended):")
     tour.try_command("status", *tour.config_args())
 

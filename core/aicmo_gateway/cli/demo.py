@@ -11,8 +11,12 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from aicmo_gateway.cli._tour import Tour
 
 __all__ = ["demo", "rerun_command"]
 
@@ -35,11 +39,10 @@ def rerun_command(argv0: str | None = None) -> str:
     return f"{shlex.quote(sys.executable)} -m aicmo_gateway"
 
 
-async def _run(tour: object) -> None:
-    from aicmo_gateway.cli._tour import CONFIG, STEPS, Tour
+async def _run(tour: Tour) -> None:
+    from aicmo_gateway.cli._tour import CONFIG, STEPS
     from aicmo_gateway.gateway import Gateway
 
-    assert isinstance(tour, Tour)
     tour.config.write_text(CONFIG, encoding="utf-8")
     async with Gateway.from_config(tour.config) as gateway:
         tour.gateway = gateway
