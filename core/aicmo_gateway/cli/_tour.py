@@ -302,7 +302,10 @@ async def pipeline(tour: Tour) -> None:
     leads.write_text("\n".join(lines) + "\n", encoding="utf-8")
     data = tour.directory / "pipeline"
     args = ["run", str(leads), "--data-dir", str(data)]
-    click.echo(f"Six leads through enrichment, verification, the CRM and a first email ({data}):")
+    click.echo(
+        "Six leads through the pipeline (enrich, verify, CRM, first email, webhook; a step "
+        f"with no provider configured is skipped), its files in {data}:"
+    )
     code = await asyncio.to_thread(_invoke, command, args)
     expect(code == 0, f"`aicmo-gateway pipeline run` exited 0, not {code}")
     click.echo("Try it again: the second run sends nothing twice:")
