@@ -1,4 +1,7 @@
-"""The command line: plugins, providers, config check, doctor, demo, --version."""
+"""The command line: plugins, providers, config check, doctor, status, explain, --version.
+
+The demo has its own tests: tests/test_demo.py and tests/test_demo_commands.py.
+"""
 
 from __future__ import annotations
 
@@ -202,42 +205,6 @@ def test_every_command_has_help(command):
     assert "Usage:" in result.output and len(result.output.splitlines()) > 4
 
 
-def test_demo_falls_back_from_the_broken_provider_and_writes_a_readable_maildir(tmp_path):
-    import mailbox
-
-    result = run("demo", "--dir", str(tmp_path / "demo"))
-    assert result.exit_code == 0, result.output
-    assert "broken_relay: fallback (Unavailable) -> outbox_maildir: done" in result.output
-    assert "broken_relay: skipped (open after 5 consecutive failures)" in result.output
-    box = mailbox.Maildir(tmp_path / "demo" / "Maildir", create=False)
-    subjects = sorted(m["Subject"] for m in box)
-    assert len(subjects) == 6
-    assert subjects[0].startswith("Quick question for")
-
-
-def test_status_and_explain_show_what_the_demo_recorded(tmp_path):
-    result = run("demo", "--dir", str(tmp_path / "demo"))
-    config = str(tmp_path / "demo" / "aicmo-gateway.toml")
-    status = run("status", "--config", config, "--json")
-    assert status.exit_code == 0, status.output
-    rows = {(p["capability"], p["provider"]): p for p in json.loads(status.output)["providers"]}
-    broken = rows[("email_sending", "broken_relay")]
-    assert broken["trips"] == 1 and broken["consecutive_failures"] == 5
-    if broken["state"] == "open":  # status ran within the 2 s open period
-        assert broken["health"] == "unhealthy"
-        assert "5 consecutive failures" in broken["reason"]
-        assert broken["open_until"] > json.loads(status.output)["as_of"]
-    else:  # shown as of now: the open period has ended
-        assert broken["state"] == "half_open" and broken["open_until"] is None
-        assert broken["reason"].endswith(": ready for a probe")
-    assert rows[("crm_sync", "crm")]["health"] == "healthy"
-    call_id = result.output.split("One call's decisions: ")[1].split(" explain ")[1].split()[0]
-    explained = run("explain", call_id, "--config", config)
-    assert explained.exit_code == 0, explained.output
-    assert f"call {call_id}: email_sending.send -> ok via outbox_maildir" in explained.output
-    assert "skipped broken_relay (maildir): open after 5 consecutive failures" in explained.output
-
-
 def test_status_without_a_state_dir_says_how_to_enable_it(tmp_path):
     config = write_config(
         tmp_path,
@@ -250,10 +217,13 @@ def test_status_without_a_state_dir_says_how_to_enable_it(tmp_path):
 
 
 def test_explain_an_unknown_call_exits_1(tmp_path):
-    run("demo", "--dir", str(tmp_path / "demo"))
-    result = run(
-        "explain", "no-such-call", "--config", str(tmp_path / "demo" / "aicmo-gateway.toml")
+    config = write_config(
+        tmp_path,
+        '[gateway]\nstate_dir = "state"\n[capabilities.crm_sync]\nproviders = ["c"]\n'
+        '[providers.c]\ntype = "sqlite"\npath = "c.db"\n',
     )
+    (tmp_path / "state").mkdir()
+    result = run("explain", "no-such-call", "--config", config)
     assert result.exit_code == 1
     assert "is not in" in result.output
 

@@ -27,8 +27,10 @@ create = false
 
 
 def run(*args: str) -> tuple[int, str]:
+    """Exit code and output; with ``--json`` standard output alone (warnings of failed
+    replays are logged to standard error)."""
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.output
+    return result.exit_code, result.stdout if "--json" in args else result.output
 
 
 def defer_two(tmp_path: Path) -> Path:

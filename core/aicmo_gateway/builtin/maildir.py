@@ -101,9 +101,10 @@ class MaildirSender:
     def send(self, message: EmailMessage) -> SendReceipt:
         import mailbox
 
-        from loguru import logger
-
+        from aicmo_gateway.logs import call_logger
         from aicmo_gateway.mime import render_message
+
+        logger = call_logger()
 
         box = _open(self.path, self.create)
         # checked once; raises InvalidInput rather than write an injected file

@@ -8,7 +8,6 @@ Exit codes: 0 when all is well, 1 when problems were found, 2 for a usage error.
 from __future__ import annotations
 
 import os
-import sys
 
 import click
 
@@ -47,7 +46,11 @@ def _print_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     help="Show the core's and every plugin's version.",
 )
 @click.option(
-    "-v", "--verbose", count=True, help="Log warnings (-v) or everything (-vv) to standard error."
+    "-v",
+    "--verbose",
+    count=True,
+    help="Log more to standard error: -v adds each call's steps (INFO), -vv everything "
+    "(DEBUG). Warnings are shown without it.",
 )
 def cli(verbose: int) -> None:
     """aicmo-gateway: one API for email, replies, CRM, enrichment, verification,
@@ -55,18 +58,12 @@ def cli(verbose: int) -> None:
 
     Configuration comes from --config, $AICMO_GATEWAY_CONFIG or ./aicmo-gateway.toml.
     """
+    from aicmo_gateway.cli._logging import configure_logging, restore_logging
     from aicmo_gateway.config_values import truth_word
-    from aicmo_gateway.logs import when_loguru_imported
 
     tracing = truth_word(os.environ.get(ENV_TRACE, "")) is True
-    if verbose or tracing:
-        from loguru import logger
-
-        logger.remove()
-        logger.enable("aicmo_gateway")
-        logger.add(sys.stderr, level="DEBUG" if verbose > 1 or tracing else "WARNING")
-    else:  # quiet: loguru's default handler goes as soon as something imports loguru
-        when_loguru_imported(lambda logger: logger.remove())
+    configure_logging(2 if tracing else verbose)
+    click.get_current_context().call_on_close(restore_logging)
 
 
 cli.add_command(plugins)

@@ -1,65 +1,24 @@
-"""``demo``: the main job on the built-in providers, with a broken first provider."""
+"""``demo``: a tour of the whole gateway on the built-in providers, in a few seconds.
+
+Calls failing over, a circuit breaker opening, ``status`` changing, the provider
+recovering, a send deferred to the outbox and replayed, ``explain`` on one call and the
+lead pipeline (when installed). The steps are in :mod:`aicmo_gateway.cli._tour`.
+"""
 
 from __future__ import annotations
 
 import shlex
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from aicmo_gateway.cli._output import table
-
 if TYPE_CHECKING:
-    from aicmo_gateway.outcome import Outcome
+    from aicmo_gateway.cli._tour import Tour
 
-_LEADS = [
-    ("Ada Lovelace", "ada@example.com", "Analytical Engines"),
-    ("Grace Hopper", "grace@example.org", "COBOL Consulting"),
-    ("Søren Kierkegaard", "soren@example.net", "Enten-Eller ApS"),
-    ("Hedy Lamarr", "hedy@example.com", "Frequency Hopping GmbH"),
-    ("Alan Turing", "alan@example.org", "Bombe Works"),
-    ("Katherine Johnson", "katherine@example.net", "Trajectory Labs"),
-]
-
-DEMO_CONFIG = """\
-# Written by `aicmo-gateway demo`. The first email provider is broken on purpose:
-# a Maildir below a regular file can never be written, so every send falls back.
-[gateway]
-state_dir = "state"            # lets `aicmo-gateway status` and `explain` show this run
-
-[capabilities.email_sending]
-providers = ["broken_relay", "outbox_maildir"]
-
-[capabilities.reply_fetching]
-providers = ["outbox_maildir"]
-
-[capabilities.crm_sync]
-providers = ["crm"]
-
-[providers.broken_relay]
-type = "maildir"
-path = "/dev/null/unreachable"
-
-[providers.outbox_maildir]
-type = "maildir"
-path = "Maildir"
-
-[providers.crm]
-type = "sqlite"
-path = "crm.db"
-"""
-
-
-def _describe(outcome: Outcome) -> str:
-    steps = []
-    for a in outcome.attempts:
-        if a.action.value == "skip":
-            steps.append(f"{a.provider}: skipped ({(a.detail or '').split(' until')[0]})")
-        else:
-            steps.append(f"{a.provider}: {a.action.value}" + (f" ({a.error})" if a.error else ""))
-    return " -> ".join(steps)
+__all__ = ["demo", "rerun_command"]
 
 
 def rerun_command(argv0: str | None = None) -> str:
@@ -80,42 +39,47 @@ def rerun_command(argv0: str | None = None) -> str:
     return f"{shlex.quote(sys.executable)} -m aicmo_gateway"
 
 
-async def _run(directory: Path) -> list[Outcome]:
+async def _run(tour: Tour) -> None:
+    from aicmo_gateway.cli._tour import CONFIG, STEPS
     from aicmo_gateway.gateway import Gateway
-    from aicmo_gateway.ports import Contact, EmailMessage, Engagement
 
-    outcomes: list[Outcome] = []
-    config = directory / "aicmo-gateway.toml"
-    config.write_text(DEMO_CONFIG, encoding="utf-8")
-    async with Gateway.from_config(config) as gateway:
-        for name, address, company in _LEADS:
-            message = EmailMessage(
-                to=f"{name} <{address}>",
-                sender="Demo Sales <sales@demo.example>",
-                subject=f"Quick question for {company}",
-                text=f"Hi {name.split()[0]},\n\nWould {company} like to try aicmo-gateway?\n",
-            )
-            sent = await gateway.email_sending.send(message)
-            outcomes.append(sent)
-            first, _, last = name.partition(" ")
-            outcomes.append(
-                await gateway.crm_sync.upsert_contact(
-                    Contact(email=address, first_name=first, last_name=last, company=company)
+    tour.config.write_text(CONFIG, encoding="utf-8")
+    async with Gateway.from_config(tour.config) as gateway:
+        tour.gateway = gateway
+        for number, (heading, step) in enumerate(STEPS, 1):
+            click.echo(f"\n== {number}. {heading} ==\n")
+            await step(tour)
+    tour.gateway = None
+
+
+#: the file that marks a folder as the demo's, so a later run may empty it
+MARKER = ".aicmo-gateway-demo"
+
+
+def _fresh(directory: Path | None) -> Path:
+    """The demo's folder, new or emptied; refused when it holds anything the demo did not write."""
+    import shutil
+    import tempfile
+
+    if directory is None:
+        folder = Path(tempfile.mkdtemp(prefix="aicmo-gateway-demo-")).resolve()
+    else:
+        folder = directory.resolve()
+        if folder.exists() and not folder.is_dir():
+            raise click.UsageError(f"--dir {folder} is a file; give a folder")
+        if folder.exists() and any(folder.iterdir()):
+            if not (folder / MARKER).is_file():
+                raise click.UsageError(
+                    f"--dir {folder} is not empty and holds no earlier demo; "
+                    "give an empty or new folder"
                 )
-            )
-            if sent.ok:
-                outcomes.append(
-                    await gateway.crm_sync.log_engagement(
-                        Engagement(
-                            contact_email=address,
-                            kind="email_sent",
-                            subject=message.subject,
-                            external_id=sent.value.message_id,
-                        )
-                    )
-                )
-        outcomes.append(await gateway.reply_fetching.fetch_replies(None))
-    return outcomes
+            shutil.rmtree(folder)  # an earlier demo's: start afresh, so the tour runs the same
+        folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text(
+        "written by `aicmo-gateway demo`, which empties this folder when run on it again\n",
+        encoding="utf-8",
+    )
+    return folder
 
 
 @click.command()
@@ -123,51 +87,38 @@ async def _run(directory: Path) -> list[Outcome]:
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("demo-maildir"),
-    show_default=True,
-    help="Where the demo writes its Maildir and CRM database.",
+    default=None,
+    help="Where the demo writes its config, Maildirs, CRM, outbox and state "
+    "(default: a new temporary folder; an earlier demo's folder is started afresh).",
 )
-def demo(directory: Path) -> None:
-    """Send a few messages through a chain whose first provider is broken.
+def demo(directory: Path | None) -> None:
+    """A tour of the gateway on the built-in providers: no account, no network.
 
-    The first email provider points at an impossible path, so every send falls
-    back to a local Maildir (open it with any mail client, e.g. `mutt -f DIR/Maildir`).
-    Contacts and engagements go to a SQLite mini-CRM. No account is needed.
+    Email goes through a chain of two Maildir providers (a relay and a backup) whose
+    outages the demo simulates; contacts go to a SQLite mini-CRM, sends no provider
+    performed to a SQLite outbox. It shows failover, the circuit breaker opening,
+    `status`, recovery, the outbox replayed, `explain` on one call and, when installed,
+    the lead pipeline; and prints commands to try on what it wrote. Exits 1 if the
+    gateway did not behave as shown.
     """
     import asyncio
 
-    from aicmo_gateway.outcome import Status
+    from aicmo_gateway.cli._tour import Tour, TourError
 
-    directory.mkdir(parents=True, exist_ok=True)
-    outcomes = asyncio.run(_run(directory.resolve()))
-    rows = []
-    for o in outcomes:
-        value = o.value
-        shown: str | None
-        if o.operation == "fetch_replies" and value is not None:
-            shown = f"{len(value.replies)} messages read back from the Maildir"
-        elif o.operation == "send" and value is not None:
-            shown = value.message_id
-        else:
-            shown = str(getattr(value, "id", "")) if value is not None else o.reason
-        rows.append(
-            [
-                f"{o.capability}.{o.operation}",
-                o.status.value,
-                o.provider or "-",
-                _describe(o),
-                shown,
-            ]
-        )
-    click.echo(table(["call", "status", "served by", "attempts", "result"], rows))
-    failures = {(a.provider, a.detail) for o in outcomes for a in o.attempts if a.error}
-    for provider, detail in sorted(failures, key=str):
-        click.echo(f"\n{provider} failed: {detail}")
-    click.echo(f"\nMessages: {directory / 'Maildir'}   CRM: {directory / 'crm.db'}")
-    command = rerun_command()
-    config = shlex.quote(str((directory / "aicmo-gateway.toml").resolve()))
-    click.echo(f"Provider health: {command} status --config {config}")
-    last_send = [o for o in outcomes if o.operation == "send"][-1]
-    click.echo(f"One call's decisions: {command} explain {last_send.call_id} --config {config}")
-    if any(o.status is not Status.OK for o in outcomes):
-        raise SystemExit(1)
+    started = time.monotonic()
+    folder = _fresh(directory)
+    click.echo(f"aicmo-gateway demo: writing into {folder}")
+    tour = Tour(folder, rerun_command())
+    try:
+        asyncio.run(_run(tour))
+    except TourError as exc:
+        click.echo(f"\nerror: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo("\n== Where to look ==\n")
+    click.echo(f"config:    {tour.config}")
+    click.echo(f"messages:  {folder / 'backup' / 'Maildir'} and {folder / 'relay' / 'Maildir'}")
+    click.echo("           (real RFC 5322 files: open them with any mail client, e.g. mutt -f)")
+    click.echo(f"CRM:       {folder / 'crm.db'} (SQLite: tables contacts, engagements)")
+    click.echo(f"outbox:    {folder / 'outbox.db'}")
+    click.echo(f"state:     {folder / 'state'} (what status and explain read)")
+    click.echo(f"\ndone in {time.monotonic() - started:.1f} s")

@@ -19,19 +19,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from loguru import logger
+from loguru import logger as _loguru
 
 from aicmo_gateway.engine.classify import Classification, classify
 from aicmo_gateway.engine.clock import watchdog
 from aicmo_gateway.engine.health import BreakerState, Permit
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, invoke, performed
+from aicmo_gateway.logs import add_call_context, enter_provider, leave
 from aicmo_gateway.outcome import Action, Attempt, Status
 from aicmo_gateway.ports import Effect, Operation
 
 __all__ = ["CallContext", "SlotOutcome", "try_slot"]
 
 _MAX_DETAIL = 500
+#: every line carries the running call's capability, provider and call id
+logger = _loguru.patch(add_call_context)
 #: a failed probe while no other provider of the chain is closed re-opens for this many
 #: times the usual open period: a chain down everywhere is probed half as often (each of its
 #: providers would otherwise be probed at the single-provider cadence, multiplying the load)
@@ -190,56 +193,62 @@ async def try_slot(
     Once an attempt on a write was ambiguous, the result stays ambiguous whatever later
     retries here do: the write may have been performed.
     """
-    overrides = slot.on_error_with(ctx.policy.on_error)
-    tries = 0
-    ambiguous: SlotOutcome | None = None
-    while True:
-        t0 = ctx.clock()
-        permit = None
-        if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
-            permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
-        else:
-            out = _call_refused(slot, ctx, t0)
-        if out is not None:
-            if out.limited and out.available_in is not None:
-                await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
-                continue
-            return ambiguous or out
-        if tries == 0:
-            slot.budget.record_call(t0)
-        ctx.attempts_left -= 1
-        tries += 1
-        started_at = datetime.now(UTC)
-        serial = slot.started(t0)
-        timeout = _timeout(ctx, t0)
-        guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
-        ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
-        try:
-            value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
-        except asyncio.CancelledError:
-            if guard is not None and guard.done(ticket):
-                error: BaseException = TimeoutError()  # the attempt timeout passed
+    token = enter_provider(slot.name)  # the provider's own lines name it and the call
+    try:
+        overrides = slot.on_error_with(ctx.policy.on_error)
+        tries = 0
+        ambiguous: SlotOutcome | None = None
+        while True:
+            t0 = ctx.clock()
+            permit = None
+            if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
+                permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
             else:
-                _abandoned(slot, ctx, serial, permit, t0)
+                out = _call_refused(slot, ctx, t0)
+            if out is not None:
+                if out.limited and out.available_in is not None:
+                    await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
+                    continue
+                return ambiguous or out
+            if tries == 0:
+                slot.budget.record_call(t0)
+            ctx.attempts_left -= 1
+            tries += 1
+            started_at = datetime.now(UTC)
+            serial = slot.started(t0)
+            timeout = _timeout(ctx, t0)
+            guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
+            ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
+            try:
+                value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
+            except asyncio.CancelledError:
+                if guard is not None and guard.done(ticket):
+                    error: BaseException = TimeoutError()  # the attempt timeout passed
+                else:
+                    _abandoned(slot, ctx, serial, permit, t0)
+                    raise
+            except Exception as exc:
+                if guard is not None:
+                    guard.done(ticket)
+                error = exc
+            except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
+                if guard is not None:
+                    guard.done(ticket)
                 raise
-        except Exception as exc:
-            if guard is not None:
-                guard.done(ticket)
-            error = exc
-        except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
-            if guard is not None:
-                guard.done(ticket)
-            raise
-        else:
-            if guard is not None:
-                guard.done(ticket)
-            return _answered(slot, ctx, serial, permit, started_at, t0, value)
-        out, backoff = _failed(slot, ctx, serial, permit, started_at, t0, error, tries, overrides)
-        if out.status is Status.UNCERTAIN:  # stays the answer unless a retry here answers
-            ambiguous = SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=out.reason)
-        if backoff is None:
-            return ambiguous if ambiguous is not None and out.action is not Action.DONE else out
-        await asyncio.sleep(backoff)
+            else:
+                if guard is not None:
+                    guard.done(ticket)
+                return _answered(slot, ctx, serial, permit, started_at, t0, value)
+            out, backoff = _failed(
+                slot, ctx, serial, permit, started_at, t0, error, tries, overrides
+            )
+            if out.status is Status.UNCERTAIN:  # stays the answer unless a retry here answers
+                ambiguous = SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=out.reason)
+            if backoff is None:
+                return ambiguous if ambiguous is not None and out.action is not Action.DONE else out
+            await asyncio.sleep(backoff)
+    finally:
+        leave(token)
 
 
 def _answered(
@@ -329,9 +338,7 @@ def _failed(
     stop = meaning.action is Action.STOP
     ctx.record(slot, started_at, duration, Action.STOP if stop else Action.FALLBACK, error, detail)
     ctx.reasons.append(reason)
-    logger.bind(capability=ctx.capability, provider=slot.name).info(
-        "{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail
-    )
+    logger.info("{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail)
     if ambiguous:  # the strategy decides whether any other provider may try
         return SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=reason), None
     return SlotOutcome(Action.STOP if stop else Action.FALLBACK, status, reason=reason), None

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-from loguru import logger
+from loguru import logger as _loguru
 
 from aicmo_gateway.engine.attempt import CallContext
 from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
@@ -26,6 +26,7 @@ from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge
 from aicmo_gateway.errors import InvalidInput
+from aicmo_gateway.logs import add_call_context, enter_call, leave
 from aicmo_gateway.outcome import CallRecord, Outcome, Status
 from aicmo_gateway.ports import Effect, Operation, PortSpec
 from aicmo_gateway.state.audit import AuditTrail
@@ -44,6 +45,9 @@ class PlanStep:
     would_try: bool
     reason: str = ""
 
+
+#: every line carries the running call's capability, provider and call id
+logger = _loguru.patch(add_call_context)
 
 _WORTH_A_WARNING = frozenset({Status.FAILED, Status.UNCERTAIN})
 _CALL_PREFIX = uuid.uuid4().hex[:16]
@@ -163,15 +167,22 @@ class Chain:
         started_at, t0 = datetime.now(UTC), clock()
         if idempotency_key is None and op.effect is not Effect.READ:
             idempotency_key = derive_idempotency_key(self.capability, operation, payload)
-        if dry_run:
-            outcome = self._dry_run(op, call_id, idempotency_key)
-        elif idempotency_key is not None and op.effect is not Effect.READ:
-            outcome = await self._once(op, payload, call_id, idempotency_key, deadline)
-        else:
-            outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
+        token = enter_call(self.capability, call_id)
+        try:
+            if dry_run:
+                outcome = self._dry_run(op, call_id, idempotency_key)
+            elif idempotency_key is not None and op.effect is not Effect.READ:
+                outcome = await self._once(op, payload, call_id, idempotency_key, deadline)
+            else:
+                outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
+        finally:
+            leave(token)
         duration = clock() - t0
         if outcome.status in _WORTH_A_WARNING:
-            logger.bind(capability=self.capability, call_id=call_id).warning(
+            last = outcome.attempts[-1].provider if outcome.attempts else "-"
+            logger.bind(
+                capability=self.capability, provider=outcome.provider or last, call_id=call_id
+            ).warning(
                 "{}.{} ended {} (call {}): {}",
                 self.capability,
                 operation,

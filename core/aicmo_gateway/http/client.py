@@ -7,10 +7,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from loguru import logger
+from loguru import logger as _loguru
 
 from aicmo_gateway.errors import Ambiguous, AuthError, InvalidInput, ProviderError, Unavailable
 from aicmo_gateway.http.status import error_for_status, retry_after_of
+from aicmo_gateway.logs import add_call_context
 from aicmo_gateway.scrub import Scrubber
 from aicmo_gateway.secret import Secret
 
@@ -29,6 +30,10 @@ HTTPX_MISSING = (
     "this provider needs httpx: install the core's http extra from a checkout of the "
     "aicmo-gateway repository (it is not on PyPI yet) with: pip install '.[http]'"
 )
+
+
+#: each line carries the running call's capability, provider (instance) and call id
+logger = _loguru.patch(add_call_context)
 
 
 def _import_httpx() -> Any:
@@ -231,7 +236,7 @@ class HttpClient:
                 raise Ambiguous(text + "; the request may have been processed") from None
             raise Unavailable(text) from None
         elapsed = time.perf_counter() - started
-        logger.bind(provider=self.provider).debug(
+        logger.bind(provider_type=self.provider).debug(
             "{} {} -> {} in {:.0f} ms",
             method,
             self.scrub(path.split("?")[0]),

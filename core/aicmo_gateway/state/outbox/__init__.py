@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from loguru import logger
+from loguru import logger as _loguru
 
+from aicmo_gateway.logs import add_call_context
 from aicmo_gateway.outcome import Outcome, Status
 from aicmo_gateway.state.outbox.backend import (
     FINISHED,
@@ -63,6 +64,9 @@ ResendsSafely = Callable[[str], bool]
 
 #: set while a row is replayed, so its outcome is not stored a second time
 _REPLAYING: contextvars.ContextVar[bool] = contextvars.ContextVar("outbox_replaying", default=False)
+
+#: a write stored (or not) while its call runs: the line names the call
+logger = _loguru.patch(add_call_context)
 
 
 def open_backend(url: str, base_dir: Path | None = None) -> OutboxBackend:
