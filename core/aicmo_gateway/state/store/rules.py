@@ -108,7 +108,8 @@ def failure(
         period = open_for if open_for is not None else spec.open_period(facts.trips)
         facts.open_until = now + period
         facts.open_reason = (
-            f"{facts.fails} failures in a row across the fleet (last: {reason})"
+            f"{facts.fails} failure{'s' if facts.fails != 1 else ''} in a row across the fleet "
+            f"(last: {reason})"
             if open_for is None
             else f"a process's breaker opened (last: {reason})"
         )

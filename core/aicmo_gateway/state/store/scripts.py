@@ -113,7 +113,9 @@ if ARGV[1] == '1' then
       else
         period = tonumber(ARGV[6]) * tonumber(ARGV[7]) ^ (trips - 1)
         if ARGV[8] ~= '' then period = math.min(period, tonumber(ARGV[8])) end
-        reason = fails .. ' failures in a row across the fleet (last: ' .. ARGV[3] .. ')'
+        local word = ' failures'
+        if fails == 1 then word = ' failure' end
+        reason = fails .. word .. ' in a row across the fleet (last: ' .. ARGV[3] .. ')'
       end
       redis.call('HSET', KEYS[1], 'open_until', tostring(now + period), 'open_reason', reason,
                  'probe_until', '0')
