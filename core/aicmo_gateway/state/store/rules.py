@@ -105,14 +105,16 @@ def failure(
     by_count = bool(spec.threshold) and facts.fails >= (spec.threshold or 0)
     if (by_count or open_for is not None) and facts.open_until <= now:
         facts.trips += 1
-        period = open_for if open_for is not None else spec.open_period(facts.trips)
+        if by_count or open_for is None:
+            period = spec.open_period(facts.trips)
+            plural = "s" if facts.fails != 1 else ""
+            facts.open_reason = (
+                f"{facts.fails} failure{plural} in a row across the fleet (last: {reason})"
+            )
+        else:
+            period = open_for
+            facts.open_reason = f"a process's breaker opened (last: {reason})"
         facts.open_until = now + period
-        facts.open_reason = (
-            f"{facts.fails} failure{'s' if facts.fails != 1 else ''} in a row across the fleet "
-            f"(last: {reason})"
-            if open_for is None
-            else f"a process's breaker opened (last: {reason})"
-        )
         facts.probe_until = 0.0
 
 

@@ -107,7 +107,7 @@ if ARGV[1] == '1' then
       local trips = redis.call('HINCRBY', KEYS[1], 'trips', 1)
       local period
       local reason
-      if ARGV[4] ~= '' then
+      if not (threshold > 0 and fails >= threshold) then
         period = tonumber(ARGV[4])
         reason = "a process's breaker opened (last: " .. ARGV[3] .. ')'
       else
