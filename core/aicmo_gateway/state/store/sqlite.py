@@ -146,9 +146,25 @@ class SqliteStore:
         *,
         write_if: Callable[[Any], bool] | None,
     ) -> Any:
-        """Apply ``change`` to a provider's facts in one transaction; ``None`` when the file
-        cannot be used now (locked past the busy timeout, a disk error)."""
+        """Apply ``change`` to a provider's facts; ``None`` when the file cannot be used now
+        (locked past the busy timeout, a disk error).
+
+        The facts are read first without a write lock (WAL: readers never wait); only a
+        change that alters them (a token taken, a failure counted) takes the write lock and
+        applies it again to the facts as they are then.
+        """
         try:
+            with self._lock:
+                now = self.clock()
+                row = self._conn.execute(
+                    "SELECT data, expires FROM facts WHERE name = ?", (name,)
+                ).fetchone()
+            facts = Facts.from_json(json.loads(row[0])) if row and row[1] > now else Facts()
+            before = facts.to_json()
+            result = change(facts, now)
+            if facts.to_json() == before or (write_if is not None and not write_if(result)):
+                self.reach.back()
+                return result
             with self._tx() as conn:
                 now = self.clock()
                 row = conn.execute(
