@@ -202,7 +202,7 @@ def run(*, n: int = 2000) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "| capability | store | µs per call | over memory | × memory | Redis scripts per call "
+        "| capability | store | µs per call | over memory | x memory | Redis scripts per call "
         "| calls/s (1,000 at once) |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]

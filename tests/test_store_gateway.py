@@ -284,3 +284,24 @@ async def test_the_state_file_says_whether_the_store_is_reachable(tmp_path):
         await gateway.aclose()
     data = json.loads((tmp_path / "st" / "health.json").read_text(encoding="utf-8"))
     assert data["store"]["reachable"] is False and data["store"]["kind"] == "redis"
+
+
+def test_status_falls_back_to_the_state_dir_and_shows_the_outage(tmp_path):
+    path = tmp_path / "aicmo-gateway.toml"
+    path.write_text(
+        '[gateway]\nstore = "redis://127.0.0.1:1/0"\nstate_dir = "state"\n'
+        '[capabilities.email_sending]\nproviders = ["box"]\n'
+        f'[providers.box]\ntype = "maildir"\npath = "{tmp_path / "mail"}"\ncreate = true\n',
+        encoding="utf-8",
+    )
+    env = {"AICMO_GATEWAY_LOAD_PLUGINS": ""}
+
+    async def send_one() -> None:
+        async with Gateway.from_config(path, env=env) as gateway:
+            assert (await gateway.email_sending.send(MESSAGE, idempotency_key="k")).ok
+
+    asyncio.run(send_one())
+    shown = CliRunner().invoke(cli, ["status", "--config", str(path)], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "is unreachable" in shown.output and "box" in shown.output
+    assert "shared store redis://127.0.0.1:1/0 unreachable since" in shown.output

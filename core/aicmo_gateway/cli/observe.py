@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -62,8 +62,13 @@ def status(config_path: Path | None, as_json: bool) -> None:
     """
     loaded = _config(config_path)
     if loaded[1].store != "memory":
-        _fleet_status(loaded[1], as_json)
-        return
+        try:
+            _fleet_status(loaded[1], as_json)
+            return
+        except _Unreachable as exc:
+            if loaded[1].state_dir is None:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"{exc}; showing what gateways recorded in the state_dir", err=True)
     state = _state(config_path, loaded)
     data = state.read_health()
     if data is None:
@@ -123,6 +128,10 @@ def _wall(epoch: float | None) -> str:
     return "-" if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
+class _Unreachable(Exception):
+    """The shared store did not answer."""
+
+
 def _fleet_status(config: GatewayConfig, as_json: bool) -> None:
     """Every configured provider as the shared store holds it."""
     import asyncio
@@ -142,7 +151,7 @@ def _fleet_status(config: GatewayConfig, as_json: bool) -> None:
         try:
             return dict(await store.facts(names))
         except Exception as exc:
-            raise click.ClickException(
+            raise _Unreachable(
                 f"the shared store {config.store_shown} is unreachable "
                 f"({type(exc).__name__}: {exc}); running gateways go on with their own "
                 "state until it is back"
@@ -151,15 +160,14 @@ def _fleet_status(config: GatewayConfig, as_json: bool) -> None:
             await store.aclose()
 
     facts = asyncio.run(read())
-    rows = [
-        {
-            "capability": capability,
-            "type": config.providers[name].type,
-            **facts[name].to_json(),  # type: ignore[attr-defined]
-        }
-        for capability, cap in config.capabilities.items()
-        for name in cap.providers
-    ]
+    rows = []
+    for capability, cap in config.capabilities.items():
+        for name in cap.providers:
+            row: dict[str, Any] = {"capability": capability, "type": config.providers[name].type}
+            row.update(facts[name].to_json())  # type: ignore[attr-defined]
+            for key in ("open_until", "cooldown_until"):
+                row[key] = None if row[key] is None else _wall(row[key])
+            rows.append(row)
     if as_json:
         emit_json({"store": config.store_shown, "name": config.name, "providers": rows})
         return
@@ -181,7 +189,7 @@ def _fleet_status(config: GatewayConfig, as_json: bool) -> None:
                     r["provider"],
                     r["type"],
                     r["state"],
-                    _wall(r["cooldown_until"] or r["open_until"]),
+                    r["cooldown_until"] or r["open_until"] or "-",
                     r["consecutive_failures"],
                     ", ".join(f"{n} this {p}" for p, n in r["quota_used"].items()) or "-",
                     r["reason"] or "",

@@ -263,7 +263,7 @@ class ConfigLoader:
             )
             self.problem(
                 "gateway.store",
-                f"{shown(shown_url)}: {wrong}",
+                f"{shown(shown_url)} {wrong}",
                 'use store = "memory" (one process), "sqlite:///state.db" (the processes of '
                 'one host) or "redis://host:6379/0" (several hosts)',
             )

@@ -50,7 +50,7 @@ def check_store_url(url: object) -> str | None:
     if not isinstance(url, str) or not url.startswith(_SCHEMES) or "\x00" in url:
         return "is not an available store"
     if url.startswith("sqlite:///") and not url.removeprefix("sqlite:///").strip("/ "):
-        return "the SQLite URL names no file"
+        return "names no SQLite file"
     return None
 
 
