@@ -81,7 +81,7 @@ def test_a_missing_redis_client_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)
     with pytest.raises(ConfigError) as info:
         build("redis://127.0.0.1:6379/0", {"p": FakeProvider(name="p")})
-    assert "pip install 'aicmo-gateway[redis]'" in str(info.value)
+    assert "redis extra" in str(info.value) and "pip install '.[redis]'" in str(info.value)
     assert info.value.problems[0].key == "gateway.store"
 
 

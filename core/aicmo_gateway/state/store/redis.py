@@ -1,8 +1,8 @@
 """The Redis store: shared facts and the ledger for a fleet of processes on several hosts.
 
 ``store = "redis://host:6379/0"`` (``rediss://`` for TLS), with redis-py's asyncio client
-(``pip install 'aicmo-gateway[redis]'``). Every key is namespaced by ``[gateway] name``
-(``aicmo:<name>:...``) and has a TTL. Each question is one Lua script
+(the core's ``redis`` extra, see :func:`install_hint`). Every key is namespaced by
+``[gateway] name`` (``aicmo:<name>:...``) and has a TTL. Each question is one Lua script
 (:mod:`aicmo_gateway.state.store.scripts`), so an attempt costs one round trip: the permit.
 Reports after an attempt are sent without waiting; the process's next permit for the same
 provider waits for them, so its own reports are always counted before it asks again.
@@ -20,6 +20,7 @@ import math
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from aicmo_gateway.plugins.known import how_to_install
 from aicmo_gateway.state.outbox.backend import redact_url
 from aicmo_gateway.state.store import scripts
 from aicmo_gateway.state.store.base import (
@@ -35,7 +36,10 @@ from aicmo_gateway.state.store.rules import Facts, to_fleet
 
 __all__ = ["RedisStore", "require_redis"]
 
-INSTALL_HINT = "pip install 'aicmo-gateway[redis]'"
+
+def install_hint() -> str:
+    """How to install the core's ``redis`` extra (from a checkout while it is not on PyPI)."""
+    return how_to_install("aicmo-gateway", "redis") or "install redis-py (redis>=5.0)"
 
 
 def require_redis() -> None:
@@ -44,7 +48,8 @@ def require_redis() -> None:
         import redis.asyncio  # noqa: F401
     except ImportError:
         raise ImportError(
-            f"the Redis store needs redis-py, which is not installed: {INSTALL_HINT}"
+            f"the Redis store needs redis-py, which is not installed: install the core's "
+            f"redis extra {install_hint()}"
         ) from None
 
 
