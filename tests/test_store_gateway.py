@@ -305,3 +305,25 @@ def test_status_falls_back_to_the_state_dir_and_shows_the_outage(tmp_path):
     assert shown.exit_code == 0, shown.output
     assert "is unreachable" in shown.output and "box" in shown.output
     assert "shared store redis://127.0.0.1:1/0 unreachable since" in shown.output
+
+
+def test_the_synchronous_facade_shares_through_redis(tmp_path):
+    need_redis()
+    name = f"sync-{uuid.uuid4().hex[:12]}"
+    box = FakeProvider(name="box")
+    config = fake_config("email_sending", "box")
+    config["gateway"] = {"store": REDIS_URL, "name": name}
+    try:
+        with Gateway.from_config(config, registry=fake_registry(box=box), env={}).sync() as gw:
+            first = gw.email_sending.send(MESSAGE, idempotency_key="k1")
+            again = gw.email_sending.send(MESSAGE, idempotency_key="k1")
+        assert first.ok and again.replayed_from == first.call_id and len(box.performed) == 1
+        # a second gateway (another process) gets the recorded outcome from Redis
+        other_box = FakeProvider(name="box")
+        with Gateway.from_config(
+            config, registry=fake_registry(box=other_box), env={}
+        ).sync() as gw:
+            third = gw.email_sending.send(MESSAGE, idempotency_key="k1")
+        assert third.ok and third.replayed_from == first.call_id and other_box.performed == []
+    finally:
+        asyncio.run(delete_namespace(name))

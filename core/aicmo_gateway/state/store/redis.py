@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import weakref
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
@@ -85,7 +86,7 @@ class _Provider:
         pending = self._pending
         if pending is not None:
             self._pending = None
-            if not pending.done():
+            if not pending.done() and pending.get_loop() is asyncio.get_running_loop():
                 await asyncio.wait([pending])  # never cancels the report itself
         reply = await self._store.run(scripts.PERMIT, [self._key], self._permit_args)
         if reply is None:
@@ -138,7 +139,11 @@ class _Provider:
 
     async def flush(self) -> None:
         pending = self._pending
-        if pending is not None and not pending.done():
+        if (
+            pending is not None
+            and not pending.done()
+            and pending.get_loop() is asyncio.get_running_loop()
+        ):
             await asyncio.wait([pending])
 
 
@@ -153,9 +158,11 @@ class RedisStore:
         self.shown = redact_url(url)
         self.timeout = timeout
         self.reach = Reach(self.shown)
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._scripts: dict[str, Any] = {}
+        #: one client per event loop (a gateway may serve the synchronous facade's loop and
+        #: the application's): its connections belong to that loop
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Client] = (
+            weakref.WeakKeyDictionary()
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
@@ -163,28 +170,22 @@ class RedisStore:
 
     # -- the connection --------------------------------------------------------------
 
-    def _connection(self) -> Any:
+    def _connection(self) -> _Client:
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
+        found = self._clients.get(loop)
+        if found is None:
             import redis.asyncio as aioredis
             from redis.asyncio.retry import Retry
             from redis.backoff import NoBackoff
 
-            self._client = aioredis.Redis.from_url(
+            client = aioredis.Redis.from_url(
                 self.url,
                 socket_timeout=self.timeout,
                 socket_connect_timeout=self.timeout,
                 retry=Retry(NoBackoff(), 0),
                 decode_responses=True,
             )
-            self._loop = loop
-            self._scripts = {}
-        return self._client
-
-    def _script(self, client: Any, text: str) -> Any:
-        found = self._scripts.get(text)
-        if found is None:
-            found = self._scripts[text] = client.register_script(text)
+            found = self._clients[loop] = _Client(client)
         return found
 
     async def run(self, text: str, keys: list[str], args: list[str]) -> Any:
@@ -194,8 +195,8 @@ class RedisStore:
                 self.spawn(self._reconnect())
             return None
         try:
-            client = self._connection()
-            return await self._script(client, text)(keys=keys, args=args, client=client)
+            found = self._connection()
+            return await found.script(text)(keys=keys, args=args, client=found.client)
         except Exception as exc:  # unreachable, timed out, or refused: calls go on locally
             if isinstance(exc, asyncio.CancelledError):  # pragma: no cover - not an Exception
                 raise
@@ -204,8 +205,7 @@ class RedisStore:
 
     async def _reconnect(self) -> None:
         try:
-            client = self._connection()
-            await client.ping()
+            await self._connection().client.ping()
         except Exception as exc:
             self.reach.lost(exc)
             return
@@ -225,7 +225,7 @@ class RedisStore:
     async def facts(self, names: Sequence[str]) -> dict[str, FleetFacts]:
         """The fleet's view of these providers (raises when Redis cannot be reached: the
         ``status`` command reports that)."""
-        client = self._connection()
+        client = self._connection().client
         seconds, micros = await client.time()
         now = seconds + micros / 1e6
         found: dict[str, FleetFacts] = {}
@@ -272,8 +272,9 @@ class RedisStore:
 
     async def flush(self) -> None:
         """Wait until every report and ledger update sent so far has landed (or failed)."""
+        loop = asyncio.get_running_loop()
         while True:
-            tasks = [t for t in self._tasks if not t.done()]
+            tasks = [t for t in self._tasks if not t.done() and t.get_loop() is loop]
             if not tasks:
                 return
             await asyncio.wait(tasks)
@@ -284,14 +285,32 @@ class RedisStore:
         return self.reach.state(self.kind)
 
     async def aclose(self) -> None:
-        tasks = [t for t in self._tasks if not t.done()]
+        loop = asyncio.get_running_loop()
+        tasks = [t for t in self._tasks if not t.done() and t.get_loop() is loop]
         if tasks:
             await asyncio.wait(tasks, timeout=2 * self.timeout + 1)
-        left = list(self._tasks)
+        left = [t for t in self._tasks if t.get_loop() is loop]
         for task in left:
             task.cancel()
         if left:
             await asyncio.gather(*left, return_exceptions=True)
-        client, self._client = self._client, None
-        if client is not None and self._loop is asyncio.get_running_loop():
-            await client.aclose()
+        clients, self._clients = dict(self._clients), weakref.WeakKeyDictionary()
+        for owner, found in clients.items():
+            if owner is loop:
+                await found.client.aclose()
+            elif owner.is_running() and not owner.is_closed():
+                asyncio.run_coroutine_threadsafe(found.client.aclose(), owner)
+
+
+class _Client:
+    """A redis-py client of one event loop and the scripts registered on it."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._scripts: dict[str, Any] = {}
+
+    def script(self, text: str) -> Any:
+        found = self._scripts.get(text)
+        if found is None:
+            found = self._scripts[text] = self.client.register_script(text)
+        return found
