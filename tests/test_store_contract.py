@@ -258,3 +258,22 @@ async def test_every_redis_key_has_a_ttl(tmp_path):
         assert await keys_without_ttl(backend.namespace) == []
     finally:
         await backend.close()
+
+
+async def test_a_claim_may_carry_the_first_providers_permit_without_spending_twice(backend):
+    store = backend.open()
+    spec = ProviderSpec(quotas=((1, 86400.0, "day"),))
+    first = store.provider("smtp", spec)
+    assert (await store.claim("k", "call-a", 60.0, 3600.0, first)).state == "claimed"
+    assert (await first.permit()).ok
+    refused = await first.permit()
+    assert not refused.ok and refused.kind == "quota"
+
+
+async def test_a_claim_that_is_not_this_callers_takes_no_permit(backend):
+    store = backend.open()
+    spec = ProviderSpec(quotas=((1, 86400.0, "day"),))
+    first = store.provider("smtp", spec)
+    await store.claim("k", "call-a", 60.0, 3600.0)
+    assert (await store.claim("k", "call-b", 60.0, 3600.0, first)).state == "busy"
+    assert (await first.permit()).ok  # the day's one call is still there

@@ -20,7 +20,7 @@ from aicmo_gateway.outcome import Outcome, Status
 from aicmo_gateway.plugins.provider_type import PERIODS
 from aicmo_gateway.ports import Operation
 from aicmo_gateway.state.health import BreakerState
-from aicmo_gateway.state.store import ProviderSpec, Verdict
+from aicmo_gateway.state.store import ProviderSpec, ProviderState, Verdict
 from aicmo_gateway.state.store.outcomes import dump_outcome, load_outcome
 
 if TYPE_CHECKING:
@@ -100,8 +100,9 @@ async def once_shared(
     ttl = chain.ledger.ttl
     clock = asyncio.get_running_loop().time
     give_up, delay = clock() + bound, 0.01
+    first = _likely_first(chain)
     while True:
-        claim = await store.claim(entry, call_id, lease, ttl)
+        claim = await store.claim(entry, call_id, lease, ttl, first)
         if claim.state == "done" and claim.outcome is not None:
             try:
                 done = load_outcome(claim.outcome, chain.capability, op.name, key)
@@ -144,6 +145,20 @@ async def once_shared(
     elif claim.state != "local":
         await store.release(entry, call_id)
     return outcome
+
+
+def _likely_first(chain: Chain) -> ProviderState | None:
+    """The provider a failover call will most likely try first (its local view lets it), so
+    the claim can carry its permit; ``None`` for the strategies that try several at once."""
+    if chain.policy.strategy not in ("failover", "waterfall"):
+        return None
+    for slot in chain.ordered():
+        if slot.health.time_until_available() > 0:
+            continue
+        if slot.limits is not None and slot.limits.wait_time()[0] > 0:
+            continue
+        return slot.shared
+    return None
 
 
 def _unreadable(chain: Chain, op: Operation, key: str) -> Outcome:

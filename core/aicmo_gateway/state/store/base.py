@@ -155,9 +155,17 @@ class SharedState(Protocol):
 
     def provider(self, name: str, spec: ProviderSpec) -> ProviderState: ...
 
-    async def claim(self, entry: str, owner: str, lease: float, ttl: float) -> Claim:
+    async def claim(
+        self,
+        entry: str,
+        owner: str,
+        lease: float,
+        ttl: float,
+        first: ProviderState | None = None,
+    ) -> Claim:
         """Claim ``entry`` (capability, operation and key in one string) for ``lease`` seconds;
-        a done entry is kept ``ttl`` seconds."""
+        a done entry is kept ``ttl`` seconds. ``first``: the provider the call will most
+        likely try first; a networked store may take its permit in the same round trip."""
         ...
 
     async def complete(self, entry: str, owner: str, outcome: str, ttl: float) -> None:

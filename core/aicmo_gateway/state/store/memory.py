@@ -12,7 +12,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from aicmo_gateway.state.store.base import Claim, FleetFacts, ProviderSpec, Verdict
+from aicmo_gateway.state.store.base import (
+    Claim,
+    FleetFacts,
+    ProviderSpec,
+    ProviderState,
+    Verdict,
+)
 from aicmo_gateway.state.store.rules import Facts, failure, permit, success, to_fleet
 
 __all__ = ["MemoryStore"]
@@ -79,7 +85,14 @@ class MemoryStore:
             return None
         return found
 
-    async def claim(self, entry: str, owner: str, lease: float, ttl: float) -> Claim:
+    async def claim(
+        self,
+        entry: str,
+        owner: str,
+        lease: float,
+        ttl: float,
+        first: ProviderState | None = None,
+    ) -> Claim:
         now = self.clock()
         found = self._entry(entry, now)
         if found is not None:

@@ -30,12 +30,17 @@ from aicmo_gateway.state.store.base import (
     Claim,
     FleetFacts,
     ProviderSpec,
+    ProviderState,
     Verdict,
 )
 from aicmo_gateway.state.store.reach import Reach
 from aicmo_gateway.state.store.rules import Facts, to_fleet
 
 __all__ = ["RedisStore", "require_redis"]
+
+
+#: a permit taken with a claim is used by an attempt that starts within this many seconds
+PREFETCH_FRESH = 1.0
 
 
 def install_hint() -> str:
@@ -81,22 +86,37 @@ class _Provider:
         self._pending: asyncio.Task[Any] | None = None
         #: the fleet had failures in a row at the last permit: a success must reset them
         self._dirty = False
+        #: a permit taken with a write's claim, in the same round trip, and when (loop time)
+        self._prefetched: tuple[Verdict, float] | None = None
 
     async def permit(self) -> Verdict:
-        pending = self._pending
-        if pending is not None:
-            self._pending = None
-            if not pending.done() and pending.get_loop() is asyncio.get_running_loop():
-                await asyncio.wait([pending])  # never cancels the report itself
+        prefetched = self._prefetched
+        if prefetched is not None:
+            self._prefetched = None
+            verdict, at = prefetched
+            if asyncio.get_running_loop().time() - at < PREFETCH_FRESH:
+                return verdict
+        await self.settled()
         reply = await self._store.run(scripts.PERMIT, [self._key], self._permit_args)
         if reply is None:
             return LOCAL
+        return self.verdict(reply)
+
+    def verdict(self, reply: list[Any]) -> Verdict:
         kind, wait, reason, fails = reply
         fails = int(fails)
         self._dirty = fails > 0
         if kind in ("ok", "probe"):
             return Verdict(True, kind, 0.0, None, fails)
         return Verdict(False, kind, max(float(wait), 0.0), reason or None, fails)
+
+    async def settled(self) -> None:
+        """Wait for this process's reports on the provider (its own failures count first)."""
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            if not pending.done() and pending.get_loop() is asyncio.get_running_loop():
+                await asyncio.wait([pending])  # never cancels the report itself
 
     def succeeded(self) -> None:
         if self._dirty:
@@ -205,7 +225,11 @@ class RedisStore:
 
     async def _reconnect(self) -> None:
         try:
-            await self._connection().client.ping()
+            client = self._connection().client
+            # connections kept from before the outage may be dead (reset, half-closed): a
+            # fresh one is made for the ping and for what follows
+            await client.connection_pool.disconnect()
+            await client.ping()
         except Exception as exc:
             self.reach.lost(exc)
             return
@@ -253,13 +277,32 @@ class RedisStore:
     def _entry(self, entry: str) -> str:
         return f"{self.prefix}l:{entry}"
 
-    async def claim(self, entry: str, owner: str, lease: float, ttl: float) -> Claim:
-        reply = await self.run(
-            scripts.CLAIM, [self._entry(entry)], [owner, repr(float(lease)), str(math.ceil(ttl))]
-        )
+    async def claim(
+        self,
+        entry: str,
+        owner: str,
+        lease: float,
+        ttl: float,
+        first: ProviderState | None = None,
+    ) -> Claim:
+        """Claim ``entry``; with ``first`` (the provider the call will most likely try
+        first), take its permit in the same round trip when the claim is this caller's: its
+        next :meth:`_Provider.permit` then costs nothing."""
+        terms = [owner, repr(float(lease)), str(math.ceil(ttl))]
+        if isinstance(first, _Provider) and first._store is self:
+            await first.settled()
+            keys = [self._entry(entry), first._key]
+            reply = await self.run(scripts.CLAIM_PERMIT, keys, terms + first._permit_args)
+            if reply is not None and len(reply) > 3:
+                first._prefetched = (
+                    first.verdict(reply[3:]),
+                    asyncio.get_running_loop().time(),
+                )
+        else:
+            reply = await self.run(scripts.CLAIM, [self._entry(entry)], terms)
         if reply is None:
             return Claim("local")
-        state, outcome, wait = reply
+        state, outcome, wait = reply[:3]
         return Claim(state, outcome or None, float(wait))
 
     async def complete(self, entry: str, owner: str, outcome: str, ttl: float) -> None:

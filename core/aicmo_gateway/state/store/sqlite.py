@@ -28,6 +28,7 @@ from aicmo_gateway.state.store.base import (
     Claim,
     FleetFacts,
     ProviderSpec,
+    ProviderState,
     Verdict,
 )
 from aicmo_gateway.state.store.reach import Reach
@@ -199,7 +200,14 @@ class SqliteStore:
         self.reach.back()
         return result
 
-    async def claim(self, entry: str, owner: str, lease: float, ttl: float) -> Claim:
+    async def claim(
+        self,
+        entry: str,
+        owner: str,
+        lease: float,
+        ttl: float,
+        first: ProviderState | None = None,
+    ) -> Claim:
         key = f"{self.namespace}:{entry}"
         self._claims += 1
         purge = self._claims % _PURGE_EVERY == 0
