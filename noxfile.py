@@ -182,6 +182,13 @@ def bench_chain(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def bench_store(session: nox.Session) -> None:
+    """The SQLite and Redis state stores against memory: per-call overhead and throughput."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "benchmarks.stores", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
 def bench_startup(session: nox.Session) -> None:
     """Start-up time: import, --help and plugins with every in-repository plugin installed."""
     session.install(".", *(f"./plugins/{name}" for name in PLUGINS))

@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import overhead
+from benchmarks import overhead, stores
 from benchmarks.peers import Composition, run_litellm
 from benchmarks.report import COMP, OURS, table
 from benchmarks.scenarios import Ours, run_system
@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-litellm", action="store_true", help="skip LiteLLM (real-clock runs)")
     parser.add_argument("--quick", action="store_true", help="fewer overhead samples")
+    parser.add_argument(
+        "--no-stores", action="store_true", help="skip the SQLite and Redis store figures"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
     began = time.perf_counter()
@@ -73,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         # real-clock timing before LiteLLM is imported (its logging worker keeps running)
         ("overhead", lambda: overhead.run(n=1000 if quick else 5000)),
     ]
+    if not args.no_stores:
+        stages.append(("stores", lambda: stores.run(n=500 if quick else 2000)))
     if not args.no_litellm:
         stages.append(
             ("litellm", lambda: {**overhead.run_litellm(100 if quick else 300), **run_litellm()})
@@ -90,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{', '.join(f'{k} {v}' for k, v in m['versions'].items())}\n"
     )
     print(table(res))
+    if "stores" in res:
+        print("\nshared state stores (wall time; benchmarks/stores.py):\n")
+        print(stores.table(res["stores"]))
     print(f"\nwrote {args.output}", file=sys.stderr)
     return 0
 

@@ -153,7 +153,7 @@ def test_an_empty_config_is_valid_and_leaves_every_capability_unconfigured(regis
             id="unknown-gateway-key",
         ),
         pytest.param(
-            '[gateway]\nstore = "redis://127.0.0.1"\n',
+            '[gateway]\nstore = "mongodb://127.0.0.1"\n',
             "gateway.store",
             "is not an available store",
             'store = "memory"',

@@ -44,9 +44,9 @@ def problems(data, registry, env=None):
     [
         ({"gateway": {"store": "${REDIS_URL}"}}, "gateway.store", "'${REDIS_URL}'"),
         (
-            {"gateway": {"store": "redis://${RUSER:-sales}:${REDIS_URL}@host"}},
+            {"gateway": {"store": "mongodb://${RUSER:-sales}:${REDIS_URL}@host"}},
             "gateway.store",
-            "'redis://${RUSER:-sales}:${REDIS_URL}@host'",
+            "'mongodb://${RUSER:-sales}:${REDIS_URL}@host'",
         ),
         (maildir({"rate_limit": "${REDIS_URL}"}), "providers.box.rate_limit", "'${REDIS_URL}'"),
         (maildir({"daily_quota": "${REDIS_URL}"}), "providers.box.daily_quota", "'${REDIS_URL}'"),
@@ -60,7 +60,8 @@ def problems(data, registry, env=None):
     ],
 )
 def test_a_value_from_the_environment_is_shown_as_its_reference(registry, data, key, reference):
-    error = problems(data, registry, {"REDIS_URL": f"redis://:{SECRET}@localhost:6379/0"})
+    # not a store URL (a redis:// one would be a valid store)
+    error = problems(data, registry, {"REDIS_URL": f"mongodb://:{SECRET}@localhost:6379/0"})
     assert SECRET not in str(error)
     assert any(p.key == key and reference in p.message for p in error.problems), str(error)
 
@@ -102,7 +103,7 @@ def test_env_text_is_the_value_for_use_and_the_reference_for_display():
 def test_config_check_and_doctor_show_the_reference(tmp_path):
     path = tmp_path / "aicmo-gateway.toml"
     path.write_text('[gateway]\nstore = "${REDIS_URL}"\n', encoding="utf-8")
-    env = {"REDIS_URL": f"redis://:{SECRET}@localhost/0", "AICMO_GATEWAY_LOAD_PLUGINS": ""}
+    env = {"REDIS_URL": f"mongodb://:{SECRET}@localhost/0", "AICMO_GATEWAY_LOAD_PLUGINS": ""}
     for command in (["config", "check"], ["doctor"], ["doctor", "--json"]):
         result = CliRunner().invoke(cli, [*command, "--config", str(path)], env=env)
         assert result.exit_code == 1

@@ -35,6 +35,7 @@ from aicmo_gateway.scrub import Scrubber
 from aicmo_gateway.state.audit import AuditTrail, explain
 from aicmo_gateway.state.files import StateFiles, snapshot_to_json
 from aicmo_gateway.state.outbox import Outbox, open_backend, redact_url
+from aicmo_gateway.state.store import SharedState, open_shared
 from aicmo_gateway.state.suppression import open_store
 from aicmo_gateway.suppression import Suppression
 from aicmo_gateway.sync import SyncGateway
@@ -82,6 +83,8 @@ class Gateway:
         self._closed = False
         #: writes no provider performed, kept for replay (``None`` without ``[gateway] outbox``)
         self.outbox: Outbox | None = None
+        #: the store the fleet shares (``None`` with ``[gateway] store = "memory"``)
+        self.store: SharedState | None = None
         for capability, client_cls in CLIENTS.items():
             types = ", ".join(pt.name for pt in registry.provider_types(capability)) or "none"
             hint = f"installed {capability} provider types: {types}"
@@ -145,7 +148,15 @@ class Gateway:
 
         notify.observes = observes  # type: ignore[attr-defined]
 
-        gateway = cls(config, registry, build_chains(config, registry, audit, notify), audit)
+        shared = _open_shared(config)
+        try:
+            chains = build_chains(config, registry, audit, notify, shared)
+        except BaseException:
+            if shared is not None:
+                _close_now(shared)
+            raise
+        gateway = cls(config, registry, chains, audit)
+        gateway.store = shared
         if state is not None:  # values come from providers as is: no secret reaches the file
             secrets = {
                 s for chain in gateway.chains.values() for slot in chain.slots for s in slot.secrets
@@ -232,11 +243,28 @@ class Gateway:
             for quota, used, resets_in in slot.limits.usage()
         ]
 
+    def store_state(self) -> dict[str, Any] | None:
+        """The shared store: where, whether it is reachable (``None`` with the memory store)."""
+        return self.store.state() if self.store is not None else None
+
+    async def fleet_status(self) -> list[dict[str, Any]]:
+        """Every provider as the fleet sees it (the shared store's facts); raises
+        :class:`NotConfigured` with the memory store."""
+        if self.store is None:
+            raise NotConfigured("fleet status needs a shared [gateway] store (sqlite or redis)")
+        names = [slot.name for chain in self.chains.values() for slot in chain.slots]
+        facts = await self.store.facts(list(dict.fromkeys(names)))
+        return [
+            {"capability": capability, "type": slot.type.name, **facts[slot.name].to_json()}
+            for capability, chain in self.chains.items()
+            for slot in chain.slots
+        ]
+
     def _record_state(self, state: StateFiles, call: CallRecord) -> None:
         self._state_written = True
         try:
             state.append(call)
-            state.write_health(self.status)
+            state.write_health(self.status, store=self.store_state)
         except OSError as exc:  # the state folder is a convenience: never fail a call for it
             logger.warning("could not write state to {}: {}", state.directory, exc)
 
@@ -279,12 +307,14 @@ class Gateway:
             # a gateway that made no call (``doctor``, ``config check``) knows nothing newer
             # than the file: writing its fresh ``unknown`` rows would erase what workers learnt
             try:
-                self._state.write_health(self.status, force=True)
+                self._state.write_health(self.status, force=True, store=self.store_state)
             except OSError as exc:
                 logger.warning("could not write state to {}: {}", self._state.directory, exc)
         if self.outbox is not None:
             self.outbox.close()
         self.suppression.close()
+        if self.store is not None:
+            await self.store.aclose()
         for chain in self.chains.values():
             for slot in chain.slots:
                 closer = getattr(slot.provider, "aclose", None) or getattr(
@@ -306,6 +336,37 @@ class Gateway:
         if self._closed:
             raise GatewayClosed(CLOSED)
         return SyncGateway(self)
+
+
+def _open_shared(config: GatewayConfig) -> SharedState | None:
+    """The store ``[gateway] store`` names; a store that cannot be opened is a config error."""
+    try:
+        return open_shared(config.store, config.name, config.base_dir)
+    except Exception as exc:
+        raise ConfigError(
+            [
+                ConfigProblem(
+                    config.source,
+                    "gateway.store",
+                    f"cannot open the store {config.store_shown}: {type(exc).__name__}: "
+                    f"{redact_url(str(exc))}",
+                    "install what the message names, check that the folder exists and is "
+                    'writable, or use store = "memory"',
+                )
+            ]
+        ) from None
+
+
+def _close_now(store: SharedState) -> None:
+    """Close a store no gateway took (its build failed); nothing is in flight yet."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(store.aclose())
+        return
+    close = getattr(store, "close_now", None)
+    if callable(close):
+        close()
 
 
 async def _check(capability: str, slot: ProviderSlot, timeout: float) -> CheckResult:

@@ -1,9 +1,10 @@
-"""``status`` and ``explain``: what running gateways recorded in their state folder."""
+"""``status`` and ``explain``: what running gateways recorded in their state folder, or
+(``status`` with a shared ``[gateway] store``) what the fleet's store holds."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,15 +12,13 @@ from aicmo_gateway.cli._output import config_option, emit_json, table
 from aicmo_gateway.config.location import ENV_CONFIG, find_config
 
 if TYPE_CHECKING:
+    from aicmo_gateway.config.load import GatewayConfig
     from aicmo_gateway.state.files import StateFiles
 
 
-def _state(config_path: Path | None) -> tuple[StateFiles, str]:
-    """The state folder of the config, and how to name it in messages (a folder given as
-    ``${VAR}`` is named by its reference, as every config message does)."""
-    from aicmo_gateway.config.load import GatewayConfig, load_config
+def _config(config_path: Path | None) -> tuple[Path, GatewayConfig]:
+    from aicmo_gateway.config.load import load_config
     from aicmo_gateway.errors import ConfigError
-    from aicmo_gateway.state.files import StateFiles
 
     path = find_config(config_path)
     if path is None:
@@ -28,9 +27,19 @@ def _state(config_path: Path | None) -> tuple[StateFiles, str]:
             "./aicmo-gateway.toml"
         )
     try:
-        config: GatewayConfig = load_config(path)
+        return path, load_config(path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _state(
+    config_path: Path | None, loaded: tuple[Path, GatewayConfig] | None = None
+) -> tuple[StateFiles, str]:
+    """The state folder of the config, and how to name it in messages (a folder given as
+    ``${VAR}`` is named by its reference, as every config message does)."""
+    from aicmo_gateway.state.files import StateFiles
+
+    path, config = loaded or _config(config_path)
     if config.state_dir is None:
         raise click.ClickException(
             f"{path} sets no [gateway] state_dir, so gateways record no state to show; "
@@ -50,9 +59,20 @@ def _latency(value: float | None) -> str:
 def status(config_path: Path | None, as_json: bool) -> None:
     """Each provider's health, breaker state, cooldown, failure rate and latency.
 
-    Shows what the last gateway using this config recorded in its [gateway] state_dir.
+    With a shared [gateway] store (sqlite or redis), shows each provider as the fleet sees
+    it, read from the store. Otherwise shows what the last gateway using this config
+    recorded in its [gateway] state_dir.
     """
-    state, where = _state(config_path)
+    loaded = _config(config_path)
+    if loaded[1].store != "memory":
+        try:
+            _fleet_status(loaded[1], as_json)
+            return
+        except _Unreachable as exc:
+            if loaded[1].state_dir is None:
+                raise click.ClickException(str(exc)) from None
+            click.echo(f"{exc}; showing what gateways recorded in the state_dir", err=True)
+    state, where = _state(config_path, loaded)
     data = state.read_health()
     if data is None:
         raise click.ClickException(
@@ -97,6 +117,91 @@ def status(config_path: Path | None, as_json: bool) -> None:
         f"\nrecorded {data['written_at']} by process {data['pid']} in {where}; "
         f"shown as of {data['as_of']}"
     )
+    store = data.get("store")
+    if store and not store.get("reachable", True):
+        click.echo(
+            f"shared store {store['store']} unreachable since {store['unreachable_since']} "
+            f"({store['error']}): that process runs on its own state"
+        )
+
+
+def _wall(epoch: float | None) -> str:
+    from datetime import UTC, datetime
+
+    return "-" if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+class _Unreachable(Exception):
+    """The shared store did not answer."""
+
+
+def _fleet_status(config: GatewayConfig, as_json: bool) -> None:
+    """Every configured provider as the shared store holds it."""
+    import asyncio
+
+    from aicmo_gateway.state.store import open_shared
+
+    names = list(dict.fromkeys(n for cap in config.capabilities.values() for n in cap.providers))
+
+    async def read() -> dict[str, object]:
+        try:
+            store = open_shared(config.store, config.name, config.base_dir)
+        except Exception as exc:
+            raise click.ClickException(
+                f"cannot open the store {config.store_shown}: {type(exc).__name__}: {exc}"
+            ) from None
+        assert store is not None
+        try:
+            return dict(await store.facts(names))
+        except Exception as exc:
+            raise _Unreachable(
+                f"the shared store {config.store_shown} is unreachable "
+                f"({type(exc).__name__}: {exc}); running gateways go on with their own "
+                "state until it is back"
+            ) from None
+        finally:
+            await store.aclose()
+
+    facts = asyncio.run(read())
+    rows = []
+    for capability, cap in config.capabilities.items():
+        for name in cap.providers:
+            row: dict[str, Any] = {"capability": capability, "type": config.providers[name].type}
+            row.update(facts[name].to_json())  # type: ignore[attr-defined]
+            for key in ("open_until", "cooldown_until"):
+                row[key] = None if row[key] is None else _wall(row[key])
+            rows.append(row)
+    if as_json:
+        emit_json({"store": config.store_shown, "name": config.name, "providers": rows})
+        return
+    click.echo(
+        table(
+            [
+                "capability",
+                "provider",
+                "type",
+                "fleet",
+                "until",
+                "failures in a row",
+                "quota used",
+                "reason",
+            ],
+            [
+                [
+                    r["capability"],
+                    r["provider"],
+                    r["type"],
+                    r["state"],
+                    r["cooldown_until"] or r["open_until"] or "-",
+                    r["consecutive_failures"],
+                    ", ".join(f"{n} this {p}" for p, n in r["quota_used"].items()) or "-",
+                    r["reason"] or "",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    click.echo(f"\nas the fleet {config.name!r} sees it, from {config.store_shown}")
 
 
 @click.command()

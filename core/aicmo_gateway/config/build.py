@@ -16,6 +16,7 @@ from aicmo_gateway.config.settings import check_settings, is_secret_key
 from aicmo_gateway.config_values import EnvText, hide_env_values
 from aicmo_gateway.engine.budget import RetryBudget
 from aicmo_gateway.engine.chain import Chain
+from aicmo_gateway.engine.fleet import spec_for
 from aicmo_gateway.engine.ledger import MemoryLedger
 from aicmo_gateway.engine.policy import ProviderPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, loop_time
@@ -25,6 +26,7 @@ from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.ports import PORTS, EmailMessage, WebhookEvent
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.state.audit import AuditTrail
+from aicmo_gateway.state.store import SharedState
 
 __all__ = ["build_chains"]
 
@@ -98,7 +100,10 @@ def build_chains(
     registry: Registry,
     audit: AuditTrail,
     notify: Callable[..., None] | None = None,
+    shared: SharedState | None = None,
 ) -> dict[str, Chain]:
+    """One chain per configured capability; with ``shared`` (a store other than memory),
+    every provider and the ledger consult it where the fleet must agree."""
     problems: list[ConfigProblem] = []
     ledger = MemoryLedger()
     chains: dict[str, Chain] = {}
@@ -141,9 +146,12 @@ def build_chains(
                 cap.policy.retry_budget_min_per_second,
                 clock=loop_time,
             )
-            slots.append(
-                ProviderSlot(name, pt, provider, _secrets_of(inst, settings), policy, budget=budget)
+            slot = ProviderSlot(
+                name, pt, provider, _secrets_of(inst, settings), policy, budget=budget
             )
+            if shared is not None:
+                slot.shared = shared.provider(name, spec_for(policy))
+            slots.append(slot)
         chains[capability] = Chain(
             spec,
             slots,
@@ -153,6 +161,7 @@ def build_chains(
             ledger=ledger,
             audit=audit,
         )
+        chains[capability].shared = shared
     if problems:
         raise ConfigError(problems)
     return chains

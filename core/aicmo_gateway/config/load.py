@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 GATEWAY_KEYS = {
+    "name": "aicmo-gateway",
     "store": "memory",
     "dry_run": False,
     "audit_size": 1000,
@@ -120,6 +121,8 @@ class GatewayConfig:
     providers: Mapping[str, ProviderConfig]
     store: str = "memory"
     dry_run: bool = False
+    #: the application's name: namespaces its keys in a shared store
+    name: str = "aicmo-gateway"
     #: how many recent calls the in-memory audit trail keeps
     audit_size: int = 1000
     #: where the audit trail and health are written for the CLI (None: nowhere)
@@ -139,11 +142,17 @@ class GatewayConfig:
         state_dir = self.references.get("state_dir", self.state_dir)
         return (
             f"GatewayConfig(source={self.source!r}, capabilities={list(self.capabilities)}, "
-            f"providers={list(self.providers)}, store={self.store!r}, dry_run={self.dry_run}, "
+            f"providers={list(self.providers)}, store={shown(self.store_shown)}, "
+            f"dry_run={self.dry_run}, "
             f"audit_size={self.audit_size}, state_dir={shown(state_dir)}"
             + (f", outbox={shown(self.outbox_shown)}" if self.outbox else "")
             + ")"
         )
+
+    @property
+    def store_shown(self) -> str:
+        """The store URL as written (``${VAR}``), or with its password masked."""
+        return self.references.get("store") or redact_url(self.store)
 
     @property
     def outbox_shown(self) -> str | None:

@@ -41,6 +41,8 @@ from aicmo_gateway.engine.policy import (
 )
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.ports import PORTS, Effect
+from aicmo_gateway.state.outbox.backend import redact_url
+from aicmo_gateway.state.store import NAME_PATTERN, check_store_url
 
 if TYPE_CHECKING:
     from aicmo_gateway.plugins.registry import Registry
@@ -213,14 +215,7 @@ class ConfigLoader:
                     (f"did you mean {close[0]!r}? " if close else "")
                     + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}",
                 )
-        known = len(self.problems)
-        store, _ = self.resolve(table.get("store", "memory"), "gateway.store")
-        if store != "memory" and len(self.problems) == known:  # else the reference is the problem
-            self.problem(
-                "gateway.store",
-                f"{shown(store)} is not an available store",
-                'use store = "memory" (shared Redis stores are not in this release)',
-            )
+        store, name = self.store(table)
         dry_run = False
         try:
             dry_run = read_bool(table.get("dry_run", False), "dry_run")
@@ -247,12 +242,42 @@ class ConfigLoader:
                 if isinstance(raw_dir, EnvText):
                     self.references["state_dir"] = raw_dir.reference
         return {
-            "store": "memory",
+            "store": store,
+            "name": name,
             "dry_run": dry_run,
             "audit_size": audit_size,
             "state_dir": state_dir,
             "outbox": read_outbox(self, table),
         }
+
+    def store(self, table: Mapping[str, Any]) -> tuple[str, str]:
+        """``[gateway] store`` and ``name`` (which namespaces the store's keys), checked."""
+        known = len(self.problems)
+        store, _ = self.resolve(table.get("store", "memory"), "gateway.store")
+        wrong = check_store_url(store) if len(self.problems) == known else None
+        if wrong is not None:
+            shown_url = (
+                redact_url(store)
+                if isinstance(store, str) and not isinstance(store, EnvText)
+                else store
+            )
+            self.problem(
+                "gateway.store",
+                f"{shown(shown_url)} {wrong}",
+                'use store = "memory" (one process), "sqlite:///state.db" (the processes of '
+                'one host) or "redis://host:6379/0" (several hosts)',
+            )
+        if isinstance(store, EnvText):
+            self.references["store"] = store.reference
+        name, _ = self.resolve(table.get("name", "aicmo-gateway"), "gateway.name")
+        if not isinstance(name, str) or not NAME_PATTERN.match(name):
+            self.problem(
+                "gateway.name",
+                f"{shown(name)} is not a usable name",
+                "use up to 64 letters, digits, '_', '-' or '.', e.g. name = \"crm-sync\"",
+            )
+            name = "aicmo-gateway"
+        return (str(store) if wrong is None else "memory"), str(name)
 
     def providers(self, table: Mapping[str, Any]) -> dict[str, ProviderConfig]:
         result: dict[str, ProviderConfig] = {}

@@ -23,6 +23,7 @@ from loguru import logger as _loguru
 
 from aicmo_gateway.engine.classify import Classification, classify
 from aicmo_gateway.engine.clock import watchdog
+from aicmo_gateway.engine.fleet import learn, report_failure
 from aicmo_gateway.engine.health import BreakerState, Permit
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, invoke, performed
@@ -203,6 +204,8 @@ async def try_slot(
             permit = None
             if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
                 permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
+                if out is None and slot.shared is not None and not (forced and tries == 0):
+                    out = await _fleet_permit(slot, ctx, permit)
             else:
                 out = _call_refused(slot, ctx, t0)
             if out is not None:
@@ -251,6 +254,28 @@ async def try_slot(
         leave(token)
 
 
+async def _fleet_permit(
+    slot: ProviderSlot, ctx: CallContext, permit: Permit | None
+) -> SlotOutcome | None:
+    """The shared store's leave for this attempt (a shared store only): ``None`` when the
+    fleet lets it go, else the skip (or the wait, for a limit the provider waits for)."""
+    assert slot.shared is not None
+    verdict = await slot.shared.permit()
+    if verdict.ok:
+        return None
+    if permit is not None:
+        slot.health.release(permit)
+    learn(slot, verdict)
+    wait = verdict.wait
+    if verdict.kind in ("quota", "rate") and slot.policy.wait_for_limits:
+        left = ctx.remaining()
+        if left is None or wait < left:
+            return SlotOutcome(Action.SKIP, Status.FAILED, available_in=wait, limited=True)
+    out = ctx.skip(slot, f"the fleet: {verdict.reason or verdict.kind}; free in {wait:.1f}s")
+    out.available_in = wait
+    return out
+
+
 def _answered(
     slot: ProviderSlot,
     ctx: CallContext,
@@ -267,6 +292,8 @@ def _answered(
     slot.finished(serial, duration, slow=slow)
     if permit is not None:
         slot.health.record(permit, ok=True, duration=duration, slow=slow, now=now)
+    if slot.shared is not None:
+        slot.shared.succeeded()
     status, reason = Status.OK, None
     if slot.type.simulates or not performed(value):
         status = Status.SIMULATED
@@ -325,6 +352,8 @@ def _failed(
     detail = slot.scrub(_text_of(exc))[:_MAX_DETAIL]
     if meaning.cooldown is not None:
         slot.health.cool_down(meaning.cooldown, f"{error}: {detail}"[:200])
+    if slot.shared is not None:
+        report_failure(slot, meaning.is_failure, meaning.cooldown, f"{error}: {detail}"[:200])
     reason = f"{slot.name}: {error}: {detail}"
     if meaning.status is Status.REJECTED:
         ctx.record(slot, started_at, duration, Action.STOP, error, detail)

@@ -21,6 +21,7 @@ import attrs
 from loguru import logger as _loguru
 
 from aicmo_gateway.engine.attempt import CallContext
+from aicmo_gateway.engine.fleet import once_shared
 from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot
@@ -30,6 +31,7 @@ from aicmo_gateway.logs import add_call_context, enter_call, leave
 from aicmo_gateway.outcome import CallRecord, Outcome, Status
 from aicmo_gateway.ports import Effect, Operation, PortSpec
 from aicmo_gateway.state.audit import AuditTrail
+from aicmo_gateway.state.store import SharedState
 
 __all__ = ["Chain", "PlanStep", "ProviderSlot", "derive_idempotency_key"]
 
@@ -97,6 +99,8 @@ class Chain:
         self.audit = audit if audit is not None else AuditTrail()
         #: sees every write's outcome before the ledger and may replace it (the outbox defers)
         self.on_write_end: Callable[[Outcome, Any], Awaitable[Outcome]] | None = None
+        #: the store the fleet shares (``None``: the memory store, this process alone)
+        self.shared: SharedState | None = None
 
     @property
     def honours_idempotency(self) -> bool:
@@ -214,6 +218,8 @@ class Chain:
             done = ledger.get(*entry)
             if done is not None:
                 return attrs.evolve(done, call_id=call_id, attempts=(), replayed_from=done.call_id)
+            if self.shared is not None:  # a fleet: the shared ledger says who performs it
+                return await once_shared(self, op, payload, call_id, key, deadline)
             outcome = await self._perform(op, payload, call_id, key, deadline)
             if self.on_write_end is not None:
                 outcome = await self.on_write_end(outcome, payload)

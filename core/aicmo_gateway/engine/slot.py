@@ -20,6 +20,7 @@ from aicmo_gateway.outcome import Action
 from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.ports import Operation, ReplyBatch, Verdict, Verification
 from aicmo_gateway.scrub import Scrubber
+from aicmo_gateway.state.store import ProviderState
 
 __all__ = ["ProviderSlot", "invoke", "is_empty", "loop_time", "performed", "wall_time"]
 
@@ -60,6 +61,8 @@ class ProviderSlot:
     inflight: dict[int, float] = attrs.field(factory=dict)
     #: mean latency of successful attempts (exponentially weighted), seconds
     typical_latency: float | None = None
+    #: this provider's facts in the shared store (``None`` with the memory store)
+    shared: ProviderState | None = attrs.field(default=None, kw_only=True)
     _serial: int = 0
     #: successful latencies recorded so far, and the p99 with the count it was computed at
     _samples: int = 0

@@ -218,12 +218,17 @@ class StateFiles:
                 self._lines = len(lines)
 
     def write_health(
-        self, rows: Callable[[], list[dict[str, Any]]], *, force: bool = False
+        self,
+        rows: Callable[[], list[dict[str, Any]]],
+        *,
+        force: bool = False,
+        store: Callable[[], dict[str, Any] | None] | None = None,
     ) -> None:
         """Write ``rows()`` if the last write is older than ``health_interval`` (or ``force``).
 
         ``rows`` is only called when a write is due, so the snapshots cost nothing
-        on the calls in between.
+        on the calls in between; ``store()``, when given, says whether the shared store
+        is reachable.
         """
         now = time.monotonic()
         with self._lock:
@@ -236,6 +241,9 @@ class StateFiles:
                 "pid": os.getpid(),
                 "providers": rows(),
             }
+            shared = store() if store is not None else None
+            if shared is not None:
+                payload["store"] = shared
             _atomic_write(self.health_path, json.dumps(payload, indent=2, default=str))
 
     def read_health(self, now: datetime | None = None) -> dict[str, Any] | None:
