@@ -13,6 +13,7 @@ an error means is a :class:`~aicmo_gateway.engine.classify.Classification` in th
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -153,15 +154,34 @@ class CallContext:
 
     def attempt_records(self) -> tuple[Attempt, ...]:
         """Every attempt of the call as an :class:`Attempt`, in order."""
-        return tuple([a if type(a) is Attempt else self._attempt(a) for a in self.attempts])  # type: ignore[arg-type]
+        return build_attempts(self.attempts, self._origin())
+
+    def deferred_attempts(self) -> Callable[[], tuple[Attempt, ...]]:
+        """A function that builds :meth:`attempt_records` later, holding only the recorded
+        attempts (not this context, its payload or its lists)."""
+        return functools.partial(build_attempts, self.attempts, self._origin())
 
     def _attempt(self, raw: _Raw) -> Attempt:
-        slot, started, duration, action, error, detail = raw
+        return _built(raw, self._origin())
+
+    def _origin(self) -> tuple[float, float]:
         origin = self.origin
         if origin is None:
             origin = self.origin = (time.time(), self.clock())
-        started_at = datetime.fromtimestamp(origin[0] + (started - origin[1]), UTC)
-        return Attempt(slot.name, slot.type.name, started_at, duration, action, error, detail)
+        return origin
+
+
+def build_attempts(
+    recorded: Sequence[_Raw | Attempt], origin: tuple[float, float]
+) -> tuple[Attempt, ...]:
+    """The :class:`Attempt` records of attempts recorded as :attr:`CallContext.attempts`."""
+    return tuple([a if type(a) is Attempt else _built(a, origin) for a in recorded])  # type: ignore[arg-type]
+
+
+def _built(raw: _Raw, origin: tuple[float, float]) -> Attempt:
+    slot, started, duration, action, error, detail = raw
+    started_at = datetime.fromtimestamp(origin[0] + (started - origin[1]), UTC)
+    return Attempt(slot.name, slot.type.name, started_at, duration, action, error, detail)
 
 
 def _call_refused(slot: ProviderSlot, ctx: CallContext, now: float) -> SlotOutcome:

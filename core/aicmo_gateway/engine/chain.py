@@ -300,7 +300,7 @@ class Chain:
             final.status,
             final.value,
             final.provider,
-            ctx.attempt_records,
+            ctx.deferred_attempts(),
             call_id,
             self.capability,
             op.name,

@@ -58,6 +58,9 @@ class ProviderSlot:
     latencies: deque[float] = attrs.field(factory=lambda: deque(maxlen=512))
     #: loop time each attempt in flight started, by attempt number
     inflight: dict[int, float] = attrs.field(factory=dict)
+    #: attempt numbers in the order they started; the first one still in ``inflight`` is
+    #: the oldest in flight (finished ones leave from the front as they are met)
+    _order: deque[int] = attrs.field(factory=deque, init=False)
     #: mean latency of successful attempts (exponentially weighted), seconds
     typical_latency: float | None = None
     _serial: int = 0
@@ -75,13 +78,18 @@ class ProviderSlot:
         return f"<ProviderSlot {self.name!r} ({self.type.name}) {self.health.snapshot().state}>"
 
     def started(self, now: float) -> int:
-        self._serial += 1
-        self.inflight[self._serial] = now
-        return self._serial
+        serial = self._serial = self._serial + 1
+        self.inflight[serial] = now
+        self._order.append(serial)
+        return serial
 
     def finished(self, serial: int, latency: float | None = None, *, slow: bool = False) -> None:
         """An attempt ended; a successful one's latency feeds the typical latency unless slow."""
-        self.inflight.pop(serial, None)
+        inflight = self.inflight
+        inflight.pop(serial, None)
+        order = self._order
+        while order and order[0] not in inflight:
+            order.popleft()
         if latency is not None:
             self.latencies.append(latency)
             self._samples += 1
@@ -103,8 +111,13 @@ class ProviderSlot:
         if self.typical_latency is None:
             return f"{len(self.inflight)} calls in flight and none answered yet"
         limit = max(factor * self.typical_latency, 0.05)
-        # attempts enter in the order they start (one clock): the first is the oldest
-        oldest = now - next(iter(self.inflight.values()))
+        # attempts start in serial order (one clock): the first one still in flight is the
+        # oldest (looked up in ``_order``: the front of a dict with many deletions is slow
+        # to reach)
+        order, inflight = self._order, self.inflight
+        while order[0] not in inflight:
+            order.popleft()
+        oldest = now - inflight[order[0]]
         if oldest <= limit:
             return None
         return (
