@@ -58,12 +58,14 @@ class ProviderSlot:
     latencies: deque[float] = attrs.field(factory=lambda: deque(maxlen=512))
     #: loop time each attempt in flight started, by attempt number
     inflight: dict[int, float] = attrs.field(factory=dict)
-    #: attempt numbers in the order they started; the first one still in ``inflight`` is
-    #: the oldest in flight (finished ones leave from the front as they are met)
-    _order: deque[int] = attrs.field(factory=deque, init=False)
     #: mean latency of successful attempts (exponentially weighted), seconds
     typical_latency: float | None = None
     _serial: int = 0
+    #: the attempt number of the oldest attempt in flight (numbers grow by one per start,
+    #: so it is the smallest key of ``inflight``); one past the last when none is in flight
+    _oldest: int = attrs.field(
+        default=attrs.Factory(lambda self: self._serial + 1, takes_self=True), init=False
+    )
     #: successful latencies recorded so far, and the p99 with the count it was computed at
     _samples: int = 0
     _p99: tuple[int, float | None] = (-1, None)
@@ -80,16 +82,17 @@ class ProviderSlot:
     def started(self, now: float) -> int:
         serial = self._serial = self._serial + 1
         self.inflight[serial] = now
-        self._order.append(serial)
         return serial
 
     def finished(self, serial: int, latency: float | None = None, *, slow: bool = False) -> None:
         """An attempt ended; a successful one's latency feeds the typical latency unless slow."""
         inflight = self.inflight
         inflight.pop(serial, None)
-        order = self._order
-        while order and order[0] not in inflight:
-            order.popleft()
+        if serial == self._oldest:  # move on to the next attempt still in flight
+            oldest, last = serial + 1, self._serial
+            while oldest <= last and oldest not in inflight:
+                oldest += 1
+            self._oldest = oldest
         if latency is not None:
             self.latencies.append(latency)
             self._samples += 1
@@ -111,13 +114,9 @@ class ProviderSlot:
         if self.typical_latency is None:
             return f"{len(self.inflight)} calls in flight and none answered yet"
         limit = max(factor * self.typical_latency, 0.05)
-        # attempts start in serial order (one clock): the first one still in flight is the
-        # oldest (looked up in ``_order``: the front of a dict with many deletions is slow
-        # to reach)
-        order, inflight = self._order, self.inflight
-        while order[0] not in inflight:
-            order.popleft()
-        oldest = now - inflight[order[0]]
+        # attempts start in number order (one clock): the lowest number in flight is the
+        # oldest (kept in ``_oldest``: the front of a dict with many deletions is slow to reach)
+        oldest = now - self.inflight[self._oldest]
         if oldest <= limit:
             return None
         return (
