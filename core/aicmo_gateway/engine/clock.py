@@ -40,7 +40,8 @@ class Watchdog:
     :meth:`done` settles the ticket when the attempt ends and says whether the watchdog
     cancelled it (then the attempt ends with ``TimeoutError``). Deadlines sit in a heap;
     the timer is armed at the earliest one still in flight and re-armed when it fires.
-    Settled tickets leave the heap lazily (compacted once they outnumber live ones).
+    Settled tickets leave the heap when they reach its top (attempts mostly end in the order
+    they started), else once they outnumber live ones (the heap is compacted).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -81,7 +82,11 @@ class Watchdog:
         ``CancelledError`` into ``TimeoutError`` if no one else cancelled the task too
         (:meth:`timed_out`).
         """
-        task, cancelling = self._live.pop(ticket)
+        live = self._live
+        task, cancelling = live.pop(ticket)
+        heap = self._heap
+        while heap and heap[0][1] not in live:  # settled ones at the top leave at once
+            heapq.heappop(heap)
         fired = self._fired
         if not fired or ticket not in fired:
             return False
