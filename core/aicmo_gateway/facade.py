@@ -115,8 +115,7 @@ class EmailSending(CapabilityClient):
         A message to a suppressed recipient ends ``REJECTED`` without reaching a provider;
         suppressed recipients among others are dropped and listed in ``outcome.suppressed``.
         """
-        if not isinstance(message, EmailMessage):  # the check inline: every send makes it
-            _expect(message, EmailMessage, "message")
+        _expect(message, EmailMessage, "message")
         if self.compliance is None:
             return await self._call("send", message, idempotency_key, dry_run, deadline)
         chain = self._ready()
@@ -213,8 +212,7 @@ class EmailVerification(CapabilityClient):
         self, address: str, *, dry_run: bool | None = None, deadline: float | None = None
     ) -> Outcome:
         """A verdict on one address; ``outcome.value`` is a ``Verification``."""
-        if not isinstance(address, str):
-            _expect(address, str, "address")
+        _expect(address, str, "address")
         return await self._call("verify", address, None, dry_run, deadline)
 
     async def verify_many(

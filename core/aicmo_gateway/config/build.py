@@ -70,7 +70,7 @@ def _with(record: Any, field: str, value: Any) -> Any:
     """
     state = record.__getstate__()
     state[field] = value
-    cls = type(record)
+    cls: Any = type(record)
     clone = cls.__new__(cls)
     clone.__setstate__(state)
     return clone

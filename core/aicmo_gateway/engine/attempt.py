@@ -144,12 +144,14 @@ class CallContext:
         attempts = self.attempts
         for i in range(len(attempts) - 1, -1, -1):
             entry = attempts[i]
-            if type(entry) is Attempt:
+            if isinstance(entry, Attempt):
                 if entry.provider == provider and entry.error is not None:
                     attempts[i] = attrs.evolve(entry, action=Action.STOP)
                     return
-            elif entry[0].name == provider and entry[4] is not None:  # type: ignore[index,union-attr]
-                attempts[i] = (*entry[:3], Action.STOP, *entry[4:])  # type: ignore[misc]
+                continue
+            slot, started, duration, _, error, detail = entry
+            if slot.name == provider and error is not None:
+                attempts[i] = (slot, started, duration, Action.STOP, error, detail)
                 return
 
     def attempt_records(self) -> tuple[Attempt, ...]:

@@ -85,7 +85,7 @@ def _content(value: bytes | bytearray | memoryview | str) -> bytes:
     )
 
 
-def _content_type(value: str, self: Attachment) -> str:
+def _content_type(value: str, self: Any) -> str:
     """The given type, else one guessed from the file name (``filename`` is set first)."""
     given = v.mime_type(value, "Attachment.content_type")
     return given or mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
@@ -116,6 +116,7 @@ class Attachment:
     filename: str = attrs.field(converter=_filename)
     content: bytes = attrs.field(converter=_content, repr=False)
     content_type: str = attrs.field(
+        # the attrs mypy plugin reads named functions only, not an attrs.Converter
         converter=attrs.Converter(_content_type, takes_self=True),  # type: ignore[misc]
         default="",
     )

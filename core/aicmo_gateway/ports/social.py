@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -35,7 +36,7 @@ def _content(value: bytes | bytearray | memoryview) -> bytes:
     return bytes(value)
 
 
-def _content_type(value: str, self: Media) -> str:
+def _content_type(value: str, self: Any) -> str:
     """The given type, else one guessed from the file name (``filename`` is set first); it
     must be an image, a video or audio."""
     content_type = (
@@ -67,6 +68,7 @@ class Media:
     filename: str = attrs.field(converter=_filename)
     content: bytes = attrs.field(converter=_content, repr=False)
     content_type: str = attrs.field(
+        # the attrs mypy plugin reads named functions only, not an attrs.Converter
         converter=attrs.Converter(_content_type, takes_self=True),  # type: ignore[misc]
         default="",
     )
