@@ -87,7 +87,10 @@ class CapabilityClient:
         deadline: float | None,
     ) -> Coroutine[Any, Any, Outcome]:
         """The chain's call, to await (raises at once on a closed or unconfigured client)."""
-        return self._ready().call(
+        chain = self.chain
+        if chain is None or self._closed:
+            chain = self._ready()
+        return chain.call(
             operation,
             payload,
             idempotency_key=idempotency_key,

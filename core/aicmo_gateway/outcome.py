@@ -6,7 +6,7 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -68,8 +68,28 @@ def _status(value: Status | str) -> Status:
     return value if type(value) is Status else Status(value)
 
 
+class _DeferredAttempts:
+    """Lets an :class:`Outcome` made by the engine build its ``attempts`` on first read.
+
+    The engine leaves the ``attempts`` slot empty and keeps a function that builds them in
+    ``_pending``; reading ``attempts`` (directly, or through ``==``, ``repr``, pickling,
+    ``attrs.evolve``) builds the tuple once and fills the slot. Outcomes nobody inspects
+    never build their per-attempt records.
+    """
+
+    __slots__ = ("_pending",)
+
+    def __getattr__(self, name: str) -> Any:
+        # called only for an attribute not found: an unfilled ``attempts`` slot
+        if name != "attempts":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        build: Callable[[], tuple[Attempt, ...]] = object.__getattribute__(self, "_pending")
+        object.__setattr__(self, "attempts", build())
+        return object.__getattribute__(self, "attempts")
+
+
 @attrs.frozen
-class Outcome:
+class Outcome(_DeferredAttempts):
     """The result of one gateway call: status, value, the serving provider, every attempt."""
 
     status: Status = attrs.field(converter=_status)
@@ -103,6 +123,39 @@ class Outcome:
         if self.status is not Status.OK:
             raise OutcomeError(self)
         return self.value
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def deferred_outcome(
+    status: Status,
+    value: Any,
+    provider: str | None,
+    attempts: Callable[[], tuple[Attempt, ...]],
+    call_id: str,
+    capability: str,
+    operation: str,
+    idempotency_key: str | None,
+    reason: str | None,
+) -> Outcome:
+    """An :class:`Outcome` whose ``attempts`` are built by ``attempts()`` when first read
+    (the engine's constructor: ``status`` is already a :class:`Status`)."""
+    outcome: Outcome = _new(Outcome)
+    _set(outcome, "_pending", attempts)
+    _set(outcome, "status", status)
+    _set(outcome, "value", value)
+    _set(outcome, "provider", provider)
+    _set(outcome, "call_id", call_id)
+    _set(outcome, "capability", capability)
+    _set(outcome, "operation", operation)
+    _set(outcome, "idempotency_key", idempotency_key)
+    _set(outcome, "reason", reason)
+    _set(outcome, "replayed_from", None)
+    _set(outcome, "outbox_id", None)
+    _set(outcome, "suppressed", {})
+    return outcome
 
 
 class OutcomeError(Exception):

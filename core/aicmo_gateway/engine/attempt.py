@@ -13,8 +13,10 @@ an error means is a :class:`~aicmo_gateway.engine.classify.Classification` in th
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
-from collections.abc import Callable, Mapping, Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +66,11 @@ class SlotOutcome:
     limited: bool = False
 
 
+#: one attempt as recorded during the call: (provider, loop time it started, seconds,
+#: action, error, detail), or the :class:`Attempt` itself once one was built for an observer
+_Raw = tuple[ProviderSlot, float, float, Action, "str | None", "str | None"]
+
+
 @attrs.define
 class CallContext:
     """The state of one call as it moves through the chain."""
@@ -82,65 +89,112 @@ class CallContext:
     clock: Callable[[], float]
     #: every provider of the chain (to tell whether any other one is serving)
     slots: Sequence[ProviderSlot] = ()
-    attempts: list[Attempt] = attrs.field(factory=list)
+    #: the wall clock (``time.time()``) and the loop time read together when the call
+    #: started: an attempt's ``started_at`` is that time plus the loop time since
+    #: (``None``: read when the first record is built)
+    origin: tuple[float, float] | None = None
+    #: the attempts so far, as recorded (:meth:`attempt_records` makes the records)
+    attempts: list[_Raw | Attempt] = attrs.field(factory=list)
     reasons: list[str] = attrs.field(factory=list)
     #: set by hedge before cancelling losers: a loser running at least this long failed
     lost_race_after: float | None = None
     #: which answers end the call (a waterfall: non-empty ones); ``None``: every answer
     accept: Callable[[Any], bool] | None = None
     #: an answer ``accept`` passed over, not recorded yet: (provider, started at, seconds)
-    held: tuple[ProviderSlot, Any, float] | None = None
+    held: tuple[ProviderSlot, float, float] | None = None
 
     def remaining(self) -> float | None:
         if self.budget is None:
             return None
         return self.budget - (self.clock() - self.started)
 
-    def skip(self, slot: ProviderSlot, reason: str) -> SlotOutcome:
-        self.record(slot, datetime.now(UTC), 0.0, Action.SKIP, None, reason)
+    def skip(self, slot: ProviderSlot, reason: str, now: float | None = None) -> SlotOutcome:
+        """Record ``slot`` as skipped (``now``: the loop time, when the caller has read it)."""
+        self.record(slot, self.clock() if now is None else now, 0.0, Action.SKIP, None, reason)
         return SlotOutcome(Action.SKIP, Status.FAILED, reason=f"{slot.name}: skipped: {reason}")
 
     def settle_held(self, action: Action) -> None:
         """Record the held empty answer: ``FALLBACK`` once the chain moved on, or ``DONE``."""
         held, self.held = self.held, None
         if held is not None:
-            slot, started_at, duration = held
-            self.record(slot, started_at, duration, action, None, "empty answer")
+            slot, started, duration = held
+            self.record(slot, started, duration, action, None, "empty answer")
 
     def record(
         self,
         slot: ProviderSlot,
-        started_at: Any,
+        started: float,
         duration: float,
         action: Action,
         error: str | None = None,
         detail: str | None = None,
     ) -> None:
-        attempt = Attempt(slot.name, slot.type.name, started_at, duration, action, error, detail)
+        """Record an attempt that started at loop time ``started``; its :class:`Attempt` is
+        built now only for observers, else when someone reads the outcome's ``attempts``."""
+        if self.notify is None:
+            self.attempts.append((slot, started, duration, action, error, detail))
+            return
+        attempt = self._attempt((slot, started, duration, action, error, detail))
         self.attempts.append(attempt)
-        if self.notify is not None:
-            self.notify(
-                "aicmo_attempt_finished",
-                capability=self.capability,
-                operation=self.op.name,
-                attempt=attempt,
-            )
+        self.notify(
+            "aicmo_attempt_finished",
+            capability=self.capability,
+            operation=self.op.name,
+            attempt=attempt,
+        )
+
+    def mark_stop(self, provider: str | None) -> None:
+        """The last failed attempt on ``provider`` ended the call: record it as a ``STOP``."""
+        attempts = self.attempts
+        for i in range(len(attempts) - 1, -1, -1):
+            entry = attempts[i]
+            if isinstance(entry, Attempt):
+                if entry.provider == provider and entry.error is not None:
+                    attempts[i] = attrs.evolve(entry, action=Action.STOP)
+                    return
+                continue
+            slot, started, duration, _, error, detail = entry
+            if slot.name == provider and error is not None:
+                attempts[i] = (slot, started, duration, Action.STOP, error, detail)
+                return
+
+    def attempt_records(self) -> tuple[Attempt, ...]:
+        """Every attempt of the call as an :class:`Attempt`, in order."""
+        return build_attempts(self.attempts, self._origin())
+
+    def deferred_attempts(self) -> Callable[[], tuple[Attempt, ...]]:
+        """A function that builds :meth:`attempt_records` later, holding only the recorded
+        attempts (not this context, its payload or its lists)."""
+        return functools.partial(build_attempts, self.attempts, self._origin())
+
+    def _attempt(self, raw: _Raw) -> Attempt:
+        return _built(raw, self._origin())
+
+    def _origin(self) -> tuple[float, float]:
+        origin = self.origin
+        if origin is None:
+            origin = self.origin = (time.time(), self.clock())
+        return origin
 
 
-def _timeout(ctx: CallContext, now: float) -> float | None:
-    """Seconds this attempt may take: the attempt timeout, within the call's deadline."""
-    per_attempt = ctx.policy.attempt_timeout
-    if ctx.budget is None:
-        return per_attempt
-    left = max(0.0, ctx.budget - (now - ctx.started))
-    return left if per_attempt is None else min(per_attempt, left)
+def build_attempts(
+    recorded: Sequence[_Raw | Attempt], origin: tuple[float, float]
+) -> tuple[Attempt, ...]:
+    """The :class:`Attempt` records of attempts recorded as :attr:`CallContext.attempts`."""
+    return tuple([a if type(a) is Attempt else _built(a, origin) for a in recorded])  # type: ignore[arg-type]
+
+
+def _built(raw: _Raw, origin: tuple[float, float]) -> Attempt:
+    slot, started, duration, action, error, detail = raw
+    started_at = datetime.fromtimestamp(origin[0] + (started - origin[1]), UTC)
+    return Attempt(slot.name, slot.type.name, started_at, duration, action, error, detail)
 
 
 def _call_refused(slot: ProviderSlot, ctx: CallContext, now: float) -> SlotOutcome:
     """The call itself cannot make another attempt: its deadline or attempt budget is spent."""
     if ctx.budget is not None and ctx.budget - (now - ctx.started) <= 0:
-        return ctx.skip(slot, "the call's deadline passed")
-    return ctx.skip(slot, "the call's attempt budget is spent")
+        return ctx.skip(slot, "the call's deadline passed", now)
+    return ctx.skip(slot, "the call's attempt budget is spent", now)
 
 
 def _acquire(
@@ -155,14 +209,14 @@ def _acquire(
     if not (forced or last_resort) and slot.inflight:
         stall = slot.stalled(now, ctx.policy.stall_calls, ctx.policy.stall_factor)
         if stall is not None:
-            out = ctx.skip(slot, stall)
+            out = ctx.skip(slot, stall, now)
             out.soft = True
             return None, out
     if not forced:
         permit = slot.health.acquire(last_resort=last_resort, now=now)
         if permit is None:
             reason = slot.health.skip_reason() or "unavailable"
-            out = ctx.skip(slot, reason)
+            out = ctx.skip(slot, reason, now)
             out.available_in = slot.health.time_until_available()
             out.soft = slot.health.demoted()
             return None, out
@@ -177,7 +231,7 @@ def _acquire(
                 return None, SlotOutcome(
                     Action.SKIP, Status.FAILED, available_in=wait, limited=True
                 )
-            out = ctx.skip(slot, f"{why}; free again in {wait:.1f}s")
+            out = ctx.skip(slot, f"{why}; free again in {wait:.1f}s", now)
             out.available_in = wait
             return None, out
     return permit, None
@@ -196,13 +250,14 @@ async def try_slot(
     """
     token = enter_provider(slot.name)  # the provider's own lines name it and the call
     try:
-        overrides = slot.on_error_with(ctx.policy.on_error)
         tries = 0
         ambiguous: SlotOutcome | None = None
+        clock = ctx.clock
         while True:
-            t0 = ctx.clock()
+            t0 = clock()
             permit = None
-            if ctx.attempts_left > 0 and (ctx.budget is None or ctx.budget > t0 - ctx.started):
+            budget = ctx.budget
+            if ctx.attempts_left > 0 and (budget is None or budget > t0 - ctx.started):
                 permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
                 if out is None and slot.shared is not None and not (forced and tries == 0):
                     out = await _fleet_permit(slot, ctx, permit)
@@ -217,9 +272,12 @@ async def try_slot(
                 slot.budget.record_call(t0)
             ctx.attempts_left -= 1
             tries += 1
-            started_at = datetime.now(UTC)
             serial = slot.started(t0)
-            timeout = _timeout(ctx, t0)
+            # the attempt timeout, within the call's deadline
+            timeout = ctx.policy.attempt_timeout
+            if budget is not None:
+                left = max(0.0, budget - (t0 - ctx.started))
+                timeout = left if timeout is None else min(timeout, left)
             guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
             ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
             try:
@@ -241,10 +299,8 @@ async def try_slot(
             else:
                 if guard is not None:
                     guard.done(ticket)
-                return _answered(slot, ctx, serial, permit, started_at, t0, value)
-            out, backoff = _failed(
-                slot, ctx, serial, permit, started_at, t0, error, tries, overrides
-            )
+                return _answered(slot, ctx, serial, permit, t0, value)
+            out, backoff = _failed(slot, ctx, serial, permit, t0, error, tries)
             if out.status is Status.UNCERTAIN:  # stays the answer unless a retry here answers
                 ambiguous = SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=out.reason)
             if backoff is None:
@@ -281,7 +337,6 @@ def _answered(
     ctx: CallContext,
     serial: int,
     permit: Permit | None,
-    started_at: Any,
     t0: float,
     value: Any,
 ) -> SlotOutcome:
@@ -300,9 +355,12 @@ def _answered(
         reason = f"{slot.name} ({slot.type.name}) did not perform the operation"
     if ctx.accept is not None and not ctx.accept(value):
         # an empty answer: the strategy asks the next provider and records this one later
-        ctx.held = (slot, started_at, duration)
+        ctx.held = (slot, t0, duration)
         return SlotOutcome(Action.FALLBACK, status, value, reason)
-    ctx.record(slot, started_at, duration, Action.DONE)
+    if ctx.notify is None:  # ctx.record, without its call
+        ctx.attempts.append((slot, t0, duration, Action.DONE, None, None))
+    else:
+        ctx.record(slot, t0, duration, Action.DONE)
     return SlotOutcome(Action.DONE, status, value, reason)
 
 
@@ -326,11 +384,9 @@ def _failed(
     ctx: CallContext,
     serial: int,
     permit: Permit | None,
-    started_at: Any,
     t0: float,
     exc: BaseException,
     tries: int,
-    overrides: Mapping[str, Action],
 ) -> tuple[SlotOutcome, float | None]:
     """The attempt raised: classify it, settle health, record it, and decide what follows.
 
@@ -339,7 +395,7 @@ def _failed(
     """
     slot.finished(serial)
     duration = ctx.clock() - t0
-    meaning = classify(exc, overrides=overrides)
+    meaning = classify(exc, overrides=slot.on_error_with(ctx.policy.on_error))
     if permit is not None:
         if meaning.is_failure:
             stretch = ALL_DOWN_STRETCH if permit.probe and _chain_down(slot, ctx) else 1.0
@@ -356,16 +412,16 @@ def _failed(
         report_failure(slot, meaning.is_failure, meaning.cooldown, f"{error}: {detail}"[:200])
     reason = f"{slot.name}: {error}: {detail}"
     if meaning.status is Status.REJECTED:
-        ctx.record(slot, started_at, duration, Action.STOP, error, detail)
+        ctx.record(slot, t0, duration, Action.STOP, error, detail)
         return SlotOutcome(Action.STOP, Status.REJECTED, reason=reason), None
     ambiguous = meaning.status is Status.UNCERTAIN and ctx.op.effect is Effect.WRITE
     backoff = _retry_backoff(slot, ctx, meaning, ambiguous, tries)
     status = Status.UNCERTAIN if ambiguous else Status.FAILED
     if backoff is not None:
-        ctx.record(slot, started_at, duration, Action.RETRY, error, detail)
+        ctx.record(slot, t0, duration, Action.RETRY, error, detail)
         return SlotOutcome(Action.RETRY, status, reason=reason), backoff
     stop = meaning.action is Action.STOP
-    ctx.record(slot, started_at, duration, Action.STOP if stop else Action.FALLBACK, error, detail)
+    ctx.record(slot, t0, duration, Action.STOP if stop else Action.FALLBACK, error, detail)
     ctx.reasons.append(reason)
     logger.info("{}.{}: {} failed ({}): {}", ctx.capability, ctx.op.name, slot.name, error, detail)
     if ambiguous:  # the strategy decides whether any other provider may try

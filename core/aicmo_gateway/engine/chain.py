@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.logs import add_call_context, enter_call, leave
-from aicmo_gateway.outcome import CallRecord, Outcome, Status
+from aicmo_gateway.outcome import CallRecord, Outcome, Status, deferred_outcome
 from aicmo_gateway.ports import Effect, Operation, PortSpec
 from aicmo_gateway.state.audit import AuditTrail
 from aicmo_gateway.state.store import SharedState
@@ -50,8 +51,6 @@ class PlanStep:
 
 #: every line carries the running call's capability, provider and call id
 logger = _loguru.patch(add_call_context)
-
-_WORTH_A_WARNING = frozenset({Status.FAILED, Status.UNCERTAIN})
 _CALL_PREFIX = uuid.uuid4().hex[:16]
 _CALLS = itertools.count(1)
 
@@ -83,6 +82,8 @@ class Chain:
     ) -> None:
         self.spec = spec
         self.capability = spec.capability
+        #: the port's operations by name (looked up on every call)
+        self._operations = {op.name: op for op in spec.operations}
         self.slots = list(slots)
         self.policy = policy if policy is not None else ChainPolicy()
         self._notify = notify or (lambda hook, **kw: None)
@@ -165,10 +166,10 @@ class Chain:
         dry_run: bool = False,
         deadline: float | None = None,
     ) -> Outcome:
-        op = self.spec.operation(operation)
+        op = self._operations.get(operation) or self.spec.operation(operation)
         call_id = _next_call_id()
         clock = asyncio.get_running_loop().time
-        started_at, t0 = datetime.now(UTC), clock()
+        started_at, t0 = time.time(), clock()
         if idempotency_key is None and op.effect is not Effect.READ:
             idempotency_key = derive_idempotency_key(self.capability, operation, payload)
         token = enter_call(self.capability, call_id)
@@ -182,7 +183,8 @@ class Chain:
         finally:
             leave(token)
         duration = clock() - t0
-        if outcome.status in _WORTH_A_WARNING:
+        status = outcome.status
+        if status is Status.FAILED or status is Status.UNCERTAIN:  # worth a warning
             last = outcome.attempts[-1].provider if outcome.attempts else "-"
             logger.bind(
                 capability=self.capability, provider=outcome.provider or last, call_id=call_id
@@ -194,8 +196,11 @@ class Chain:
                 call_id,
                 outcome.reason,
             )
-        if self._observes("aicmo_call_finished"):
-            record = CallRecord(outcome, started_at, duration, dry_run)
+        observed = self._observed.get("aicmo_call_finished")
+        if observed is None:
+            observed = self._observes("aicmo_call_finished")
+        if observed:
+            record = CallRecord(outcome, datetime.fromtimestamp(started_at, UTC), duration, dry_run)
             self.audit.add(record)
             self._notify("aicmo_call_finished", call=record)
         else:  # nobody is told: the audit trail builds the record if it is ever read
@@ -273,21 +278,26 @@ class Chain:
                 reason=f"invalid input{where}: {exc}",
             )
         policy = self.policy
-        slots = self.ordered()
+        slots = self.slots if policy.order != "health" else self.ordered()
         max_attempts = policy.max_attempts or len(slots) * (1 + policy.retries) + 1
         clock = asyncio.get_running_loop().time
+        started = clock()
         ctx = CallContext(
             self.capability,
             op,
             payload,
             key,
             policy,
-            clock(),
+            started,
             deadline if deadline is not None else policy.deadline,
             max_attempts,
-            self._notify if self._observes("aicmo_attempt_finished") else None,
+            self._notify
+            if self._observed.get("aicmo_attempt_finished", True)
+            and self._observes("aicmo_attempt_finished")
+            else None,
             clock,
             self.slots,
+            (time.time(), started),
         )
         final: Final
         if policy.strategy == "fanout" and op.effect is not Effect.READ:
@@ -301,16 +311,17 @@ class Chain:
         reason = final.reason if final.status is not Status.OK else None
         if final.status is Status.SIMULATED:
             reason = final.reason
-        return Outcome(
+        # the attempts are built when someone reads them (audit, explain, the caller)
+        return deferred_outcome(
             final.status,
-            value=final.value,
-            provider=final.provider,
-            attempts=ctx.attempts,
-            call_id=call_id,
-            capability=self.capability,
-            operation=op.name,
-            idempotency_key=key,
-            reason=reason,
+            final.value,
+            final.provider,
+            ctx.deferred_attempts(),
+            call_id,
+            self.capability,
+            op.name,
+            key,
+            reason,
         )
 
     def _fanout_done(self, op: Operation, key: str | None) -> dict[str, Any]:

@@ -33,18 +33,6 @@ def wall_time() -> float:
     return time.time() - time.monotonic() + loop_time()
 
 
-class _Watched:
-    """One attempt being watched: its task, the task's cancel count then, and whether the
-    watchdog cancelled it."""
-
-    __slots__ = ("cancelling", "fired", "task")
-
-    def __init__(self, task: asyncio.Task[object]) -> None:
-        self.task = task
-        self.cancelling = task.cancelling()
-        self.fired = False
-
-
 class Watchdog:
     """Attempt deadlines of every attempt in flight on one event loop, with one timer.
 
@@ -52,13 +40,17 @@ class Watchdog:
     :meth:`done` settles the ticket when the attempt ends and says whether the watchdog
     cancelled it (then the attempt ends with ``TimeoutError``). Deadlines sit in a heap;
     the timer is armed at the earliest one still in flight and re-armed when it fires.
-    Settled tickets leave the heap lazily (compacted once they outnumber live ones).
+    Settled tickets leave the heap when they reach its top (attempts mostly end in the order
+    they started), else once they outnumber live ones (the heap is compacted).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._heap: list[tuple[float, int]] = []
-        self._live: dict[int, _Watched] = {}
+        #: ticket -> (its task, the task's cancel count when watched)
+        self._live: dict[int, tuple[asyncio.Task[object], int]] = {}
+        #: tickets whose deadline passed while in flight: the watchdog cancelled their task
+        self._fired: set[int] = set()
         self._tickets = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self._armed_for = math.inf
@@ -74,7 +66,7 @@ class Watchdog:
             raise RuntimeError("an attempt timeout needs to run inside a task")
         ticket = next(self._tickets)
         deadline = now + seconds
-        self._live[ticket] = _Watched(task)
+        self._live[ticket] = (task, task.cancelling())
         heap = self._heap
         heapq.heappush(heap, (deadline, ticket))
         if len(heap) > 64 and len(heap) > 2 * len(self._live):
@@ -90,10 +82,16 @@ class Watchdog:
         ``CancelledError`` into ``TimeoutError`` if no one else cancelled the task too
         (:meth:`timed_out`).
         """
-        watched = self._live.pop(ticket)
-        if not watched.fired:
+        live = self._live
+        task, cancelling = live.pop(ticket)
+        heap = self._heap
+        while heap and heap[0][1] not in live:  # settled ones at the top leave at once
+            heapq.heappop(heap)
+        fired = self._fired
+        if not fired or ticket not in fired:
             return False
-        return watched.task.uncancel() <= watched.cancelling
+        fired.discard(ticket)
+        return task.uncancel() <= cancelling
 
     def _arm(self, deadline: float) -> None:
         if self._timer is not None:
@@ -107,9 +105,9 @@ class Watchdog:
         while heap and heap[0][0] <= now:
             _, ticket = heapq.heappop(heap)
             watched = live.get(ticket)
-            if watched is not None and not watched.fired:
-                watched.fired = True
-                watched.task.cancel()
+            if watched is not None and ticket not in self._fired:
+                self._fired.add(ticket)
+                watched[0].cancel()
         while heap and heap[0][1] not in live:  # settled: no need to wake up for them
             heapq.heappop(heap)
         if heap:

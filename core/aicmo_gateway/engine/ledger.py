@@ -27,50 +27,63 @@ __all__ = ["MemoryLedger", "derive_idempotency_key"]
 _Done = tuple[float, Any, str | None, str, str | None]
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
+#: whether every type of an iterable of types is a scalar type (the loop runs in C)
+_all_scalar = _SCALAR_TYPES.issuperset
 _EMPTY: tuple[()] = ()
-#: per attrs class: its name and a getter of every field's value at once (compiled once)
-_RECORDS: dict[type, tuple[str, Callable[[Any], tuple[Any, ...]]]] = {}
+#: per attrs class: its canonical form, a function compiled once (see :func:`_record_form`)
+_RECORDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
-def _record_form(cls: type) -> tuple[str, Callable[[Any], tuple[Any, ...]]]:
+def _record_form(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The canonical form of the records of ``cls``: ``(class name, *fields)``, each field
+    taken as it is when it is a scalar or ``()`` and made canonical otherwise.
+
+    Compiled once per class into straight-line code (one expression per field, no loop
+    and no call for a scalar field); the result equals the generic rule's, item for item.
+    """
     form = _RECORDS.get(cls)
     if form is None:
-        names = tuple(a.name for a in attrs.fields(cls))
-        if len(names) == 1:
-            one = operator.attrgetter(names[0])
-            form = (cls.__name__, lambda value: (one(value),))
-        elif names:
-            form = (cls.__name__, operator.attrgetter(*names))
+        names = [a.name for a in attrs.fields(cls)]
+        items = "".join(
+            f" v{i} if type(v{i}) in scalars or v{i} is empty else canonical(v{i}),"
+            for i in range(len(names))
+        )
+        if names:
+            unpack = ", ".join(f"v{i}" for i in range(len(names)))
+            body = f"    {unpack}, = get(value)\n" if len(names) > 1 else "    v0 = get(value)\n"
         else:
-            form = (cls.__name__, lambda value: ())
-        _RECORDS[cls] = form
+            body = ""
+        source = f"def form(value):\n{body}    return (name,{items})\n"
+        scope: dict[str, Any] = {
+            "get": operator.attrgetter(*names) if names else None,
+            "name": cls.__name__,
+            "scalars": _SCALAR_TYPES,
+            "empty": _EMPTY,
+            "canonical": _canonical,
+        }
+        exec(compile(source, f"<canonical form of {cls.__qualname__}>", "exec"), scope)  # noqa: S102
+        form = _RECORDS[cls] = scope["form"]
     return form
 
 
 def _canonical(value: Any) -> Any:
     """A structure of scalars and tuples with one meaning per payload (every field counts).
 
-    Records (attrs classes) become ``(class name, *fields)``; each class's field getter is
-    compiled once, and scalar fields are taken as they are without a recursive call.
+    Records (attrs classes) become ``(class name, *fields)`` through a form compiled once
+    per class (:func:`_record_form`); tuples and lists of scalars are taken as they are.
     """
     cls = type(value)
     if cls in _SCALAR_TYPES:
         return value
     if cls is tuple or cls is list:
-        for v in value:
-            if type(v) not in _SCALAR_TYPES:
-                return tuple(v if type(v) in _SCALAR_TYPES else _canonical(v) for v in value)
-        return value if cls is tuple else tuple(value)  # scalars only: already canonical
+        if _all_scalar(map(type, value)):  # scalars only: already canonical
+            return value if cls is tuple else tuple(value)
+        return tuple([v if type(v) in _SCALAR_TYPES else _canonical(v) for v in value])
     form = _RECORDS.get(cls)
-    if form is not None or attrs.has(cls):
-        name, fields = form if form is not None else _record_form(cls)
-        return (
-            name,
-            *[
-                v if type(v) in _SCALAR_TYPES or v is _EMPTY else _canonical(v)
-                for v in fields(value)
-            ],
-        )
+    if form is not None:
+        return form(value)
+    if attrs.has(cls):
+        return _record_form(cls)(value)
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, tuple | list):

@@ -64,6 +64,11 @@ class ProviderSlot:
     #: this provider's facts in the shared store (``None`` with the memory store)
     shared: ProviderState | None = attrs.field(default=None, kw_only=True)
     _serial: int = 0
+    #: the attempt number of the oldest attempt in flight (numbers grow by one per start,
+    #: so it is the smallest key of ``inflight``); one past the last when none is in flight
+    _oldest: int = attrs.field(
+        default=attrs.Factory(lambda self: self._serial + 1, takes_self=True), init=False
+    )
     #: successful latencies recorded so far, and the p99 with the count it was computed at
     _samples: int = 0
     _p99: tuple[int, float | None] = (-1, None)
@@ -78,13 +83,19 @@ class ProviderSlot:
         return f"<ProviderSlot {self.name!r} ({self.type.name}) {self.health.snapshot().state}>"
 
     def started(self, now: float) -> int:
-        self._serial += 1
-        self.inflight[self._serial] = now
-        return self._serial
+        serial = self._serial = self._serial + 1
+        self.inflight[serial] = now
+        return serial
 
     def finished(self, serial: int, latency: float | None = None, *, slow: bool = False) -> None:
         """An attempt ended; a successful one's latency feeds the typical latency unless slow."""
-        self.inflight.pop(serial, None)
+        inflight = self.inflight
+        inflight.pop(serial, None)
+        if serial == self._oldest:  # move on to the next attempt still in flight
+            oldest, last = serial + 1, self._serial
+            while oldest <= last and oldest not in inflight:
+                oldest += 1
+            self._oldest = oldest
         if latency is not None:
             self.latencies.append(latency)
             self._samples += 1
@@ -106,8 +117,9 @@ class ProviderSlot:
         if self.typical_latency is None:
             return f"{len(self.inflight)} calls in flight and none answered yet"
         limit = max(factor * self.typical_latency, 0.05)
-        # attempts enter in the order they start (one clock): the first is the oldest
-        oldest = now - next(iter(self.inflight.values()))
+        # attempts start in number order (one clock): the lowest number in flight is the
+        # oldest (kept in ``_oldest``: the front of a dict with many deletions is slow to reach)
+        oldest = now - self.inflight[self._oldest]
         if oldest <= limit:
             return None
         return (
@@ -210,7 +222,7 @@ async def invoke(slot: ProviderSlot, op: Operation, payload: Any, key: str | Non
 
 def performed(value: Any) -> bool:
     """Whether a result reports its work as really done (no-op providers say it was not)."""
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):  # a tuple of types: faster than a union
         return all(performed(v) for v in value) if value else True
     return bool(getattr(value, "performed", True))
 

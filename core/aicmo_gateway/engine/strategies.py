@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -51,10 +50,12 @@ async def failover(
         tried = False
         # providers skipped softly (calls in flight, demoted for slow calls) come back at
         # the end, as a last resort: slowness never fails a call another provider cannot take
-        queue: list[tuple[ProviderSlot, bool]] = [(slot, False) for slot in slots]
+        queue = list(slots)
+        first_pass = len(queue)  # the entries after these are last resorts
         index = 0
         while index < len(queue):
-            slot, last_resort = queue[index]
+            slot = queue[index]
+            last_resort = index >= first_pass
             index += 1
             if ctx.held is not None:  # an empty answer held: the chain moves on
                 ctx.settle_held(Action.FALLBACK)
@@ -73,7 +74,7 @@ async def failover(
             action = out.action
             if action is Action.SKIP:
                 if out.soft:
-                    queue.append((slot, True))
+                    queue.append(slot)
                     continue
                 if out.available_in is not None and (
                     closest is None or out.available_in < closest[0]
@@ -215,7 +216,7 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
             task.cancel()
             ctx.record(
                 slot,
-                datetime.now(UTC),
+                ctx.clock(),
                 0.0,
                 Action.CANCELLED,
                 None,
@@ -228,11 +229,7 @@ async def hedge(slots: Sequence[ProviderSlot], ctx: CallContext) -> Final:
 
 def _mark_stop(ctx: CallContext, provider: str | None) -> None:
     """The ambiguous attempt ended the call: record it as the stop it turned out to be."""
-    for i in range(len(ctx.attempts) - 1, -1, -1):
-        attempt = ctx.attempts[i]
-        if attempt.provider == provider and attempt.error is not None:
-            ctx.attempts[i] = attrs.evolve(attempt, action=Action.STOP)
-            return
+    ctx.mark_stop(provider)
 
 
 def _hedge_delay(slots: Sequence[ProviderSlot], ctx: CallContext) -> float:

@@ -85,8 +85,10 @@ def _content(value: bytes | bytearray | memoryview | str) -> bytes:
     )
 
 
-def _content_type(value: str) -> str:
-    return v.mime_type(value, "Attachment.content_type")
+def _content_type(value: str, self: Any) -> str:
+    """The given type, else one guessed from the file name (``filename`` is set first)."""
+    given = v.mime_type(value, "Attachment.content_type")
+    return given or mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
 
 
 _CONTENT_ID = re.compile(r"^<?[^<>\s]+>?$")
@@ -113,14 +115,13 @@ class Attachment:
 
     filename: str = attrs.field(converter=_filename)
     content: bytes = attrs.field(converter=_content, repr=False)
-    content_type: str = attrs.field(converter=_content_type, default="")
+    content_type: str = attrs.field(
+        # the attrs mypy plugin reads named functions only, not an attrs.Converter
+        converter=attrs.Converter(_content_type, takes_self=True),  # type: ignore[misc]
+        default="",
+    )
     #: inline parts are referenced from the HTML by ``cid:<content_id>``
     content_id: str | None = attrs.field(converter=_content_id, default=None)
-
-    def __attrs_post_init__(self) -> None:
-        if not self.content_type:
-            guessed = mimetypes.guess_type(self.filename)[0] or "application/octet-stream"
-            object.__setattr__(self, "content_type", guessed)
 
 
 # -- EmailMessage --------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -35,8 +36,21 @@ def _content(value: bytes | bytearray | memoryview) -> bytes:
     return bytes(value)
 
 
-def _content_type(value: str) -> str:
-    return v.mime_type(value, "Media.content_type")
+def _content_type(value: str, self: Any) -> str:
+    """The given type, else one guessed from the file name (``filename`` is set first); it
+    must be an image, a video or audio."""
+    content_type = (
+        v.mime_type(value, "Media.content_type") or mimetypes.guess_type(self.filename)[0] or ""
+    )
+    if not content_type.startswith(_MEDIA_KINDS):
+        found = repr(content_type) if content_type else "no known media type"
+        raise InvalidInput(
+            f"Media.content_type: {self.filename!r} has {found}, but a post takes images, "
+            "videos or audio; pass content_type= (e.g. 'image/png') or a file name "
+            "with a known extension such as .png, .jpg or .mp4",
+            field="Media.content_type",
+        )
+    return content_type
 
 
 def _description(value: str | None) -> str | None:
@@ -53,20 +67,12 @@ class Media:
 
     filename: str = attrs.field(converter=_filename)
     content: bytes = attrs.field(converter=_content, repr=False)
-    content_type: str = attrs.field(converter=_content_type, default="")
+    content_type: str = attrs.field(
+        # the attrs mypy plugin reads named functions only, not an attrs.Converter
+        converter=attrs.Converter(_content_type, takes_self=True),  # type: ignore[misc]
+        default="",
+    )
     description: str | None = attrs.field(converter=_description, default=None)
-
-    def __attrs_post_init__(self) -> None:
-        content_type = self.content_type or mimetypes.guess_type(self.filename)[0] or ""
-        if not content_type.startswith(_MEDIA_KINDS):
-            found = repr(content_type) if content_type else "no known media type"
-            raise InvalidInput(
-                f"Media.content_type: {self.filename!r} has {found}, but a post takes images, "
-                "videos or audio; pass content_type= (e.g. 'image/png') or a file name "
-                "with a known extension such as .png, .jpg or .mp4",
-                field="Media.content_type",
-            )
-        object.__setattr__(self, "content_type", content_type)
 
 
 # -- SocialPost ----------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime
+from collections import deque
+from datetime import UTC, datetime
 
 from aicmo_gateway.outcome import Action, CallRecord, Outcome
 
@@ -14,54 +14,58 @@ class AuditTrail:
     """Keeps the most recent ``size`` call records; older ones are forgotten.
 
     A call is kept as its parts (:meth:`add_call`); its :class:`CallRecord` is built when
-    someone reads it, so calls nobody looks at cost no record.
+    someone reads it, so calls nobody looks at cost no record. Adding takes no lock (a
+    bounded deque's append is atomic); readers copy the deque in one step.
     """
 
     def __init__(self, size: int = 1000) -> None:
         if size < 0:
             raise ValueError("the audit size must be 0 or more")
         self.size = size
-        #: call id -> the record, or its parts (outcome, started at, seconds, dry run)
-        self._records: dict[str, CallRecord | _Parts] = {}
-        self._lock = threading.Lock()
+        #: the records, or their parts (outcome, started at, seconds, dry run), oldest first
+        self._entries: deque[CallRecord | _Parts] = deque(maxlen=size)
 
     def add(self, record: CallRecord) -> None:
-        self._keep(record.outcome.call_id, record)
+        self._entries.append(record)
 
     def add_call(
-        self, outcome: Outcome, started_at: datetime, duration: float, dry_run: bool = False
+        self,
+        outcome: Outcome,
+        started_at: datetime | float,
+        duration: float,
+        dry_run: bool = False,
     ) -> None:
-        """Keep a call without building its record (built if it is ever read)."""
-        self._keep(outcome.call_id, (outcome, started_at, duration, dry_run))
+        """Keep a call without building its record (built if it is ever read).
 
-    def _keep(self, call_id: str, entry: CallRecord | _Parts) -> None:
-        if self.size == 0:
-            return
-        with self._lock:
-            records = self._records
-            records[call_id] = entry
-            while len(records) > self.size:
-                del records[next(iter(records))]
+        ``started_at``: a datetime, or seconds since the epoch (``time.time()``).
+        """
+        self._entries.append((outcome, started_at, duration, dry_run))
 
     def get(self, call_id: str) -> CallRecord | None:
-        with self._lock:
-            entry = self._records.get(call_id)
-        return None if entry is None else _record(entry)
+        for entry in reversed(list(self._entries)):
+            outcome = entry[0] if type(entry) is tuple else entry.outcome  # type: ignore[union-attr]
+            if outcome.call_id == call_id:
+                return _record(entry)
+        return None
 
     def recent(self, limit: int | None = None) -> list[CallRecord]:
-        with self._lock:
-            entries = list(self._records.values())
+        entries = list(self._entries)
         return [_record(e) for e in (entries[-limit:] if limit else entries)]
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._entries)
 
 
-_Parts = tuple[Outcome, datetime, float, bool]
+_Parts = tuple[Outcome, "datetime | float", float, bool]
 
 
 def _record(entry: CallRecord | _Parts) -> CallRecord:
-    return CallRecord(*entry) if isinstance(entry, tuple) else entry
+    if not isinstance(entry, tuple):
+        return entry
+    outcome, started_at, duration, dry_run = entry
+    if not isinstance(started_at, datetime):
+        started_at = datetime.fromtimestamp(started_at, UTC)
+    return CallRecord(outcome, started_at, duration, dry_run)
 
 
 def explain(record: CallRecord) -> str:
