@@ -7,20 +7,20 @@ from typing import Any
 
 import pytest
 
-from aicmo_gateway.testing.conformance import OfflineService, ReplyFetcherConformance
+from aicmo_gateway.testing.conformance import ReplyFetcherConformance
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, ScriptedForwarder
 
 
 class Imap:
-    """The real server scripts no failure yet (test_errors_and_tls.py covers them one by one)."""
+    """The real server behind a relay that scripts the suite's failures (conftest.py)."""
 
     plugin_module = "aicmo_gateway_imap.plugin"
     heavy_modules = ("imapclient",)
 
     @pytest.fixture
-    def service(self) -> OfflineService:
-        return OfflineService()
+    def service(self, scripted_server: ScriptedForwarder) -> ScriptedForwarder:
+        return scripted_server
 
     @pytest.fixture
     def secrets(self) -> list[str]:
@@ -29,8 +29,8 @@ class Imap:
 
 class TestImapReplyFetcherConformance(Imap, ReplyFetcherConformance):
     @pytest.fixture
-    def provider(self, make_fetcher: Any) -> Any:
-        return make_fetcher()
+    def provider(self, make_fetcher: Any, scripted_server: ScriptedForwarder) -> Any:
+        return make_fetcher(port=scripted_server.port)
 
     @pytest.fixture
     def deliver(self, mailroom: Any) -> Callable[[bytes], None]:
@@ -39,8 +39,16 @@ class TestImapReplyFetcherConformance(Imap, ReplyFetcherConformance):
 
 class TestImapOverStarttlsConformance(Imap, ReplyFetcherConformance):
     @pytest.fixture
-    def provider(self, make_fetcher: Any, imap_server: Any) -> Any:
-        return make_fetcher(security="starttls", ca_file=str(imap_server.ca_file))
+    def service(self, scripted_tls_server: ScriptedForwarder) -> ScriptedForwarder:
+        return scripted_tls_server
+
+    @pytest.fixture
+    def provider(
+        self, make_fetcher: Any, imap_server: Any, scripted_tls_server: ScriptedForwarder
+    ) -> Any:
+        return make_fetcher(
+            port=scripted_tls_server.port, security="starttls", ca_file=str(imap_server.ca_file)
+        )
 
     @pytest.fixture
     def deliver(self, mailroom: Any) -> Callable[[bytes], None]:
