@@ -250,7 +250,7 @@ class PortConformance:
         try:
             service.fail_next(kind)
         except NotImplementedError as exc:
-            why = f": {exc}" if str(exc) else ""
+            why = f": {exc}" if str(exc) not in ("", kind) else ""
             pytest.skip(f"the fake service cannot produce {kind!r}{why}")
 
     # -- the checks ------------------------------------------------------------------------
