@@ -84,7 +84,7 @@ def plugin_floor(session: nox.Session, plugin: str) -> None:
     assert floor.tag is not None
     source = Path(session.create_tmp()) / floor.tag
     shutil.rmtree(source, ignore_errors=True)
-    archive = source.with_suffix(".tar")
+    archive = source.parent / f"{floor.tag}.tar"
     session.run("git", "archive", "--format=tar", "-o", str(archive), floor.tag, external=True)
     with tarfile.open(archive) as tar:
         tar.extractall(source, filter="data")
