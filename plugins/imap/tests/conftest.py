@@ -304,7 +304,11 @@ SCRIPTED_REPLIES = {
     "bad_credentials": b"NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
     # the greeting of a server going down for maintenance (RFC 3501 7.1.5, RFC 5530)
     "service_down": b"* BYE [UNAVAILABLE] Server shutting down for maintenance",
+    # a LOGIN refused because the authentication backend is down (RFC 5530 UNAVAILABLE)
+    "login_unavailable": b"NO [UNAVAILABLE] Temporary authentication failure",
 }
+#: the kinds answered at LOGIN, instead of the server's answer
+AT_LOGIN = ("bad_credentials", "login_unavailable")
 #: why the other failures cannot be produced by an IMAP server for a read
 NOT_IN_IMAP = {
     "rate_limited": "IMAP has no reply that asks a client to slow down",
@@ -319,6 +323,7 @@ class ScriptedForwarder(Forwarder):
     ``fail_next("bad_credentials")`` answers that connection's LOGIN with ``NO
     [AUTHENTICATIONFAILED]``; ``"service_down"`` greets it with ``* BYE`` and hangs up;
     ``"unknown_outcome"`` drops it once the client has sent EXAMINE (a request with no answer).
+    Beyond the suites' kinds, ``"login_unavailable"`` answers LOGIN with ``NO [UNAVAILABLE]``.
     """
 
     def __init__(self, target: int, *, encrypted: bool = False) -> None:
@@ -357,7 +362,7 @@ class ScriptedForwarder(Forwarder):
             while data := conn.recv(65536):
                 command = re.match(rb"(\S+) (LOGIN|EXAMINE|SELECT) ", data)
                 verb = command.group(2) if command else None
-                if kind == "bad_credentials" and verb == b"LOGIN":
+                if kind in AT_LOGIN and verb == b"LOGIN":
                     assert command is not None
                     conn.sendall(command.group(1) + b" " + SCRIPTED_REPLIES[kind] + b"\r\n")
                     continue
