@@ -17,6 +17,8 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
 # Test on every supported Python that is installed; CI machines need not have all of them.
 nox.options.error_on_missing_interpreters = False
+# Not in the default set: plugin_floor (every plugin's tests again, on the core of its floor,
+# about as long as plugin_tests itself); run it where a core change or a floor change is tested.
 nox.options.sessions = [
     "tests",
     "plugin_tests",
@@ -88,9 +90,8 @@ def plugin_floor(session: nox.Session, plugin: str) -> None:
     session.run("git", "archive", "--format=tar", "-o", str(archive), floor.tag, external=True)
     with tarfile.open(archive) as tar:
         tar.extractall(source, filter="data")
-    # the floor's core, not editable, then the plugin: its requirement is met by that core
-    session.install(str(source))
-    session.install("-e", f"plugins/{plugin}[test]")
+    # the floor's core, not editable, with the plugin, whose requirement that core meets
+    session.install(str(source), "-e", f"plugins/{plugin}[test]")
     session.run("python", "-c", _SHOW_CORE)
     session.run(*tests)
     session.log(f"{plugin}: now on the repository's core")
