@@ -18,7 +18,7 @@ nox.options.reuse_existing_virtualenvs = False
 # Test on every supported Python that is installed; CI machines need not have all of them.
 nox.options.error_on_missing_interpreters = False
 # Not in the default set: plugin_floor (every plugin's tests again, on the core of its floor,
-# about as long as plugin_tests itself); run it where a core change or a floor change is tested.
+# about as long as plugin_tests itself); run it before merging a change to core/ or to a floor.
 nox.options.sessions = [
     "tests",
     "plugin_tests",
