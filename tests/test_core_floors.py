@@ -33,13 +33,14 @@ def _tags() -> list[str]:
     return listed.stdout.split()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _in_a_checkout() -> None:
+@pytest.fixture
+def checkout() -> None:
     if (ROOT / ".git").exists() or os.environ.get("CI"):
         return
     pytest.skip("not a git checkout: the floors are tags of the repository's history")
 
 
+@pytest.mark.usefixtures("checkout")
 @pytest.mark.parametrize("plugin", core_floors.plugins())
 def test_each_plugins_floor_is_a_tagged_core_or_the_repositorys_version(plugin: str) -> None:
     floor = core_floors.resolve(plugin)  # LookupError saying what to do otherwise
@@ -51,6 +52,7 @@ def test_each_plugins_floor_is_a_tagged_core_or_the_repositorys_version(plugin: 
         )
 
 
+@pytest.mark.usefixtures("checkout")
 def test_each_core_tag_is_on_the_commit_that_set_its_version() -> None:
     for tag in _tags():
         assert core_floors.tagged_version(tag) == Version(tag.removeprefix("core-v")), tag
