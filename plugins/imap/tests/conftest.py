@@ -323,7 +323,8 @@ class ScriptedForwarder(Forwarder):
     ``fail_next("bad_credentials")`` answers that connection's LOGIN with ``NO
     [AUTHENTICATIONFAILED]``; ``"service_down"`` greets it with ``* BYE`` and hangs up;
     ``"unknown_outcome"`` drops it once the client has sent EXAMINE (a request with no answer).
-    Beyond the suites' kinds, ``"login_unavailable"`` answers LOGIN with ``NO [UNAVAILABLE]``.
+    Beyond the suites' kinds, ``"login_unavailable"`` answers LOGIN with ``NO [UNAVAILABLE]``
+    and ``"drop_at_login"`` drops the connection when LOGIN is sent.
     """
 
     def __init__(self, target: int, *, encrypted: bool = False) -> None:
@@ -368,6 +369,8 @@ class ScriptedForwarder(Forwarder):
                     continue
                 if kind == "unknown_outcome" and verb in (b"EXAMINE", b"SELECT"):
                     break  # sent, never answered: the connection drops
+                if kind == "drop_at_login" and verb == b"LOGIN":
+                    break
                 upstream.sendall(data)
         except OSError:
             pass
