@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import shutil
+import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
 import nox
 
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+import core_floors
+
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
 # Test on every supported Python that is installed; CI machines need not have all of them.
 nox.options.error_on_missing_interpreters = False
+# Not in the default set: plugin_floor (every plugin's tests again, on the core of its floor,
+# about as long as plugin_tests itself); run it before merging a change to core/ or to a floor.
 nox.options.sessions = [
     "tests",
     "plugin_tests",
@@ -58,6 +65,44 @@ def plugin_tests(session: nox.Session, plugin: str) -> None:
     """
     session.install("-e", ".", "-e", f"plugins/{plugin}[test]")
     session.run("pytest", f"plugins/{plugin}/tests", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+@nox.parametrize("plugin", PLUGINS)
+def plugin_floor(session: nox.Session, plugin: str) -> None:
+    """One plugin's tests on the lowest core it declares, then on the repository's core.
+
+    The floor's core is built from its tag (``core-v<version>``, see tools/core_floors.py)
+    with ``git archive``; when the floor is the repository's core (its version, untagged, or a
+    tag with the core unchanged since), the tests run once.
+    """
+    floor = core_floors.resolve(plugin)
+    session.log(floor.describe())
+    tests = ("pytest", f"plugins/{plugin}/tests", "-p", "no:cacheprovider", *session.posargs)
+    if floor.is_repository:
+        session.install("-e", ".", "-e", f"plugins/{plugin}[test]")
+        session.run(*tests)
+        return
+    assert floor.tag is not None
+    source = Path(session.create_tmp()) / floor.tag
+    shutil.rmtree(source, ignore_errors=True)
+    archive = source.parent / f"{floor.tag}.tar"
+    session.run("git", "archive", "--format=tar", "-o", str(archive), floor.tag, external=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(source, filter="data")
+    # the floor's core, not editable, with the plugin, whose requirement that core meets
+    session.install(str(source), "-e", f"plugins/{plugin}[test]")
+    session.run("python", "-c", _SHOW_CORE)
+    session.run(*tests)
+    session.log(f"{plugin}: now on the repository's core")
+    session.install("-e", ".")
+    session.run(*tests)
+
+
+_SHOW_CORE = (
+    "import aicmo_gateway, importlib.metadata as m; "
+    "print('core', m.version('aicmo-gateway'), 'from', aicmo_gateway.__file__)"
+)
 
 
 @nox.session(python=PYTHONS[0])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -99,3 +101,62 @@ def test_the_http_layers_hint_for_a_missing_httpx_is_the_one_the_hints_give():
     hint = how_to_install("aicmo-gateway", "http")
     assert hint is not None
     assert HTTPX_MISSING.endswith(hint)
+
+
+def _entry_point_modules(folder: Path) -> list[str]:
+    project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    return sorted(project.get("entry-points", {}).get("aicmo_gateway", {}).values())
+
+
+@pytest.mark.parametrize(
+    "distribution", sorted(d for d, folder in IN_REPOSITORY.items() if folder != "."), ids=str
+)
+def test_every_provider_type_of_a_plugin_in_this_repository_hints_at_its_folder(distribution):
+    """An unknown type that a plugin of this repository provides names the command that
+    installs that plugin from a checkout (a new plugin must add its types to
+    KNOWN_PROVIDER_TYPES)."""
+    import importlib
+
+    from aicmo_gateway.ports import PORTS
+
+    folder = ROOT / IN_REPOSITORY[distribution]
+    provided = []
+    for module_name in _entry_point_modules(folder):
+        module = importlib.import_module(module_name)
+        for capability, spec in PORTS.items():
+            hook = getattr(module, spec.hook, None)
+            provided += [(capability, t.name) for t in (hook() if hook else [])]
+    for capability, type_name in provided:
+        known = KNOWN_PROVIDER_TYPES.get(type_name)
+        assert known is not None and known[0] == distribution and capability in known[1], (
+            f"{distribution} provides {capability} type {type_name!r}: list it in "
+            "aicmo_gateway.plugins.known.KNOWN_PROVIDER_TYPES, so a config naming it without "
+            "the plugin installed says what to install"
+        )
+        message = unknown_type_message(type_name, capability)
+        assert message.endswith(f"with: pip install ./{IN_REPOSITORY[distribution]}"), message
+
+
+def test_the_commands_the_hints_give_install_every_distribution_from_a_checkout(tmp_path):
+    """``pip install ./plugins/<name>`` run at the root of a checkout resolves, for every
+    distribution of the repository, to that distribution (pip builds its metadata, offline)."""
+    import json
+
+    targets = {}
+    for distribution in IN_REPOSITORY:
+        command = install_command(distribution)
+        assert command is not None and command.startswith("pip install ")
+        targets[distribution] = command.removeprefix("pip install ")
+    report = tmp_path / "report.json"
+    pip = [sys.executable, "-m", "pip", "install", "--report", str(report)]
+    offline = ["--dry-run", "--quiet", "--no-deps", "--no-index", "--no-build-isolation"]
+    done = subprocess.run(
+        [*pip, *offline, *targets.values()],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    installed = {item["metadata"]["name"] for item in json.loads(report.read_text())["install"]}
+    assert installed == set(targets)

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from aicmo_gateway.cli import cli
 from aicmo_gateway.cli.new_plugin import _PORTS
+from aicmo_gateway.plugins.registry import core_version
 from aicmo_gateway.ports import PORTS
 
 RUFF = Path(sys.executable).parent / "ruff"
@@ -82,7 +83,9 @@ def test_the_rendered_pyproject_declares_the_entry_point_and_the_core_range(tmp_
     CliRunner().invoke(cli, ["new-plugin", "acme", "--port", "crm_sync", "--dir", str(tmp_path)])
     text = (tmp_path / "aicmo-gateway-acme" / "pyproject.toml").read_text()
     assert '[project.entry-points.aicmo_gateway]\nacme = "aicmo_gateway_acme.plugin"' in text
-    assert '"aicmo-gateway[http]>=0.1,<0.2"' in text
+    # from the core it was rendered with (it may use all of it) to the next minor release
+    major, minor, micro = (int(part) for part in core_version().split(".")[:3])
+    assert f'"aicmo-gateway[http]>={major}.{minor}.{micro},<{major}.{minor + 1}"' in text
 
 
 def test_the_template_session_covers_every_port() -> None:

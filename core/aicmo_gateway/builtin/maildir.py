@@ -13,11 +13,16 @@ so messages delivered in the same instant, or moved into ``new/`` slightly out
 of order, are neither lost nor returned twice. A message whose file time is
 older than the watermark by more than the grace window when it appears is not
 returned.
+
+File-system failures map to the error taxonomy: a refused permission (or a read-only file
+system) is ``AuthError`` (only a change of the path or its permissions helps), a spent disk
+quota is ``QuotaExhausted``, a full disk and any other failure ``Unavailable``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +31,7 @@ from typing import IO, TYPE_CHECKING
 
 import attrs
 
-from aicmo_gateway.errors import Unavailable
+from aicmo_gateway.errors import AuthError, ProviderError, QuotaExhausted, Unavailable
 
 # mailbox, the MIME layer, loguru and the records load when a message is sent or read,
 # so that listing the built-in provider types (``aicmo-gateway plugins``) stays cheap
@@ -41,6 +46,24 @@ _SUBDIRS = ("tmp", "new", "cur")
 #: the sender's record of Message-IDs it delivered (``<id>\t<key>`` lines); mail clients
 #: ignore plain files at the top of a Maildir
 INDEX_FILE = "aicmo-message-ids"
+#: errors that only other permissions or another path fix
+_REFUSED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def _disk_error(exc: OSError, what: str, fix: str) -> ProviderError:
+    """The error for a failed file-system call: ``what`` failed, with ``fix`` as the fallback
+    advice (see the module's docstring for the mapping)."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in _REFUSED:
+        return AuthError(
+            f"{what}: {reason}; give the gateway's user access to it (chmod/chown) or set path "
+            "to a folder it may use"
+        )
+    if exc.errno is not None and exc.errno == getattr(errno, "EDQUOT", None):
+        return QuotaExhausted(f"{what}: {reason}; free space or raise the user's disk quota")
+    if exc.errno == errno.ENOSPC:
+        return Unavailable(f"{what}: {reason}; the disk is full, free space on it")
+    return Unavailable(f"{what}: {reason}; {fix}")
 
 
 def _open(path: Path, create: bool) -> mailbox.Maildir:
@@ -63,9 +86,10 @@ def _open(path: Path, create: bool) -> mailbox.Maildir:
 
         return mailbox.Maildir(path, factory=None, create=False)
     except OSError as exc:
-        raise Unavailable(
-            f"maildir {str(path)!r} cannot be created or opened: {exc.strerror or exc}; "
-            "choose a path in a writable directory"
+        raise _disk_error(
+            exc,
+            f"maildir {str(path)!r} cannot be created or opened",
+            "choose a path in a writable directory",
         ) from exc
 
 
@@ -87,15 +111,16 @@ class MaildirSender:
     create: bool = True
 
     def check(self) -> None:
-        """Raise ``Unavailable`` unless the Maildir exists (or can be made) and is writable."""
+        """Raise a ``ProviderError`` unless the Maildir exists (or can be made) and is writable."""
         _open(self.path, self.create)
+        probe = self.path / "tmp" / f".aicmo-check-{os.getpid()}"
         try:
-            with open(self.path / "tmp" / f".aicmo-check-{os.getpid()}", "wb") as probe:
-                probe.write(b"")
-            os.remove(probe.name)
+            # created as mailbox creates a message's file, so the check meets the same refusals
+            os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.remove(probe)
         except OSError as exc:
-            raise Unavailable(
-                f"maildir {str(self.path)!r} is not writable: {exc.strerror or exc}"
+            raise _disk_error(
+                exc, f"maildir {str(self.path)!r} is not writable", "check the folder"
             ) from exc
 
     def send(self, message: EmailMessage) -> SendReceipt:
@@ -119,7 +144,13 @@ class MaildirSender:
                 return self._receipt(recipients, message_id, self._locate(key))
             try:
                 key = box.add(data)
-            except (OSError, mailbox.Error) as exc:
+            except OSError as exc:
+                raise _disk_error(
+                    exc,
+                    f"maildir {str(self.path)!r}: the message could not be written",
+                    "check the folder",
+                ) from exc
+            except mailbox.Error as exc:
                 raise Unavailable(
                     f"maildir {str(self.path)!r}: the message could not be written: {exc}"
                 ) from exc
@@ -154,8 +185,8 @@ class MaildirSender:
         try:
             handle = open(self.path / INDEX_FILE, "a+", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
-            raise Unavailable(
-                f"maildir {str(self.path)!r} is not writable: {exc.strerror or exc}"
+            raise _disk_error(
+                exc, f"maildir {str(self.path)!r} is not writable", "check the folder"
             ) from exc
         with handle:
             try:
@@ -184,6 +215,10 @@ def _names(folder: Path) -> list[str]:
         return [name for name in os.listdir(folder) if not name.startswith(".")]
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise _disk_error(
+            exc, f"maildir {str(folder)!r} cannot be read", "check the folder"
+        ) from exc
 
 
 # -- fetching ------------------------------------------------------------------
@@ -202,11 +237,10 @@ class MaildirReplyFetcher:
     grace_seconds: float = attrs.field(default=10.0, validator=attrs.validators.ge(0))
 
     def check(self) -> None:
-        """Raise ``Unavailable`` unless the Maildir exists (or is created) and is readable."""
+        """Raise a ``ProviderError`` unless the Maildir exists (or is created) and is readable."""
         _open(self.path, self.create)
         for sub in ("new", "cur"):
-            if not os.access(self.path / sub, os.R_OK | os.X_OK):
-                raise Unavailable(f"maildir {str(self.path / sub)!r} is not readable")
+            _names(self.path / sub)  # listed as a fetch lists it, to meet the same refusals
 
     def fetch_replies(self, cursor: str | None) -> ReplyBatch:
         from aicmo_gateway.builtin.maildir_cursor import MaildirCursor

@@ -65,7 +65,7 @@ class HttpFailures:
         elif kind == "unknown_outcome":
             status, body, headers, delay = 200, {}, {}, self.late
         else:
-            raise NotImplementedError(kind)
+            raise NotImplementedError("the service's documentation gives no answer for it")
 
         def answer(request: Request) -> Response:
             from werkzeug import Response

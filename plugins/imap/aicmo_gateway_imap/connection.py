@@ -7,7 +7,9 @@ taxonomy:
 * connection refused, DNS, TLS and timeouts -> ``Unavailable`` (reads are safe
   to retry with another provider);
 * a refused LOGIN, a missing mailbox, a server without STARTTLS or with LOGIN
-  disabled -> ``AuthError`` (retrying will not help until the config changes).
+  disabled -> ``AuthError`` (retrying will not help until the config changes);
+  a LOGIN refused with ``[UNAVAILABLE]`` (RFC 5530: the server cannot log anyone in
+  now) or cut off by a lost connection -> ``Unavailable``.
 
 The password is given to the library and nowhere else; it is scrubbed from any
 text a server or the library sends back.
@@ -69,6 +71,12 @@ def _translated(
 ) -> ProviderError:
     where = f"imap {settings.address}"
     said = _text(exc, settings)
+    if isinstance(exc, LoginError) and isinstance(exc.__context__, imaplib.IMAP4.abort):
+        # IMAPClient reports a connection lost during LOGIN as a refused login
+        return Unavailable(f"{where}: the connection was lost while logging in ({said})")
+    if isinstance(exc, LoginError) and "[UNAVAILABLE]" in said.upper():
+        # RFC 5530: the server cannot authenticate anyone now, whatever the credentials
+        return Unavailable(f"{where}: the server cannot log anyone in now ({said}); try later")
     if isinstance(exc, LoginError):
         hint = _LOGIN_HINTS.get(settings.preset or "", "")
         return AuthError(

@@ -298,6 +298,103 @@ class Forwarder:
             thread.join(5)
 
 
+#: what a real IMAP server sends for each failure of the conformance suites that IMAP has
+SCRIPTED_REPLIES = {
+    # Gmail's answer to a wrong password (RFC 5530 response code)
+    "bad_credentials": b"NO [AUTHENTICATIONFAILED] Invalid credentials (Failure)",
+    # the greeting of a server going down for maintenance (RFC 3501 7.1.5, RFC 5530)
+    "service_down": b"* BYE [UNAVAILABLE] Server shutting down for maintenance",
+    # a LOGIN refused because the authentication backend is down (RFC 5530 UNAVAILABLE)
+    "login_unavailable": b"NO [UNAVAILABLE] Temporary authentication failure",
+}
+#: the kinds answered at LOGIN, instead of the server's answer
+AT_LOGIN = ("bad_credentials", "login_unavailable")
+#: why the other failures cannot be produced by an IMAP server for a read
+NOT_IN_IMAP = {
+    "rate_limited": "IMAP has no reply that asks a client to slow down",
+    "quota_spent": "IMAP quotas limit storage, which a read does not use",
+    "invalid_input": "a read's only input is the cursor, checked by the suite's cursor tests",
+}
+
+
+class ScriptedForwarder(Forwarder):
+    """The server behind a relay that fails the next connection as the conformance suites ask.
+
+    ``fail_next("bad_credentials")`` answers that connection's LOGIN with ``NO
+    [AUTHENTICATIONFAILED]``; ``"service_down"`` greets it with ``* BYE`` and hangs up;
+    ``"unknown_outcome"`` drops it once the client has sent EXAMINE (a request with no answer).
+    Beyond the suites' kinds, ``"login_unavailable"`` answers LOGIN with ``NO [UNAVAILABLE]``
+    and ``"drop_at_login"`` drops the connection when LOGIN is sent.
+    """
+
+    def __init__(self, target: int, *, encrypted: bool = False) -> None:
+        self.scripted: str | None = None
+        #: the client starts TLS through the relay, which then cannot read its commands
+        self.encrypted = encrypted
+        super().__init__(target)
+
+    def fail_next(self, kind: str) -> None:
+        if kind in NOT_IN_IMAP:
+            raise NotImplementedError(NOT_IN_IMAP[kind])
+        if self.encrypted and kind != "service_down":
+            raise NotImplementedError(
+                "the relay cannot read commands inside TLS; the plain connection's suite "
+                f"checks {kind}"
+            )
+        self.scripted = kind
+
+    def _serve(self, conn: socket.socket) -> None:
+        kind, self.scripted = self.scripted, None
+        if kind is None:
+            super()._serve(conn)
+            return
+        if kind == "service_down":
+            with contextlib.suppress(OSError):
+                conn.sendall(SCRIPTED_REPLIES[kind] + b"\r\n")
+                conn.shutdown(socket.SHUT_RDWR)
+            return
+        try:
+            upstream = socket.create_connection((HOST, self.target))
+        except OSError:
+            return
+        self._keep(upstream)
+        self._spawn(self._pump, upstream, conn, self.rewrite)
+        try:
+            while data := conn.recv(65536):
+                command = re.match(rb"(\S+) (LOGIN|EXAMINE|SELECT) ", data)
+                verb = command.group(2) if command else None
+                if kind in AT_LOGIN and verb == b"LOGIN":
+                    assert command is not None
+                    conn.sendall(command.group(1) + b" " + SCRIPTED_REPLIES[kind] + b"\r\n")
+                    continue
+                if kind == "unknown_outcome" and verb in (b"EXAMINE", b"SELECT"):
+                    break  # sent, never answered: the connection drops
+                if kind == "drop_at_login" and verb == b"LOGIN":
+                    break
+                upstream.sendall(data)
+        except OSError:
+            pass
+        for sock in (conn, upstream):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def scripted_server(imap_server: Server) -> Iterator[ScriptedForwarder]:
+    """The server as one whose next connection fails as asked (``fail_next(kind)``)."""
+    forwarder = ScriptedForwarder(imap_server.port)
+    yield forwarder
+    forwarder.close()
+
+
+@pytest.fixture
+def scripted_tls_server(imap_server: Server) -> Iterator[ScriptedForwarder]:
+    """:func:`scripted_server` for clients that start TLS through it (STARTTLS)."""
+    forwarder = ScriptedForwarder(imap_server.port, encrypted=True)
+    yield forwarder
+    forwarder.close()
+
+
 @pytest.fixture
 def make_forwarder(imap_server: Server) -> Iterator[Callable[..., Forwarder]]:
     """Build forwarders to the server (``tls=`` context, ``rewrite=`` of its replies)."""

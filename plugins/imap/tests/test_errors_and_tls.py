@@ -38,6 +38,28 @@ def test_a_wrong_password_is_an_auth_error_that_does_not_show_the_password(make_
     assert wrong not in repr(fetcher)
 
 
+def test_a_login_refused_as_unavailable_is_unavailable_not_an_auth_error(
+    make_fetcher: Any, scripted_server: Any
+):
+    fetcher = make_fetcher(port=scripted_server.port)
+    scripted_server.fail_next("login_unavailable")
+    with pytest.raises(Unavailable, match=r"cannot log anyone in now") as caught:
+        fetcher.fetch_replies(None)
+    assert not isinstance(caught.value, AuthError)
+    assert fetcher.fetch_replies(None).replies == ()  # the next login is served
+
+
+def test_a_connection_lost_during_login_is_unavailable_not_an_auth_error(
+    make_fetcher: Any, scripted_server: Any
+):
+    fetcher = make_fetcher(port=scripted_server.port)
+    scripted_server.fail_next("drop_at_login")
+    with pytest.raises(Unavailable, match=r"lost while logging in") as caught:
+        fetcher.fetch_replies(None)
+    assert not isinstance(caught.value, AuthError)
+    assert PASSWORD not in str(caught.value)
+
+
 def test_a_missing_mailbox_is_an_auth_error_naming_the_mailbox(make_fetcher: Any):
     fetcher = make_fetcher(mailbox="No-Such-Folder")
     with pytest.raises(AuthError, match="mailbox 'No-Such-Folder' cannot be opened"):

@@ -6,6 +6,9 @@ recipients, answer the content with a chosen reply, drop the connection after
 the message content, or answer MAIL on
 a reused session with 421 (as a server that timed the session out). The
 server counts the TCP connections it accepted and the QUITs it received.
+
+``server.fail_next(kind)`` scripts one of the conformance suites' failures for the next
+transaction (:data:`SCRIPTED`): the replies real servers give for them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,24 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 USERNAME = "sales@example.com"
 PASSWORD = "s3cret-app-password"
+
+#: each failure of the conformance suites as a server shows it: (the step, the server's reply);
+#: ``drop`` closes the connection instead of answering
+SCRIPTED = {
+    # Gmail's reply to a wrong password
+    "bad_credentials": ("auth", "535 5.7.8 Username and Password not accepted"),
+    # Postfix's reply when a client sends too fast (anvil rate limit)
+    "rate_limited": ("mail", "450 4.7.1 Error: too many messages, slow down"),
+    # Gmail's reply once the account's daily sending limit is used up
+    "quota_spent": ("mail", "550 5.4.5 Daily user sending limit exceeded"),
+    # a content filter rejecting the message itself
+    "invalid_input": ("content", "554 5.6.0 Message rejected: malformed MIME structure"),
+    # the server accepts the TCP connection and closes it before its greeting (a crashed or
+    # overloaded daemon behind a load balancer)
+    "service_down": ("connect", "drop"),
+    # the message content was sent; the connection drops before the final reply
+    "unknown_outcome": ("content", "drop"),
+}
 
 
 @attrs.define
@@ -68,6 +89,8 @@ class Handler:
         self.expire_reused_sessions = expire_reused_sessions
         self.messages: list[Received] = []
         self.quits = 0
+        #: the scripted failure for the next transaction: (step, reply), see SCRIPTED
+        self.scripted: tuple[str, str] | None = None
         self._mails_per_session: dict[int, int] = {}
 
     async def handle_MAIL(
@@ -75,6 +98,8 @@ class Handler:
     ) -> str:
         count = self._mails_per_session.get(id(session), 0) + 1
         self._mails_per_session[id(session)] = count
+        if (reply := self.take("mail")) is not None:
+            return reply
         if self.expire_reused_sessions and count > 1:
             return "421 4.4.2 localhost Error: timeout exceeded"
         envelope.mail_from = address
@@ -89,10 +114,21 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    def take(self, step: str) -> str | None:
+        """The scripted reply for ``step``, once; ``None`` when nothing is scripted there."""
+        if self.scripted is None or self.scripted[0] != step:
+            return None
+        reply = self.scripted[1]
+        self.scripted = None
+        return reply
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.drop_after_content:
+        scripted = self.take("content")
+        if scripted == "drop" or self.drop_after_content:
             server.transport.close()
             return "451 4.3.0 never seen by the client"
+        if scripted is not None:
+            return scripted
         if self.content_reply is not None:
             return self.content_reply
         self.messages.append(
@@ -132,21 +168,35 @@ class LocalSmtpServer:
         #: TCP connections accepted
         self.connections = 0
         self._sessions: list[SMTPServerProtocol] = []
+        #: the AUTH refusal scripted for a session (by id), for every mechanism tried on it
+        self._refused: dict[int, str] = {}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="test-smtpd", daemon=True)
         self._ready = threading.Event()
 
+    def fail_next(self, kind: str) -> None:
+        """Fail the next transaction as the conformance suites' ``kind`` (see SCRIPTED)."""
+        self.handler.scripted = SCRIPTED[kind]
+
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
     ) -> AuthResult:
+        if (reply := self.handler.take("auth")) is not None:
+            self._refused[id(session)] = reply
+        if (refusal := self._refused.get(id(session))) is not None:
+            # every mechanism the client tries on this connection is refused, as a wrong
+            # password would be
+            return AuthResult(success=False, handled=False, message=refusal)
         ok = isinstance(data, LoginPassword) and self.credentials == (
             data.login.decode(),
             data.password.decode(),
         )
         return AuthResult(success=ok, handled=False)
 
-    def _factory(self) -> SMTPServerProtocol:
+    def _factory(self) -> asyncio.Protocol:
         self.connections += 1
+        if self.handler.take("connect") is not None:
+            return _Hangup()
         protocol = SMTPServerProtocol(
             self.handler,
             hostname="localhost",
@@ -208,6 +258,13 @@ class LocalSmtpServer:
     @property
     def messages(self) -> list[Received]:
         return self.handler.messages
+
+
+class _Hangup(asyncio.Protocol):
+    """A server that closes each connection it accepts before greeting."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.abort()
 
 
 @attrs.frozen

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aicmo_gateway_smtp.plugin import smtp_sender
 
-from aicmo_gateway.testing.conformance import EmailSenderConformance, OfflineService
+from aicmo_gateway.testing.conformance import EmailSenderConformance
 
 from .conftest import PASSWORD
 
@@ -18,9 +18,9 @@ class TestSmtpSenderConformance(EmailSenderConformance):
     heavy_modules = ("aiosmtplib",)
 
     @pytest.fixture
-    def service(self) -> OfflineService:
-        # the failures are scripted one by one in test_sending.py and test_classify.py
-        return OfflineService()
+    def service(self, server: Any) -> Any:
+        # the real server, answering the next transaction as the suite asks (conftest.SCRIPTED)
+        return server
 
     @pytest.fixture
     def secrets(self) -> list[str]:

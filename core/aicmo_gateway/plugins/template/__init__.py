@@ -22,10 +22,11 @@ NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 def _core_range(version: str) -> str:
-    """``>=0.1,<0.2`` for core 0.1.x: the minor releases the rendered code was written for."""
-    parts = [int(p) for p in re.findall(r"\d+", version)[:2]] + [0, 0]
-    major, minor = parts[0], parts[1]
-    return f">={major}.{minor},<{major}.{minor + 1}"
+    """``>=0.1.1,<0.2`` for core 0.1.1: from the core the rendered code was written against
+    (it may use anything that core has) to the next minor release."""
+    parts = [int(p) for p in re.findall(r"\d+", version.split("+")[0])[:3]] + [0, 0, 0]
+    major, minor, micro = parts[:3]
+    return f">={major}.{minor}.{micro},<{major}.{minor + 1}"
 
 
 def render_plugin(name: str, port: str, target: Path, *, core_version: str = "0.1.0") -> Path:

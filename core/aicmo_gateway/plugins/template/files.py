@@ -81,20 +81,33 @@ $ pytest          # the port's conformance suite against tests/conftest.py's fak
 $ nox             # tests, ruff and mypy --strict
 ```
 
+`nox` installs the core from the package index; while it is not published there, name a
+checkout of aicmo-gateway: `AICMO_GATEWAY_CORE=/path/to/aicmo-gateway nox`.
+
 The provider (`<<pkg>>/provider.py`) speaks a made-up JSON API (`POST {base_url}/<operation>`);
 replace its requests with your service's, and the fake in `tests/conftest.py` with one written
 from your service's documentation.
 """
 
 NOXFILE = """\
-\"\"\"``nox``: the tests, ruff and mypy --strict.\"\"\"
+\"\"\"``nox``: the tests, ruff and mypy --strict.
+
+Each session installs the core from the package index, or from where ``AICMO_GATEWAY_CORE``
+says (a checkout of aicmo-gateway, while the core is not on the index):
+``AICMO_GATEWAY_CORE=/path/to/aicmo-gateway nox``.
+\"\"\"
+
+import os
 
 import nox
+
+#: the core to install: a requirement, or the folder of a checkout of aicmo-gateway
+CORE = os.environ.get("AICMO_GATEWAY_CORE", "aicmo-gateway")
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    session.install("-e", ".[test]")
+    session.install(CORE, "-e", ".[test]")
     session.run("pytest", *session.posargs)
 
 
@@ -107,7 +120,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typing(session: nox.Session) -> None:
-    session.install("-e", ".", "mypy")
+    session.install(CORE, "-e", ".", "mypy")
     session.run("mypy", "<<pkg>>")
 """
 

@@ -249,8 +249,9 @@ class PortConformance:
             )
         try:
             service.fail_next(kind)
-        except NotImplementedError:
-            pytest.skip(f"the fake service cannot produce {kind!r}")
+        except NotImplementedError as exc:
+            why = f": {exc}" if str(exc) not in ("", kind) else ""
+            pytest.skip(f"the fake service cannot produce {kind!r}{why}")
 
     # -- the checks ------------------------------------------------------------------------
 
