@@ -66,11 +66,11 @@ GATEWAY = [
         '[gateway]\nstore = "${REDIS_URL}"\n',
         "gateway.store",
         'store = "memory"',
-        {"REDIS_URL": "redis://:SECRET-pw@localhost:6379/0"},
+        {"REDIS_URL": "memcached://:SECRET-pw@localhost:11211/0"},  # a store there is not
     ),
     Case(
         "store-url-with-two-references",
-        '[gateway]\nstore = "redis://${RUSER}:${RPASS}@host:6379/0"\n',
+        '[gateway]\nstore = "mongodb://${RUSER}:${RPASS}@host:27017/0"\n',
         "gateway.store",
         'store = "memory"',
         {"RUSER": "SECRET-user", "RPASS": "SECRET-pass"},
