@@ -120,21 +120,26 @@ def _execute(
 
     import attrs
 
+    from aicmo_gateway.errors import ConfigError
     from aicmo_gateway.gateway import Gateway
     from aicmo_gateway.pipeline.journal import Journal
     from aicmo_gateway.pipeline.run import Pipeline
+    from aicmo_gateway.pipeline.setup import make_folders, suppression_file
 
     config = setup.config
     if dry_run:
         email = config.email
-        if email.suppression and email.suppression.startswith("sqlite:///"):
-            target = Path(email.suppression.removeprefix("sqlite:///"))
-            if not target.is_absolute() and email.base_dir is not None:
-                target = email.base_dir / target
-            if not target.exists():  # opening it would create it; nothing is suppressed anyway
-                email = attrs.evolve(email, suppression=None)
+        target = suppression_file(config)
+        if target is not None and not target.exists():
+            # opening it would create it, and nothing is suppressed in an empty list
+            email = attrs.evolve(email, suppression=None)
         config = attrs.evolve(config, dry_run=True, outbox=None, state_dir=None, email=email)
-    gateway = Gateway.from_loaded(config, registry)
+    else:
+        make_folders(setup)
+    try:
+        gateway = Gateway.from_loaded(config, registry)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     journal = None if dry_run else Journal(setup.journal)
     runner = Pipeline(
         gateway,

@@ -21,7 +21,14 @@ from aicmo_gateway.config.load import GatewayConfig, load_config
 from aicmo_gateway.config.location import CONFIG_FILENAME, find_config
 from aicmo_gateway.plugins.registry import Registry
 
-__all__ = ["DEFAULT_DATA_DIR", "Setup", "default_config_text", "resolve", "result_paths"]
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "Setup",
+    "default_config_text",
+    "make_folders",
+    "resolve",
+    "result_paths",
+]
 
 DEFAULT_DATA_DIR = Path("aicmo-data")
 
@@ -144,3 +151,28 @@ def result_paths(config: GatewayConfig) -> list[tuple[str, Path]]:
                     path = config.base_dir / path
                 found.append((what, path))
     return found
+
+
+def _sqlite_path(url: str | None, base: Path | None) -> Path | None:
+    if not url or not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    return base / path if not path.is_absolute() and base is not None else path
+
+
+def make_folders(setup: Setup) -> None:
+    """Create the folders of the run's SQLite files (outbox, suppression list, journal)."""
+    config = setup.config
+    for path in (
+        _sqlite_path(config.outbox.url if config.outbox else None, config.base_dir),
+        _sqlite_path(config.email.suppression, config.email.base_dir),
+        setup.journal,
+        *(p for _, p in result_paths(config)),
+    ):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def suppression_file(config: GatewayConfig) -> Path | None:
+    """The suppression list's SQLite file, when it is one."""
+    return _sqlite_path(config.email.suppression, config.email.base_dir)
