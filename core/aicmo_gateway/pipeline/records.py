@@ -90,15 +90,11 @@ def contact_of(fields: Mapping[str, Any], campaign: str, verdict: str | None) ->
     )
 
 
-def _recipient(fields: Mapping[str, Any]) -> str:
+def _recipients(fields: Mapping[str, Any]) -> list[str]:
+    """``Ann Lee <ann@example.com>`` first, then the bare address if the name is refused."""
     name = " ".join(str(fields.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
     address = str(fields["email"])
-    if not name:
-        return address
-    try:
-        return EmailMessage(to=formataddr((name, address)), subject="x", text="x").to[0]
-    except InvalidInput:
-        return address
+    return [formataddr((name, address)), address] if name else [address]
 
 
 def message_of(
@@ -110,8 +106,21 @@ def message_of(
     html: str | None,
 ) -> EmailMessage:
     """The outreach message: marketing mail, one recipient, a Message-ID from the lead."""
+    *named, bare = _recipients(fields)
+    for to in named:
+        try:
+            return _message(settings, lead, to, subject, text, html)
+        except InvalidInput as exc:
+            if exc.field != "EmailMessage.to":
+                raise
+    return _message(settings, lead, bare, subject, text, html)
+
+
+def _message(
+    settings: PipelineSettings, lead: str, to: str, subject: str, text: str, html: str | None
+) -> EmailMessage:
     return EmailMessage(
-        to=_recipient(fields),
+        to=to,
         subject=subject,
         text=text,
         html=html,

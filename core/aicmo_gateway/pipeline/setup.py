@@ -37,7 +37,7 @@ _HEAD = """\
 # configuration was given. Every provider here needs no account; relative paths are relative
 # to this folder. Edit it, or pass your own file with --config (docs/pipeline.md).
 [gateway]
-state_dir = "state"                 # `aicmo-gateway status --config <this file>` reads it
+# state_dir = "state"               # lets `status` and `explain` show the run (slower)
 outbox = "sqlite:///outbox.db"      # sends no provider performed wait here for `outbox replay`
 
 [email]
