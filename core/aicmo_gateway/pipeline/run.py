@@ -38,6 +38,9 @@ CAPABILITY = {
 }
 #: a step that ended so is never performed again for the same campaign and lead
 _SETTLED = frozenset({"ok", "deferred", "uncertain"})
+#: writes that may be repeated after an interruption whatever the provider: an upsert by
+#: email leaves one contact however often it runs
+_REPEATABLE = frozenset({"crm"})
 Call = Callable[[str], Awaitable[Outcome]]
 
 
@@ -256,7 +259,10 @@ class Pipeline:
                 )
             if entry is not None and entry.state == "started" and write:
                 key = entry.idempotency_key
-                if not (client.chain is not None and client.chain.honours_idempotency):
+                safe = step in _REPEATABLE or (
+                    client.chain is not None and client.chain.honours_idempotency
+                )
+                if not safe:
                     detail = (
                         "an earlier run stopped during this step and not every "
                         f"{capability} provider honours idempotency keys: check with the "
