@@ -468,3 +468,30 @@ def test_a_run_killed_mid_way_and_restarted_sends_every_lead_exactly_once(workdi
     crm = workdir / "aicmo-data" / "crm.db"
     assert rows(crm, "select count(*), count(distinct email) from contacts") == [(total, total)]
     assert rows(crm, "select count(*) from engagements")[0][0] <= total
+
+
+# -- the README and the examples -----------------------------------------------------
+
+
+def test_the_readmes_first_command_installs_and_runs_the_pipeline_on_the_sample():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "pip install '.[pipeline]' ./plugins/verify" in first
+    assert first.strip().endswith("aicmo-gateway pipeline run examples/leads.csv")
+    assert "aicmo-data/Maildir" in readme and "aicmo-data/crm.db" in readme
+
+
+def test_the_example_configuration_runs_the_sample(workdir):
+    import shutil
+
+    examples = shutil.copytree(ROOT / "examples", workdir / "examples")
+    code, out = invoke(str(examples / "leads.csv"), "--config", str(examples / "outreach.toml"))
+    if not has_dns_verifier():  # the core's own test run installs no plugin
+        assert code == 1 and "pip install ./plugins/verify" in out, out
+        return
+    assert code == 0, out
+    sent = messages(examples / "outreach-data" / "Maildir")
+    assert len(sent) == 11
+    message = message_from_bytes(sent[0].read_bytes())
+    assert message["X-Campaign"] == "spring-outreach"
+    assert message.is_multipart()  # the text and the HTML template
