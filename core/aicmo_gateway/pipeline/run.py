@@ -39,8 +39,9 @@ CAPABILITY = {
 #: a step that ended so is never performed again for the same campaign and lead
 _SETTLED = frozenset({"ok", "deferred", "uncertain"})
 #: writes that may be repeated after an interruption whatever the provider: an upsert by
-#: email leaves one contact however often it runs
-_REPEATABLE = frozenset({"crm"})
+#: email leaves one contact however often it runs, and the crm_sync port's contract is that
+#: an engagement with an ``external_id`` (the pipeline's carries the Message-ID) is logged once
+_REPEATABLE = frozenset({"crm", "engagement"})
 Call = Callable[[str], Awaitable[Outcome]]
 
 
