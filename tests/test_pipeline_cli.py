@@ -245,7 +245,7 @@ def test_a_suppressed_lead_is_skipped_with_the_reason(workdir):
 
 FAKES = """
 from aicmo_gateway import ProviderType, hookimpl
-from aicmo_gateway.ports import Verification
+from aicmo_gateway.ports import Enrichment, Verification
 from aicmo_gateway.testing import profiles
 from aicmo_gateway.testing.fake_plugin import fake_provider_type
 from aicmo_gateway.testing.fakes import FakeProvider
@@ -264,6 +264,17 @@ class ByAddress:
         word = address.split("@")[0].split(".")[0]
         verdict = word if word in ("undeliverable", "risky", "unknown") else "deliverable"
         return Verification(address=address, verdict=verdict, reason=f"scripted: {word}")
+
+
+class Finder:
+    # an enricher that finds the company and title the file left out
+    def enrich(self, lead):
+        return Enrichment(found=True, company="Found Co", title="CTO", first_name="Zed")
+
+
+@hookimpl
+def aicmo_lead_enrichers():
+    return [ProviderType("finder", lambda: Finder(), "finds a company")]
 
 
 @hookimpl
@@ -334,6 +345,52 @@ def test_a_primary_down_for_part_of_the_run_still_delivers_every_lead_via_the_fa
     # every contacted lead was announced once
     assert report["steps"]["webhook"]["ok"] == 12
     assert sorted(e.data["email"] for _, e in fakes.HOOK.received) == sorted(addresses)
+
+
+def test_enrichment_fills_what_the_file_left_empty_and_a_send_nobody_took_is_deferred(
+    fakes, workdir
+):
+    (workdir / "aicmo-gateway.toml").write_text(
+        """
+[gateway]
+outbox = "sqlite:///outbox.db"
+[pipeline]
+subject = "{{ lead.first_name }}, {{ lead.title }} at {{ lead.company }}"
+[capabilities.lead_enrichment]
+providers = ["f"]
+[providers.f]
+type = "finder"
+[capabilities.crm_sync]
+providers = ["crm"]
+[providers.crm]
+type = "sqlite"
+path = "crm.db"
+[capabilities.email_sending]
+providers = ["broken"]
+[providers.broken]
+type = "maildir"
+path = "/dev/null/unreachable"
+""",
+        encoding="utf-8",
+    )
+    leads = workdir / "leads.csv"
+    leads.write_text("email,first_name\nann@example.com,Ann\n", encoding="utf-8")
+    code, out = invoke(str(leads), "--json")
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["steps"]["enrich"]["ok"] == 1
+    assert report["steps"]["email"]["deferred"] == 1
+    assert report["steps"]["engagement"]["skipped"] == 1  # nothing was sent yet
+    # the file's first name wins; the enrichment fills the empty title and company
+    assert rows(workdir / "crm.db", "select first_name, title, company from contacts") == [
+        ("Ann", "CTO", "Found Co")
+    ]
+    [(payload,)] = rows(workdir / "outbox.db", "select payload from outbox")
+    assert "Ann, CTO at Found Co" in str(payload)
+    # the outbox holds the send: a second run does not add it again
+    code, out = invoke(str(leads), "--json")
+    assert json.loads(out)["steps"]["email"]["earlier"] == 1
+    assert rows(workdir / "outbox.db", "select count(*) from outbox") == [(1,)]
 
 
 def test_the_verdict_rule_for_unknown_and_risky_leads(fakes, workdir):

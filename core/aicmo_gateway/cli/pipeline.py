@@ -140,7 +140,18 @@ def _execute(
         gateway = Gateway.from_loaded(config, registry)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    journal = None if dry_run else Journal(setup.journal)
+    journal = None
+    if not dry_run:
+        import sqlite3
+
+        try:
+            journal = Journal(setup.journal)
+        except (OSError, sqlite3.Error) as exc:
+            asyncio.run(gateway.aclose())
+            raise click.ClickException(
+                f"cannot open the run journal {setup.journal}: {exc}; choose a writable "
+                'place with [pipeline] journal = "..."'
+            ) from None
     runner = Pipeline(
         gateway,
         config.pipeline,

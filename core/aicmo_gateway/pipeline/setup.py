@@ -170,7 +170,10 @@ def make_folders(setup: Setup) -> None:
         *(p for _, p in result_paths(config)),
     ):
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError:  # the provider, or the outbox, says what is wrong when used
+                continue
 
 
 def suppression_file(config: GatewayConfig) -> Path | None:
