@@ -19,7 +19,10 @@ _NAME = re.compile(r"^'([^']*)' is undefined")
 
 __all__ = ["MISSING_EXTRA", "TemplateProblem", "Templates", "require"]
 
-MISSING_EXTRA = "the lead pipeline needs Jinja2 and rich: pip install 'aicmo-gateway[pipeline]'"
+MISSING_EXTRA = (
+    "the lead pipeline needs Jinja2 and rich: install the core's pipeline extra from a checkout "
+    "of the aicmo-gateway repository (it is not on PyPI yet) with: pip install '.[pipeline]'"
+)
 
 
 class TemplateProblem(ValueError):
