@@ -197,10 +197,16 @@ class _View:
         if self.as_json or not sys.stderr.isatty():
             return
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self.progress = Progress(
-            "[progress.description]{task.description}",
+            TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -217,7 +223,9 @@ class _View:
         if self.progress is not None:
             self.progress.advance(self.task)
             if not self.quiet:
-                self.progress.console.print(lead.line_text(), markup=False, highlight=False)
+                from rich.text import Text
+
+                self.progress.console.print(Text(lead.line_text()))
         elif not (self.as_json or self.quiet):
             click.echo(lead.line_text())
 
@@ -225,7 +233,9 @@ class _View:
         text = f"line {row.line}: skipped, bad row: {row.reason}"
         if self.progress is not None:
             self.progress.advance(self.task)
-            self.progress.console.print(text, markup=False, highlight=False, style="yellow")
+            from rich.text import Text
+
+            self.progress.console.print(Text(text, style="yellow"))
         elif not self.as_json:
             click.echo(text)
 
