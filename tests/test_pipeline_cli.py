@@ -190,6 +190,31 @@ path = "Maildir"
     assert "crm skipped: no crm_sync provider configured" in out
 
 
+def test_every_outreach_email_is_marketing_mail_with_one_click_unsubscribe(workdir, monkeypatch):
+    monkeypatch.setenv("UNSUBSCRIBE_SECRET", "a-long-enough-test-secret-0123456789")
+    leads = workdir / "leads.csv"
+    leads.write_text("email\nann@example.com\n", encoding="utf-8")
+    (workdir / "aicmo-gateway.toml").write_text(
+        """
+[email]
+unsubscribe_url = "https://example.com/unsubscribe/{token}"
+unsubscribe_secret = "${UNSUBSCRIBE_SECRET}"
+[capabilities.email_sending]
+providers = ["box"]
+[providers.box]
+type = "maildir"
+path = "Maildir"
+""",
+        encoding="utf-8",
+    )
+    code, out = invoke(str(leads))
+    assert code == 0, out
+    [path] = messages(workdir / "Maildir")
+    message = message_from_bytes(path.read_bytes())
+    assert message["List-Unsubscribe"].startswith("<https://example.com/unsubscribe/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
 def test_a_template_that_names_a_missing_field_says_which(workdir):
     leads = workdir / "leads.csv"
     leads.write_text("email,first_name\nann@example.com,Ann\n", encoding="utf-8")
