@@ -182,16 +182,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument(
+        "--memory-only", action="store_true", help="Skip the throughput runs and the peer."
+    )
     args = parser.parse_args()
     print(f"Machine: {machine()}")
     print(f"Command: python benchmarks/pipeline.py --leads {args.leads} --rows {args.rows}\n")
 
+    if not args.memory_only:
+        throughput(args.leads)
+    memory(args.rows)
+
+
+def throughput(leads_count: int) -> None:
     results = []
-    peer_s = peer(args.leads)
-    results.append(("plain loop, same provider calls (peer)", 1, args.leads, peer_s, None))
+    peer_s = peer(leads_count)
+    results.append(("plain loop, same provider calls (peer)", 1, leads_count, peer_s, None))
     for concurrency in (1, 8):
-        elapsed, rss, _ = pipeline(args.leads, concurrency)
-        results.append(("pipeline run, embedded defaults", concurrency, args.leads, elapsed, rss))
+        elapsed, rss, _ = pipeline(leads_count, concurrency)
+        results.append(("pipeline run, embedded defaults", concurrency, leads_count, elapsed, rss))
     print("| what | concurrency | leads | seconds | leads/s | vs peer | peak RSS |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for what, concurrency, leads, seconds, rss in results:
@@ -201,15 +210,19 @@ def main() -> None:
             f"{peer_s / seconds:.2f}x | {'-' if rss is None else f'{rss:.0f} MiB'} |"
         )
 
+
+def memory(rows_count: int) -> None:
     print("\nPeak memory (ru_maxrss of the child process), concurrency 8:\n")
     print("| what | rows | seconds | peak RSS |")
     print("|---|---:|---:|---:|")
-    small = max(args.rows // 10, 1)
-    loaded = load_all(args.rows)
-    for rows in (small, args.rows):
+    small = max(rows_count // 10, 1)
+    loaded = load_all(rows_count)
+    for rows in (small, rows_count):
         elapsed, rss, _ = pipeline(rows, 8)
         print(f"| pipeline run, embedded defaults | {rows:,} | {elapsed:.0f} | {rss:.0f} MiB |")
-    print(f"| list(csv.DictReader(file)) only (for scale) | {args.rows:,} | - | {loaded:.0f} MiB |")
+    print(
+        f"| list(csv.DictReader(file)) only (for scale) | {rows_count:,} | - | {loaded:.0f} MiB |"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from aicmo_gateway.engine.ledger import MemoryLedger
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.outcome import Outcome, Status
 from aicmo_gateway.pipeline import records as rec
@@ -75,6 +76,13 @@ class Pipeline:
         self.report = RunReport(dry_run=dry_run)
         #: leads in flight, by identity: a lead listed twice runs once at a time
         self._busy: dict[str, list[Any]] = {}
+        # the journal remembers every lead's writes, across runs; the chains' in-memory
+        # idempotency ledger need only cover the leads in flight, so that a long file does
+        # not fill it (it keeps up to 100,000 writes by default: about 80 MB of receipts)
+        for chain in gateway.chains.values():
+            ledger = getattr(chain, "ledger", None)
+            if isinstance(ledger, MemoryLedger):
+                ledger.max_entries = min(ledger.max_entries, max(1000, 50 * self.concurrency))
 
     async def run(self, rows: Iterable[LeadRow | BadRow]) -> RunReport:
         started = time.monotonic()
