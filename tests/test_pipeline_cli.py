@@ -622,3 +622,13 @@ def test_the_example_configuration_runs_the_sample(workdir):
     message = message_from_bytes(sent[0].read_bytes())
     assert message["X-Campaign"] == "spring-outreach"
     assert message.is_multipart()  # the text and the HTML template
+
+
+def test_data_dir_and_concurrency_options(workdir):
+    code, out = invoke(str(SAMPLE), "--data-dir", "elsewhere", "--concurrency", "1", "-q")
+    assert code == 0, out
+    assert "line 2 " not in out  # --quiet: no line per lead, the bad rows still
+    assert "line 12: skipped, bad row" in out
+    assert (workdir / "elsewhere" / "aicmo-gateway.toml").is_file()
+    assert len(messages(workdir / "elsewhere" / "Maildir")) >= 11
+    assert not (workdir / "aicmo-data").exists()
