@@ -187,7 +187,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     print(f"Machine: {machine()}")
-    print(f"Command: python benchmarks/pipeline.py --leads {args.leads} --rows {args.rows}\n")
+    only = " --memory-only" if args.memory_only else f" --leads {args.leads}"
+    print(f"Command: python benchmarks/pipeline.py{only} --rows {args.rows}\n")
 
     if not args.memory_only:
         throughput(args.leads)
