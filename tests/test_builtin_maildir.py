@@ -115,6 +115,33 @@ def test_sending_the_same_message_id_twice_delivers_one_file(tmp_path: Path) -> 
     assert second.location == first.location
 
 
+def test_a_sender_killed_between_the_file_and_its_record_does_not_deliver_it_twice(
+    tmp_path: Path,
+) -> None:
+    from aicmo_gateway.builtin.maildir import INDEX_FILE
+
+    box = tmp_path / "box"
+    sender = MaildirSender(box)
+    first = sender.send(
+        EmailMessage(to="a@example.com", subject="Hi", text="x", message_id="<one@example.com>")
+    )
+    # what a sender killed after writing the file, before recording its key, leaves behind
+    index = box / INDEX_FILE
+    index.write_text("<one@example.com>\t\n", encoding="utf-8")
+    again = sender.send(
+        EmailMessage(to="a@example.com", subject="Hi", text="x", message_id="<one@example.com>")
+    )
+    assert len(os.listdir(box / "new")) == 1
+    assert again.location == first.location
+    assert index.read_text(encoding="utf-8").splitlines()[-1].startswith("<one@example.com>\t")
+    # a message whose intent was recorded but whose file never appeared is delivered
+    index.write_text("<two@example.com>\t\n", encoding="utf-8")
+    sender.send(
+        EmailMessage(to="a@example.com", subject="Hi", text="x", message_id="<two@example.com>")
+    )
+    assert len(os.listdir(box / "new")) == 2
+
+
 def test_attachments_are_in_the_written_file(tmp_path: Path) -> None:
     pdf = Attachment("offer.pdf", b"%PDF-1.4")
     MaildirSender(tmp_path / "out").send(message(attachments=[pdf]))

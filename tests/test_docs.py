@@ -15,6 +15,7 @@ from aicmo_gateway import errors as errors_module
 from aicmo_gateway import ports as ports_module
 from aicmo_gateway.cli import cli
 from aicmo_gateway.config.outbox import OUTBOX_KEYS
+from aicmo_gateway.config.pipeline import CONCURRENCY
 from aicmo_gateway.config.tables import AUDIT_SIZE
 from aicmo_gateway.config_values import MAX_SECONDS
 from aicmo_gateway.engine.health._policy import RANGES as HEALTH_RANGES
@@ -226,6 +227,7 @@ RANGED_KEYS = [
     *((key, spec) for key, (spec, _) in CHAIN_RANGES.items()),
     *((key, spec) for key, spec in HEALTH_RANGES.items()),
     ("audit_size", AUDIT_SIZE),
+    ("concurrency", CONCURRENCY),
     ("daily_quota", LIMIT_RANGES["quota"][0]),
     ("quotas", LIMIT_RANGES["quota"][0]),
     ("rate_limit", LIMIT_RANGES["rate_limit.per_second"][0]),

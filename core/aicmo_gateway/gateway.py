@@ -132,7 +132,15 @@ class Gateway:
                     ]
                 )
             source = found
-        config = load_config(source, env=env, registry=registry)
+        return cls.from_loaded(load_config(source, env=env, registry=registry), registry)
+
+    @classmethod
+    def from_loaded(cls, config: GatewayConfig, registry: Registry) -> Gateway:
+        """Build a gateway from a config already loaded (and checked) with ``registry``.
+
+        For callers that adjust the loaded config first (``attrs.evolve``), as the lead
+        pipeline does for a dry run.
+        """
         audit = AuditTrail(config.audit_size)
         state = StateFiles(config.state_dir, keep=config.audit_size) if config.state_dir else None
         holder: list[Gateway] = []

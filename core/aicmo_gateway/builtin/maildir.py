@@ -140,8 +140,18 @@ class MaildirSender:
         )
         recipients = message.recipients  # may raise too: before anything is written
         with self._index() as index:
-            if message.message_id and (key := _find(index, message_id)) is not None:
-                return self._receipt(recipients, message_id, self._locate(key))
+            if message.message_id:
+                key, pending = _find_entry(index, message_id)
+                if key is None and pending:
+                    # a sender stopped (killed) between its intent and its record: the file
+                    # may be in the Maildir; look for it, once, before writing it again
+                    key = self._scan_for(message_id)
+                    if key is not None:
+                        _record(index, message_id, key)
+                if key is not None:
+                    return self._receipt(recipients, message_id, self._locate(key))
+                # the intent first: a crash before the record below leaves a trace
+                _record(index, message_id, "")
             try:
                 key = box.add(data)
             except OSError as exc:
@@ -171,6 +181,14 @@ class MaildirSender:
 
         location = str(where) if where is not None else None
         return SendReceipt(message_id=message_id, accepted=recipients, location=location)
+
+    def _scan_for(self, message_id: str) -> str | None:
+        """The key of a delivered file whose Message-ID is ``message_id`` (reads every one)."""
+        for sub in ("new", "cur"):
+            for name in _names(self.path / sub):
+                if _message_id_of(self.path / sub / name) == message_id:
+                    return name.split(":")[0]
+        return None
 
     def _locate(self, key: str) -> Path | None:
         for sub in ("new", "cur"):
@@ -202,11 +220,42 @@ class MaildirSender:
 
 
 def _find(index: IO[str], message_id: str) -> str | None:
+    return _find_entry(index, message_id)[0]
+
+
+def _find_entry(index: IO[str], message_id: str) -> tuple[str | None, bool]:
+    """The key recorded for ``message_id``, and whether an intent (no key yet) was seen."""
     index.seek(0)
+    pending = False
     for line in index:
         known, _, key = line.rstrip("\n").partition("\t")
-        if known == message_id and key:
-            return key
+        if known == message_id:
+            if key:
+                return key, True
+            pending = True
+    return None, pending
+
+
+def _record(index: IO[str], message_id: str, key: str) -> None:
+    try:
+        index.write(f"{message_id}\t{key}\n")
+        index.flush()
+    except OSError:  # de-duplication is a convenience: never fail a delivery for it
+        pass
+
+
+def _message_id_of(path: Path) -> str | None:
+    """The Message-ID header of the message file at ``path`` (headers only are read)."""
+    try:
+        with open(path, "rb") as handle:
+            for raw in handle:
+                if raw in (b"\n", b"\r\n"):
+                    return None
+                name, _, value = raw.partition(b":")
+                if name.strip().lower() == b"message-id":
+                    return value.strip().decode("ascii", "replace")
+    except OSError:
+        return None
     return None
 
 

@@ -16,6 +16,7 @@ from aicmo_gateway.cli.demo import demo
 from aicmo_gateway.cli.new_plugin import new_plugin
 from aicmo_gateway.cli.observe import explain, status
 from aicmo_gateway.cli.outbox import outbox_group
+from aicmo_gateway.cli.pipeline import pipeline
 from aicmo_gateway.cli.suppression import suppression, unsubscribe
 from aicmo_gateway.errors import PluginError
 from aicmo_gateway.plugins.switches import CORE_DISTRIBUTION, ENV_STRICT, ENV_TRACE
@@ -74,6 +75,7 @@ cli.add_command(status)
 cli.add_command(explain)
 cli.add_command(demo)
 cli.add_command(outbox_group)
+cli.add_command(pipeline)
 cli.add_command(suppression)
 cli.add_command(unsubscribe)
 cli.add_command(new_plugin)

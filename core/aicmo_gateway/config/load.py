@@ -20,6 +20,7 @@ import attrs
 
 from aicmo_gateway.config.email import EmailSettings
 from aicmo_gateway.config.location import CONFIG_FILENAME, ENV_CONFIG, find_config
+from aicmo_gateway.config.pipeline import PipelineSettings
 from aicmo_gateway.config.settings import is_secret_key
 from aicmo_gateway.config_values import MAX_DEPTH, shown
 from aicmo_gateway.engine.policy import (
@@ -137,6 +138,8 @@ class GatewayConfig:
     references: Mapping[str, str] = attrs.field(factory=dict)
     #: the [email] table: the suppression list and one-click unsubscribe
     email: EmailSettings = attrs.field(factory=EmailSettings)
+    #: the [pipeline] table: how ``aicmo-gateway pipeline run`` treats leads
+    pipeline: PipelineSettings = attrs.field(factory=PipelineSettings)
 
     def __repr__(self) -> str:
         state_dir = self.references.get("state_dir", self.state_dir)

@@ -22,6 +22,7 @@ from aicmo_gateway.config.load import (
     ProviderConfig,
 )
 from aicmo_gateway.config.outbox import read_outbox
+from aicmo_gateway.config.pipeline import read_pipeline
 from aicmo_gateway.config.settings import check_settings
 from aicmo_gateway.config_values import (
     BadValue,
@@ -155,7 +156,7 @@ class ConfigLoader:
         if deep is not None:
             self.problem(*deep)
             raise ConfigError(self.problems)
-        allowed = ("gateway", "capabilities", "providers", "email")
+        allowed = ("gateway", "capabilities", "providers", "email", "pipeline")
         for key in data:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
@@ -163,12 +164,13 @@ class ConfigLoader:
                     key_part(key),
                     "is not a known table",
                     (f"did you mean [{close[0]}]? " if close else "")
-                    + "the tables are [gateway], [capabilities.<name>], [providers.<name>] "
-                    + "and [email]",
+                    + "the tables are [gateway], [capabilities.<name>], [providers.<name>], "
+                    + "[email] and [pipeline]",
                 )
         gateway = self.table(data, "gateway")
         gateway_values = self.gateway(gateway)
         email = read_email(self, self.table(data, "email"), self.base)
+        pipeline = read_pipeline(self, self.table(data, "pipeline"), self.base)
         providers = self.providers(self.table(data, "providers"))
         capabilities = self.capabilities(self.table(data, "capabilities"), providers)
         used = {p for cap in capabilities.values() for p in cap.providers}
@@ -191,6 +193,7 @@ class ConfigLoader:
             base_dir=self.base,
             references=dict(self.references),
             email=email,
+            pipeline=pipeline,
             **gateway_values,
         )
 
