@@ -349,3 +349,36 @@ def test_an_unreadable_message_file_is_returned_with_a_warning_and_holds_back_no
     assert "could not be read" in batch.replies[1].warnings[0]
     deliver(tmp_path, "after", at_ns=now + 2_000_000_000)
     assert subjects(fetcher.fetch_replies(batch.cursor).replies) == ["after"]
+
+
+def test_two_senders_on_one_maildir_see_each_others_deliveries(tmp_path: Path) -> None:
+    """Each sender keeps the index as it has read it and reads only what was appended since:
+    a Message-ID another sender (another process) delivered after this one last looked is
+    still found, and the file is not written twice."""
+    box = tmp_path / "box"
+    first, second = MaildirSender(box), MaildirSender(box)
+
+    def to(n: int) -> EmailMessage:
+        return EmailMessage(to="a@example.com", subject="Hi", text="x", message_id=f"<{n}@ex.com>")
+
+    second.send(to(0))  # the second sender has read the index once
+    for n in range(1, 50):
+        first.send(to(n))
+    repeated = second.send(to(25))
+    assert len(os.listdir(box / "new")) == 50
+    assert repeated.location == first.send(to(25)).location
+    second.send(to(50))
+    assert first.send(to(50)).location is not None
+    assert len(os.listdir(box / "new")) == 51
+
+
+def test_an_index_replaced_by_a_shorter_file_is_read_again(tmp_path: Path) -> None:
+    from aicmo_gateway.builtin.maildir import INDEX_FILE
+
+    box = tmp_path / "box"
+    sender = MaildirSender(box)
+    for n in range(3):
+        sender.send(EmailMessage(to="a@example.com", subject="Hi", text="x", message_id=f"<{n}@x>"))
+    (box / INDEX_FILE).write_text("", encoding="utf-8")  # an operator cleared it
+    sender.send(EmailMessage(to="a@example.com", subject="Hi", text="x", message_id="<0@x>"))
+    assert len(os.listdir(box / "new")) == 4  # its deliveries are forgotten with it
