@@ -17,7 +17,16 @@ LAYERS: list[set[str]] = [
     {"state"},
     {"engine"},
     {"config"},
-    {"gateway", "facade", "sync", "suppression", "compliance", "unsubscribe", "feedback", "pipeline"},
+    {
+        "gateway",
+        "facade",
+        "sync",
+        "suppression",
+        "compliance",
+        "unsubscribe",
+        "feedback",
+        "pipeline",
+    },
     {"cli", "builtin", "testing", "__main__"},
 ]
 LAYER_OF = {unit: level for level, units in enumerate(LAYERS) for unit in units}
