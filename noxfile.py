@@ -72,9 +72,10 @@ def plugin_tests(session: nox.Session, plugin: str) -> None:
 def plugin_floor(session: nox.Session, plugin: str) -> None:
     """One plugin's tests on the lowest core it declares, then on the repository's core.
 
-    The floor's core is built from its tag (``core-v<version>``, see tools/core_floors.py)
-    with ``git archive``; when the floor is the repository's core (its version, untagged, or a
-    tag with the core unchanged since), the tests run once.
+    The floor's core is built with ``git archive`` from the commit that released it (the one
+    that set ``version`` in ``pyproject.toml``, see tools/core_floors.py); when the floor is the
+    repository's core (its own version, or a release with the core unchanged since), the tests
+    run once.
     """
     floor = core_floors.resolve(plugin)
     session.log(floor.describe())
@@ -83,11 +84,11 @@ def plugin_floor(session: nox.Session, plugin: str) -> None:
         session.install("-e", ".", "-e", f"plugins/{plugin}[test]")
         session.run(*tests)
         return
-    assert floor.tag is not None
-    source = Path(session.create_tmp()) / floor.tag
+    assert floor.commit is not None
+    source = Path(session.create_tmp()) / f"core-{floor.version}"
     shutil.rmtree(source, ignore_errors=True)
-    archive = source.parent / f"{floor.tag}.tar"
-    session.run("git", "archive", "--format=tar", "-o", str(archive), floor.tag, external=True)
+    archive = source.parent / f"core-{floor.version}.tar"
+    session.run("git", "archive", "--format=tar", "-o", str(archive), floor.commit, external=True)
     with tarfile.open(archive) as tar:
         tar.extractall(source, filter="data")
     # the floor's core, not editable, with the plugin, whose requirement that core meets

@@ -2,16 +2,18 @@
 
 A plugin declares the core versions it is made for in its ``dependencies``
 (``aicmo-gateway>=0.1.1,<0.2``); the lower bound is its *floor*. The core is not published, so
-a floor names a commit of this repository:
+a floor names a commit of this repository's history:
 
-* ``core-v<version>`` (for instance ``core-v0.1.1``), the tag on the commit that released that
-  core version (the commit that set ``version`` in ``pyproject.toml`` to it);
-* or, while no such tag exists, the repository's own core when its ``version`` is the floor
-  (a version still being written).
+* the *release commit* of that version: the oldest commit whose ``pyproject.toml`` has it as
+  ``version`` (the commit that raised the version to it). It is found in the history itself, so
+  a fresh clone of ``main`` resolves it with nothing else fetched (no tags to push);
+* or, when no commit released it yet, the repository's own core, if its ``version`` is the
+  floor (a version still being written).
 
-``nox -s plugin_floor`` builds the floor's core from the tag (``git archive``) and runs the
-plugin's tests against it; ``tests/test_core_floors.py`` fails when a floor resolves to
-neither. Run ``python tools/core_floors.py`` to see each plugin's floor and what it resolves to.
+``nox -s plugin_floor`` builds the floor's core from the release commit (``git archive``) and
+runs the plugin's tests against it; ``tests/test_core_floors.py`` fails when a floor resolves
+to neither. Run ``python tools/core_floors.py`` to see each plugin's floor and what it
+resolves to.
 
 Imports only the standard library and ``packaging``, so both the noxfile and the tests use it.
 """
@@ -30,19 +32,8 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = "aicmo-gateway"
-#: what ``git diff`` compares to tell whether a tag's core is the repository's core
+#: what ``git diff`` compares to tell whether a release's core is the repository's core
 CORE_PATHS = ("core", "pyproject.toml")
-
-
-def tag_name(version: Version) -> str:
-    """``core-v0.1.1`` for 0.1.1 (and for a floor written ``0.1.1.0``)."""
-    release = (*version.release, 0, 0)[: max(3, len(version.release))]
-    while len(release) > 3 and release[-1] == 0:
-        release = release[:-1]
-    text = ".".join(str(part) for part in release)
-    if version.pre is not None:
-        text += "".join(str(part) for part in version.pre)
-    return f"core-v{text}"
 
 
 def core_version(root: Path = ROOT) -> Version:
@@ -88,20 +79,36 @@ def _git(*args: str, root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def tag_exists(tag: str, root: Path = ROOT) -> bool:
-    found = _git("rev-parse", "--quiet", "--verify", f"refs/tags/{tag}^{{commit}}", root=root)
-    return found.returncode == 0
+def is_shallow(root: Path = ROOT) -> bool:
+    shallow = _git("rev-parse", "--is-shallow-repository", root=root)
+    return shallow.stdout.strip() == "true"
 
 
-def same_core(tag: str, root: Path = ROOT) -> bool:
-    """Whether the core at ``tag`` is the core in the working tree (nothing changed since)."""
-    return _git("diff", "--quiet", tag, "--", *CORE_PATHS, root=root).returncode == 0
+def version_at(commit: str, root: Path = ROOT) -> Version | None:
+    """The core ``version`` in ``pyproject.toml`` at ``commit``; ``None`` if it has none."""
+    shown = _git("show", f"{commit}:pyproject.toml", root=root)
+    if shown.returncode != 0:
+        return None
+    try:
+        return Version(tomllib.loads(shown.stdout)["project"]["version"])
+    except (tomllib.TOMLDecodeError, KeyError, ValueError):
+        return None
 
 
-def tagged_version(tag: str, root: Path = ROOT) -> Version:
-    """The ``version`` in ``pyproject.toml`` at ``tag``."""
-    shown = _git("show", f"{tag}:pyproject.toml", root=root)
-    return Version(tomllib.loads(shown.stdout)["project"]["version"])
+def release_commit(version: Version, root: Path = ROOT) -> str | None:
+    """The oldest commit whose ``pyproject.toml`` sets the core ``version`` to ``version``."""
+    changed = _git(
+        "log", "--format=%H", "--reverse", "-G", "^version *=", "--", "pyproject.toml", root=root
+    )
+    for commit in changed.stdout.split():
+        if version_at(commit, root) == version:
+            return commit
+    return None
+
+
+def same_core(commit: str, root: Path = ROOT) -> bool:
+    """Whether the core at ``commit`` is the core in the working tree (nothing changed since)."""
+    return _git("diff", "--quiet", commit, "--", *CORE_PATHS, root=root).returncode == 0
 
 
 @dataclass(frozen=True)
@@ -110,40 +117,46 @@ class Floor:
 
     plugin: str
     version: Version
-    #: the tag to build the floor's core from; ``None`` when the floor is the repository's core
-    tag: str | None
-    #: ``True`` when the floor's core is the repository's core (no tag, or nothing changed)
+    #: the release commit to build the floor's core from; ``None`` when the floor is the
+    #: repository's own, not yet committed, version
+    commit: str | None
+    #: ``True`` when the floor's core is the repository's core (unreleased, or nothing changed)
     is_repository: bool
 
     def describe(self) -> str:
-        if self.tag is None:
+        if self.commit is None:
             return (
                 f"{self.plugin}: floor {self.version} is the repository's version, not yet "
-                "tagged: the floor is the repository's core"
+                "committed: the floor is the repository's core"
             )
         if self.is_repository:
             return (
-                f"{self.plugin}: floor {self.version} is {self.tag}, whose core is the "
-                "repository's core (unchanged since)"
+                f"{self.plugin}: floor {self.version} was released by {self.commit[:10]}, whose "
+                "core is the repository's core (unchanged since)"
             )
-        return f"{self.plugin}: floor {self.version} is built from {self.tag}"
+        return f"{self.plugin}: floor {self.version} is built from {self.commit[:10]}"
 
 
 def resolve(plugin: str, root: Path = ROOT) -> Floor:
     """The floor of ``plugins/<plugin>``; ``LookupError`` saying what to do if there is none."""
     version = declared_floor(root / "plugins" / plugin / "pyproject.toml")
-    tag = tag_name(version)
-    if tag_exists(tag, root):
-        return Floor(plugin, version, tag, same_core(tag, root))
+    commit = release_commit(version, root)
+    if commit is not None:
+        return Floor(plugin, version, commit, same_core(commit, root))
     current = core_version(root)
     if version == current:
         return Floor(plugin, version, None, True)
+    if is_shallow(root):
+        raise LookupError(
+            f"plugins/{plugin} declares core {version} as its floor, and this clone is shallow: "
+            "the commit that released it is not here. Fetch the whole history "
+            "(git fetch --unshallow) and run again."
+        )
     raise LookupError(
-        f"plugins/{plugin} declares core {version} as its floor, but there is no tag {tag} "
-        f"and the repository's core is {current}. Raise the floor in "
-        f"plugins/{plugin}/pyproject.toml to a tagged version or to {current} (the oldest "
-        "core the plugin's tests pass on), or tag the commit that released "
-        f"{version}: git tag {tag} <commit>"
+        f"plugins/{plugin} declares core {version} as its floor, but no commit of this "
+        f'repository\'s history sets version = "{version}" in pyproject.toml, and the '
+        f"repository's core is {current}. Raise the floor in plugins/{plugin}/pyproject.toml to "
+        f"a released version or to {current} (the oldest core the plugin's tests pass on)."
     )
 
 
