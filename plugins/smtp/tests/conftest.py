@@ -168,6 +168,9 @@ class LocalSmtpServer:
         #: TCP connections accepted
         self.connections = 0
         self._sessions: list[SMTPServerProtocol] = []
+        #: every socket transport the server accepted, aborted at shutdown whatever state the
+        #: session's TLS layer is in
+        self._sockets: list[asyncio.BaseTransport] = []
         #: the AUTH refusal scripted for a session (by id), for every mechanism tried on it
         self._refused: dict[int, str] = {}
         self._loop = asyncio.new_event_loop()
@@ -208,7 +211,20 @@ class LocalSmtpServer:
             loop=self._loop,
         )
         self._sessions.append(protocol)
+        made = protocol.connection_made
+
+        def connection_made(transport: asyncio.BaseTransport) -> None:
+            self._keep_socket(transport)
+            made(transport)
+
+        protocol.connection_made = connection_made  # type: ignore[method-assign]
         return protocol
+
+    def _keep_socket(self, transport: asyncio.BaseTransport) -> None:
+        # with implicit TLS (and after STARTTLS) the session sees the TLS layer's transport;
+        # the socket's own transport is below it, and a TLS layer closed twice forgets it
+        ssl_protocol = getattr(transport, "_ssl_protocol", None)
+        self._sockets.append(getattr(ssl_protocol, "_transport", None) or transport)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -229,6 +245,8 @@ class LocalSmtpServer:
         for protocol in self._sessions:
             if protocol.transport is not None:
                 protocol.transport.abort()
+        for transport in self._sockets:
+            transport.abort()  # a no-op on one already closed
         await asyncio.sleep(0)
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for task in tasks:
