@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from aicmo_gateway.compliance import Compliance
 from aicmo_gateway.config.build import build_chains
 from aicmo_gateway.config.load import GatewayConfig, find_config, load_config
 from aicmo_gateway.engine.chain import Chain
+from aicmo_gateway.engine.clock import wall_time
+from aicmo_gateway.engine.recovery import recovery
 from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.errors import ConfigError, ConfigProblem, GatewayClosed, NotConfigured
 from aicmo_gateway.facade import (
@@ -194,8 +197,10 @@ class Gateway:
                     )
                 ]
             ) from None
-        self.outbox = Outbox(backend, config.outbox)
-        self.outbox.bind(self._replay_one, self._resends_safely)
+        # wall-clock seconds that move with the loop's clock (virtual under the test kit's
+        # loop), so a row's due time and the breakers' recovery are on one time line
+        self.outbox = Outbox(backend, config.outbox, clock=wall_time)
+        self.outbox.bind(self._replay_one, self._resends_safely, self._recovery)
         for chain in self.chains.values():
             chain.on_write_end = self.outbox.on_write_end
 
@@ -203,6 +208,13 @@ class Gateway:
         """Whether an interrupted row of ``capability`` may be sent again with its key."""
         chain = self.chains.get(capability)
         return chain is not None and chain.honours_idempotency
+
+    async def _recovery(self, capability: str) -> tuple[float, str | None]:
+        """Seconds until ``capability``'s chain may serve again, and which provider first."""
+        chain = self.chains.get(capability)
+        if chain is None:
+            return math.inf, None
+        return await recovery(chain)
 
     async def _replay_one(self, capability: str, operation: str, payload: Any, key: str) -> Outcome:
         if self._closed:
