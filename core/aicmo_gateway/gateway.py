@@ -20,6 +20,7 @@ from aicmo_gateway.engine.chain import Chain
 from aicmo_gateway.engine.clock import wall_time
 from aicmo_gateway.engine.recovery import recovery
 from aicmo_gateway.engine.slot import ProviderSlot
+from aicmo_gateway.engine.usage import quota_rows
 from aicmo_gateway.errors import ConfigError, ConfigProblem, GatewayClosed, NotConfigured
 from aicmo_gateway.facade import (
     CLIENTS,
@@ -243,25 +244,16 @@ class Gateway:
 
         Keys: ``capability``, ``provider``, ``type``, ``period`` (``second``, ``minute``,
         ``hour``, ``day``), ``limit``, ``used`` (calls spent in the current period),
-        ``remaining`` and ``resets_in`` (seconds until the period ends). Providers without
-        quotas have no row. Spending is counted in this process only.
+        ``remaining``, ``resets_in`` (seconds until the period ends) and ``scope``. Providers
+        without quotas have no row.
+
+        With the memory store, spending is counted in this process (``scope`` is
+        ``"process"``). With a shared store (SQLite, Redis) ``used`` is what the fleet
+        counted, read from the store (one query; with Redis one round trip, bounded by the
+        store's timeout), and ``scope`` is ``"fleet"``; while the store cannot answer it
+        falls back to this process's counts, with ``scope`` ``"process"``.
         """
-        return [
-            {
-                "capability": capability,
-                "provider": slot.name,
-                "type": slot.type.name,
-                "period": quota.period,
-                "limit": quota.limit,
-                "used": used,
-                "remaining": max(0, quota.limit - used),
-                "resets_in": resets_in,
-            }
-            for capability, chain in self.chains.items()
-            for slot in chain.slots
-            if slot.limits is not None
-            for quota, used, resets_in in slot.limits.usage()
-        ]
+        return quota_rows(self.chains, self.store)
 
     def store_state(self) -> dict[str, Any] | None:
         """The shared store: where, whether it is reachable (``None`` with the memory store)."""
