@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,33 @@ def test_outbox_list_shows_why_a_row_was_deferred(tmp_path: Path):
     rows = json.loads(result.stdout)["rows"]
     assert [r["attempts"] for r in rows] == [0, 0]
     assert "when mail may serve again" in rows[1]["last_error"]
+
+
+async def test_a_quota_the_fleet_spent_defers_to_the_fleets_reset(tmp_path: Path):
+    """The fleet refuses the provider (its daily quota, spent by another worker) while this
+    process's own count is zero: the row is due at the quota's reset, midnight UTC."""
+    fake = FakeProvider(name="primary")
+    config = fake_config("email_sending", "primary", when_all_down="defer")
+    config["gateway"] = {
+        "outbox": f"sqlite:///{tmp_path / 'outbox.db'}",
+        "store": f"sqlite:///{tmp_path / 'fleet.db'}",
+        "name": "defer-app",
+    }
+    config["providers"]["primary"]["daily_quota"] = 1
+    one, other = (
+        Gateway.from_config(config, registry=fake_registry(primary=fake), env={}) for _ in (1, 2)
+    )
+    try:
+        assert (await one.email_sending.send(message(1), idempotency_key="a")).ok
+        outcome = await other.email_sending.send(message(2), idempotency_key="b")
+        assert outcome.status is Status.DEFERRED, outcome.reason
+        assert other.outbox is not None
+        row = await other.outbox.get(int(outcome.outbox_id or 0))
+        assert row is not None and row.attempts == 0
+        midnight = (time.time() // 86400 + 1) * 86400
+        assert row.next_attempt_at == pytest.approx(midnight, abs=2)
+        assert "quota of 1 per day used up" in (row.last_error or "")
+    finally:
+        await one.aclose()
+        await other.aclose()
+    assert len(fake.performed) == 1

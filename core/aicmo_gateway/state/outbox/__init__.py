@@ -163,13 +163,17 @@ class Outbox:
                 wait, first = await self._recovery(outcome.capability)
             except Exception:  # not configured any more, closed: no known moment
                 wait, first = math.inf, None
+        skipped = ""
+        if unavailable(outcome):  # say why each was skipped: the chain's reason does not
+            skipped = "; ".join(f"{a.provider}: {a.detail}" for a in outcome.attempts)
+            skipped = f"skipped {skipped}; " if skipped else ""
         if 0 < wait < math.inf:
-            when = datetime.fromtimestamp(now + wait, UTC).isoformat(timespec="seconds")
-            return now + wait, f"due at {when}, when {first} may serve again"
-        if not unavailable(outcome):
+            when = datetime.fromtimestamp(round(now + wait), UTC).isoformat()
+            return now + wait, f"{skipped}due at {when}, when {first} may serve again"
+        if not skipped:
             return now, None
         wait = backoff(1, self.settings.backoff, self.settings.backoff_max)
-        return now + wait, f"due in {wait:.0f}s (when a provider recovers is not known)"
+        return now + wait, f"{skipped}due in {wait:.0f}s (when a provider recovers is not known)"
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(fn, *args)
@@ -378,4 +382,5 @@ class Outbox:
 def unavailable(outcome: Outcome) -> bool:
     """Whether the chain tried no provider: every one was skipped as unavailable (breaker
     open, cooling down, quota or rate limit spent)."""
-    return all(attempt.action is Action.SKIP for attempt in outcome.attempts)
+    attempts = outcome.attempts
+    return bool(attempts) and all(attempt.action is Action.SKIP for attempt in attempts)
