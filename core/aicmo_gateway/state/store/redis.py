@@ -276,13 +276,14 @@ class RedisStore:
                 if self._blocking is None:
                     import redis
 
-                    self._blocking = redis.Redis.from_url(
+                    client = redis.Redis.from_url(
                         self.url,
                         socket_timeout=self.timeout,
                         socket_connect_timeout=self.timeout,
                         decode_responses=True,
                     )
-                counts = self._blocking.eval(scripts.QUOTA_COUNTS, 0, *args)
+                    self._blocking = (client, client.register_script(scripts.QUOTA_COUNTS))
+                counts = self._blocking[1](keys=[], args=args)  # EVALSHA, EVAL the first time
         except Exception:  # unreachable or timed out: the caller shows its own counts
             return None
         for (name, period, _), count in zip(pairs, counts, strict=True):
@@ -384,7 +385,7 @@ class RedisStore:
         with self._blocking_lock:
             blocking, self._blocking = self._blocking, None
         if blocking is not None:
-            blocking.close()
+            blocking[0].close()
         clients, self._clients = dict(self._clients), weakref.WeakKeyDictionary()
         for owner, found in clients.items():
             if owner is loop:
