@@ -143,6 +143,20 @@ async def test_a_quota_is_spent_once_by_the_whole_fleet(backend):
     assert 0 < results[-1].wait <= 86400
 
 
+async def test_quota_counts_are_what_the_fleet_spent_in_the_current_periods(backend):
+    spec = ProviderSpec(quotas=((10, 86400.0, "day"), (5, 3600.0, "hour")))
+    first, second = backend.open(), backend.open()
+    for store in (first, second, first):
+        assert (await store.provider("smtp", spec).permit()).ok
+    reader = backend.open()
+    reader.provider("smtp", spec)  # a gateway declares its providers when it builds them
+    reader.provider("idle", spec)
+    assert reader.quota_counts(["smtp", "idle"]) == {
+        "smtp": {"day": 3, "hour": 3},
+        "idle": {},
+    }
+
+
 async def test_the_rate_limit_is_shared(backend):
     spec = ProviderSpec(rate=(0.001, 2.0))
     first = backend.open().provider("smtp", spec)

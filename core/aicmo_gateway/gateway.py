@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -16,7 +17,10 @@ from aicmo_gateway.compliance import Compliance
 from aicmo_gateway.config.build import build_chains
 from aicmo_gateway.config.load import GatewayConfig, find_config, load_config
 from aicmo_gateway.engine.chain import Chain
+from aicmo_gateway.engine.clock import wall_time
+from aicmo_gateway.engine.recovery import recovery
 from aicmo_gateway.engine.slot import ProviderSlot
+from aicmo_gateway.engine.usage import quota_rows
 from aicmo_gateway.errors import ConfigError, ConfigProblem, GatewayClosed, NotConfigured
 from aicmo_gateway.facade import (
     CLIENTS,
@@ -194,8 +198,10 @@ class Gateway:
                     )
                 ]
             ) from None
-        self.outbox = Outbox(backend, config.outbox)
-        self.outbox.bind(self._replay_one, self._resends_safely)
+        # wall-clock seconds that move with the loop's clock (virtual under the test kit's
+        # loop), so a row's due time and the breakers' recovery are on one time line
+        self.outbox = Outbox(backend, config.outbox, clock=wall_time)
+        self.outbox.bind(self._replay_one, self._resends_safely, self._recovery)
         for chain in self.chains.values():
             chain.on_write_end = self.outbox.on_write_end
 
@@ -203,6 +209,13 @@ class Gateway:
         """Whether an interrupted row of ``capability`` may be sent again with its key."""
         chain = self.chains.get(capability)
         return chain is not None and chain.honours_idempotency
+
+    async def _recovery(self, capability: str) -> tuple[float, str | None]:
+        """Seconds until ``capability``'s chain may serve again, and which provider first."""
+        chain = self.chains.get(capability)
+        if chain is None:
+            return math.inf, None
+        return await recovery(chain)
 
     async def _replay_one(self, capability: str, operation: str, payload: Any, key: str) -> Outcome:
         if self._closed:
@@ -231,25 +244,16 @@ class Gateway:
 
         Keys: ``capability``, ``provider``, ``type``, ``period`` (``second``, ``minute``,
         ``hour``, ``day``), ``limit``, ``used`` (calls spent in the current period),
-        ``remaining`` and ``resets_in`` (seconds until the period ends). Providers without
-        quotas have no row. Spending is counted in this process only.
+        ``remaining``, ``resets_in`` (seconds until the period ends) and ``scope``. Providers
+        without quotas have no row.
+
+        With the memory store, spending is counted in this process (``scope`` is
+        ``"process"``). With a shared store (SQLite, Redis) ``used`` is what the fleet
+        counted, read from the store (one query; with Redis one round trip, bounded by the
+        store's timeout), and ``scope`` is ``"fleet"``; while the store cannot answer it
+        falls back to this process's counts, with ``scope`` ``"process"``.
         """
-        return [
-            {
-                "capability": capability,
-                "provider": slot.name,
-                "type": slot.type.name,
-                "period": quota.period,
-                "limit": quota.limit,
-                "used": used,
-                "remaining": max(0, quota.limit - used),
-                "resets_in": resets_in,
-            }
-            for capability, chain in self.chains.items()
-            for slot in chain.slots
-            if slot.limits is not None
-            for quota, used, resets_in in slot.limits.usage()
-        ]
+        return quota_rows(self.chains, self.store)
 
     def store_state(self) -> dict[str, Any] | None:
         """The shared store: where, whether it is reachable (``None`` with the memory store)."""

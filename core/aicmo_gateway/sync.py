@@ -14,8 +14,9 @@ from aicmo_gateway.facade import CLIENTS
 
 if TYPE_CHECKING:
     from aicmo_gateway.gateway import CheckResult, Gateway
+    from aicmo_gateway.state.outbox import Outbox, ReplayReport, Row, RowState
 
-__all__ = ["SyncGateway"]
+__all__ = ["SyncGateway", "SyncOutbox"]
 
 T = TypeVar("T")
 
@@ -96,6 +97,41 @@ class _SyncClient:
         return call
 
 
+class SyncOutbox:
+    """``gateway.outbox`` without ``await``: ``gateway.sync().outbox.replay()``.
+
+    The same methods as :class:`~aicmo_gateway.state.outbox.Outbox`, run on the facade's
+    loop thread, so replay sends rows through the same providers as the facade's calls.
+    """
+
+    def __init__(self, outbox: Outbox, runner: _LoopThread) -> None:
+        self._outbox = outbox
+        self._runner = runner
+
+    def replay(self, *, limit: int | None = None) -> ReplayReport:
+        """Claim the due rows (at most ``limit``, default one batch) and send each once."""
+        return self._runner.run(lambda: self._outbox.replay(limit=limit))
+
+    def retry(self, row_id: int) -> Row | None:
+        """Replay one row now, whatever its state (a held row is replayed only this way)."""
+        return self._runner.run(lambda: self._outbox.retry(row_id))
+
+    def get(self, row_id: int) -> Row | None:
+        return self._runner.run(lambda: self._outbox.get(row_id))
+
+    def rows(self, state: RowState | None = None, limit: int = 100) -> list[Row]:
+        return self._runner.run(lambda: self._outbox.rows(state, limit))
+
+    def counts(self) -> dict[str, int]:
+        return self._runner.run(self._outbox.counts)
+
+    def purge(self, states: tuple[RowState, ...] | None = None, older_than: float = 0.0) -> int:
+        """Delete rows in ``states`` (done only by default; done and dead allowed)."""
+        if states is None:
+            return self._runner.run(lambda: self._outbox.purge(older_than=older_than))
+        return self._runner.run(lambda: self._outbox.purge(states, older_than))
+
+
 class SyncGateway:
     """``Gateway`` without ``await``: ``gateway.sync().email_sending.send(message)``.
 
@@ -111,6 +147,10 @@ class SyncGateway:
             setattr(self, capability, _SyncClient(getattr(gateway, capability), self._runner))
         #: ``gateway.suppression`` without ``await``: ``add``, ``remove``, ``check``, ``list``
         self.suppression = _SyncClient(gateway.suppression, self._runner)
+        #: ``gateway.outbox`` without ``await`` (``None`` without ``[gateway] outbox``)
+        self.outbox = (
+            SyncOutbox(gateway.outbox, self._runner) if gateway.outbox is not None else None
+        )
 
     def __getattr__(self, name: str) -> Any:  # capability attributes are set in __init__
         raise AttributeError(name)

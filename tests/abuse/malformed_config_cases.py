@@ -165,6 +165,19 @@ CAPABILITIES = [
     Case("order-list", cap('order = ["config"]'), ".order", "config, health"),
     Case("when-all-down-unknown", cap('when_all_down = "panic"'), ".when_all_down", "closest"),
     Case(
+        "when-all-down-defer-without-outbox",
+        cap('when_all_down = "defer"'),
+        "email_sending.when_all_down",
+        'outbox = "sqlite:///outbox.db"',
+    ),
+    Case(
+        "when-all-down-defer-a-read",
+        '[gateway]\noutbox = "sqlite:///outbox.db"\n[capabilities.email_verification]\n'
+        'providers = ["box"]\nwhen_all_down = "defer"\n[providers.box]\ntype = "noop"\n',
+        "email_verification.when_all_down",
+        '"fail", "wait" or "closest"',
+    ),
+    Case(
         "after-ambiguous-boolean",
         cap("fallback_after_ambiguous = true"),
         ".fallback_after_ambiguous",

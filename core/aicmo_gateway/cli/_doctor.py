@@ -76,20 +76,26 @@ def config_findings(
                 "config", "-", True, f"no configuration file (pass --config or set {ENV_CONFIG})"
             )
         ]
+    from aicmo_gateway.cli._doctor_outbox import outbox_findings
+    from aicmo_gateway.config.load import load_config
     from aicmo_gateway.gateway import Gateway
 
+    outbox: list[Finding] = []
     try:
-        gateway = Gateway.from_config(path, registry=registry)
+        config = load_config(path, registry=registry)
+        outbox = outbox_findings(config)  # before a gateway migrates its schema
+        gateway = Gateway.from_loaded(config, registry)
     except ConfigError as exc:
         return [
             Finding("config", p.key or str(path), False, p.message, p.fix) for p in exc.problems
-        ]
+        ] + outbox
     found = [
         Finding(
             "config", str(path), True, f"{len(gateway.config.capabilities)} capabilities configured"
         )
     ]
     found += [Finding("config", str(path), True, f"warning: {w}") for w in gateway.config.warnings]
+    found += outbox
     if live:
 
         async def run() -> list[Any]:

@@ -131,6 +131,16 @@ def _wall(epoch: float | None) -> str:
     return "-" if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
+def _quota_text(used: dict[str, int], limits: dict[str, int]) -> str:
+    """``12 of 500 this day`` for each period with a count or a limit; ``-`` for none."""
+    parts = []
+    for period in dict.fromkeys([*limits, *used]):
+        count = used.get(period, 0)
+        limit = limits.get(period)
+        parts.append(f"{count}{'' if limit is None else f' of {limit}'} this {period}")
+    return ", ".join(parts) or "-"
+
+
 class _Unreachable(Exception):
     """The shared store did not answer."""
 
@@ -166,8 +176,11 @@ def _fleet_status(config: GatewayConfig, as_json: bool) -> None:
     rows = []
     for capability, cap in config.capabilities.items():
         for name in cap.providers:
-            row: dict[str, Any] = {"capability": capability, "type": config.providers[name].type}
+            inst = config.providers[name]
+            row: dict[str, Any] = {"capability": capability, "type": inst.type}
             row.update(facts[name].to_json())  # type: ignore[attr-defined]
+            # the limits the file sets (a provider's own presets are known once it is built)
+            row["quota_limits"] = {q.period: q.limit for q in inst.policy.quotas}
             for key in ("open_until", "cooldown_until"):
                 row[key] = None if row[key] is None else _wall(row[key])
             rows.append(row)
@@ -194,7 +207,7 @@ def _fleet_status(config: GatewayConfig, as_json: bool) -> None:
                     r["state"],
                     r["cooldown_until"] or r["open_until"] or "-",
                     r["consecutive_failures"],
-                    ", ".join(f"{n} this {p}" for p, n in r["quota_used"].items()) or "-",
+                    _quota_text(r["quota_used"], r["quota_limits"]),
                     r["reason"] or "",
                 ]
                 for r in rows

@@ -9,9 +9,10 @@ from aicmo_gateway.config_values import BadValue, EnvText, Range, read_number, s
 from aicmo_gateway.state.outbox.backend import OutboxSettings, redact_url
 
 if TYPE_CHECKING:
+    from aicmo_gateway.config.load import CapabilityConfig
     from aicmo_gateway.config.tables import ConfigLoader
 
-__all__ = ["OUTBOX_KEYS", "read_outbox"]
+__all__ = ["OUTBOX_KEYS", "check_defer", "read_outbox"]
 
 #: key -> (allowed values, default, the example a fix suggests)
 OUTBOX_KEYS: dict[str, tuple[Range, float, Any]] = {
@@ -65,3 +66,20 @@ def read_outbox(loader: ConfigLoader, table: Mapping[str, Any]) -> OutboxSetting
         lease=values.get("outbox_lease", 300.0),
         batch=int(values.get("outbox_batch", 50)),
     )
+
+
+def check_defer(
+    loader: ConfigLoader, capabilities: Mapping[str, CapabilityConfig], has_outbox: bool
+) -> None:
+    """``when_all_down = "defer"`` stores writes in the outbox: without one it is a problem
+    (a bad ``outbox`` value was reported already and is not reported twice)."""
+    if has_outbox or any(p.key == "gateway.outbox" for p in loader.problems):
+        return
+    for name, cap in capabilities.items():
+        if cap.policy.when_all_down == "defer":
+            loader.problem(
+                f"capabilities.{name}.when_all_down",
+                "'defer' stores the write in the outbox, and [gateway] sets no outbox",
+                'add outbox = "sqlite:///outbox.db" (or "postgresql://...") under [gateway], '
+                'or use when_all_down = "fail", "wait" or "closest"',
+            )

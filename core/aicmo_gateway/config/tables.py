@@ -21,7 +21,7 @@ from aicmo_gateway.config.load import (
     GatewayConfig,
     ProviderConfig,
 )
-from aicmo_gateway.config.outbox import read_outbox
+from aicmo_gateway.config.outbox import check_defer, read_outbox
 from aicmo_gateway.config.pipeline import read_pipeline
 from aicmo_gateway.config.settings import check_settings
 from aicmo_gateway.config_values import (
@@ -173,6 +173,7 @@ class ConfigLoader:
         pipeline = read_pipeline(self, self.table(data, "pipeline"), self.base)
         providers = self.providers(self.table(data, "providers"))
         capabilities = self.capabilities(self.table(data, "capabilities"), providers)
+        check_defer(self, capabilities, gateway_values["outbox"] is not None)
         used = {p for cap in capabilities.values() for p in cap.providers}
         for name in providers:
             if name not in used:

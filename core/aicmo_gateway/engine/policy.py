@@ -42,7 +42,7 @@ __all__ = [
 STRATEGIES = ("failover", "waterfall", "fanout", "hedge")
 READ_ONLY_STRATEGIES = ("waterfall", "hedge")
 ORDERS = ("config", "health")
-ALL_DOWN = ("fail", "wait", "closest")
+ALL_DOWN = ("fail", "wait", "closest", "defer")
 AFTER_AMBIGUOUS = ("never", "idempotent")
 CAPABILITY_KEYS = (
     "providers",
@@ -128,7 +128,8 @@ class ChainPolicy:
     retry_budget_ratio: float = 0.2
     retry_budget_min_per_second: float = 1.0
     #: when every provider is unavailable: "fail" at once, "wait" for the first to recover
-    #: within the deadline, or try the one "closest" to recovery anyway
+    #: within the deadline, try the one "closest" to recovery anyway, or (writes, with an
+    #: outbox) "defer": store the write at once, due when the first provider recovers
     when_all_down: str = "fail"
     #: hedge: start the next provider after this many seconds (None: the first's p99)
     hedge_delay: float | None = None
@@ -248,6 +249,15 @@ def parse_chain_policy(
             )
         )
         strategy = "failover"
+    if body.get("when_all_down") == "defer" and read_only:
+        problems.append(
+            (
+                "when_all_down",
+                "'defer' stores writes in the outbox, and this capability only reads "
+                "(a read is never deferred)",
+                'use "fail", "wait" or "closest"',
+            )
+        )
     ratio, floor = 0.2, 1.0
     budget = body.get("retry_budget", {})
     if not isinstance(budget, Mapping):

@@ -1,14 +1,18 @@
 """The outbox: writes no provider performed, stored durably and replayed later.
 
-A write whose chain ends ``FAILED`` (every provider definitely did not perform it) is
-stored as a ``pending`` row and the call returns ``DEFERRED`` with ``outcome.outbox_id``.
+A write whose chain ends ``FAILED`` (every provider definitely did not perform it, or
+every one was skipped as unavailable: ``when_all_down = "defer"``) is stored as a
+``pending`` row and the call returns ``DEFERRED`` with ``outcome.outbox_id``. The row is
+due when its chain may serve again (the gateway's recovery function: a breaker's half-open
+time, a cooldown's or a quota period's end), not after a blind backoff.
 A write that ends ``UNCERTAIN`` (a provider may have performed it) is stored ``held``:
 it is replayed only when someone asks (``outbox retry ID``), never blindly.
 
 :meth:`Outbox.replay` claims due rows, sends each through the chain with its idempotency
 key (so the ledger, and providers that honour keys, turn a repeat into a no-op), and
 settles it: ``done``, ``pending`` again after a backoff, ``held``, or ``dead`` after
-``max_attempts``.
+``max_attempts``. A replay that found every provider unavailable tried none: its attempt is
+not counted and the row is due again when the chain recovers.
 
 A row found ``in_flight`` with its lease ended is an interrupted attempt: its replayer
 stopped (killed, crashed, lost its connection) while sending it, perhaps after the
@@ -22,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,7 @@ import attrs
 from loguru import logger as _loguru
 
 from aicmo_gateway.logs import add_call_context
-from aicmo_gateway.outcome import Outcome, Status
+from aicmo_gateway.outcome import Action, Outcome, Status
 from aicmo_gateway.state.outbox.backend import (
     FINISHED,
     OutboxBackend,
@@ -48,6 +54,7 @@ from aicmo_gateway.state.outbox.records import RecordError, decode, encode
 __all__ = [
     "Outbox",
     "OutboxSettings",
+    "Recovery",
     "ReplayReport",
     "ResendsSafely",
     "Row",
@@ -61,6 +68,10 @@ Sender = Callable[[str, str, Any, str], Awaitable[Outcome]]
 
 #: whether a capability's chain may send a row again safely (every provider honours keys)
 ResendsSafely = Callable[[str], bool]
+
+#: seconds until a capability's chain may serve again, and which provider first
+#: (``0``: one may now; ``inf``: no known deadline)
+Recovery = Callable[[str], Awaitable[tuple[float, "str | None"]]]
 
 #: set while a row is replayed, so its outcome is not stored a second time
 _REPLAYING: contextvars.ContextVar[bool] = contextvars.ContextVar("outbox_replaying", default=False)
@@ -121,14 +132,48 @@ class Outbox:
         self._clock = clock
         self._send: Sender | None = None
         self._resends_safely: ResendsSafely = lambda capability: False
+        self._recovery: Recovery | None = None
         self.owner = f"{uuid.uuid4().hex[:12]}"
 
-    def bind(self, send: Sender, resends_safely: ResendsSafely | None = None) -> None:
-        """Give the outbox the way to send a row through its chain (the gateway does), and
-        the way to know whether a chain may send an interrupted row again (default: no)."""
+    def bind(
+        self,
+        send: Sender,
+        resends_safely: ResendsSafely | None = None,
+        recovery: Recovery | None = None,
+    ) -> None:
+        """Give the outbox the way to send a row through its chain (the gateway does), the
+        way to know whether a chain may send an interrupted row again (default: no), and
+        when a chain may serve again (default: unknown, so a row is due at once)."""
         self._send = send
         if resends_safely is not None:
             self._resends_safely = resends_safely
+        if recovery is not None:
+            self._recovery = recovery
+
+    async def _due(self, outcome: Outcome, now: float) -> tuple[float, str | None]:
+        """When a write no provider performed is worth trying again, and why then.
+
+        The earliest moment a provider of its chain may serve (a breaker half-opens, a
+        cooldown or quota period ends); when every provider was skipped and that moment
+        is not known, after the first backoff; else at once.
+        """
+        wait, first = math.inf, None
+        if self._recovery is not None:
+            try:
+                wait, first = await self._recovery(outcome.capability)
+            except Exception:  # not configured any more, closed: no known moment
+                wait, first = math.inf, None
+        skipped = ""
+        if unavailable(outcome):  # say why each was skipped: the chain's reason does not
+            skipped = "; ".join(f"{a.provider}: {a.detail}" for a in outcome.attempts)
+            skipped = f"skipped {skipped}; " if skipped else ""
+        if 0 < wait < math.inf:
+            when = datetime.fromtimestamp(round(now + wait), UTC).isoformat()
+            return now + wait, f"{skipped}due at {when}, when {first} may serve again"
+        if not skipped:
+            return now, None
+        wait = backoff(1, self.settings.backoff, self.settings.backoff_max)
+        return now + wait, f"{skipped}due in {wait:.0f}s (when a provider recovers is not known)"
 
     async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.to_thread(fn, *args)
@@ -154,6 +199,11 @@ class Outbox:
                 "{}.{}: not stored in the outbox: {}", outcome.capability, outcome.operation, exc
             )
             return outcome
+        now = self._clock()
+        due, note = now, None
+        if state is RowState.PENDING:
+            due, note = await self._due(outcome, now)
+        reason = outcome.reason if note is None else f"{outcome.reason}; {note}"
         try:
             row_id, _ = await self._run(
                 self.backend.enqueue,
@@ -162,9 +212,10 @@ class Outbox:
                 outcome.idempotency_key,
                 text,
                 state,
-                outcome.reason,
+                reason,
                 outcome.call_id,
-                self._clock(),
+                now,
+                due,
             )
         except Exception as exc:  # the outbox is down: the caller gets the chain's outcome
             logger.warning(
@@ -181,7 +232,7 @@ class Outbox:
             outcome,
             status=Status.DEFERRED,
             outbox_id=str(row_id),
-            reason=f"{outcome.reason}; stored in the outbox as {row_id}, to be replayed",
+            reason=f"{reason}; stored in the outbox as {row_id}, to be replayed",
         )
 
     # -- replaying ---------------------------------------------------------------------
@@ -254,42 +305,51 @@ class Outbox:
             state, error = RowState.DEAD, f"{row.last_error or 'no error recorded'}; gave up "
             error += f"after {row.attempts - 1} attempts"
         else:
-            state, error, call_id = await self._attempt(row)
+            state, error, call_id, skipped = await self._attempt(row)
         now = self._clock()
-        wait = 0.0
-        if state is RowState.PENDING:
+        due = now
+        uncount = False
+        if skipped is not None:
+            # no provider was available to try it: not an attempt; due when one recovers
+            uncount = True
+            due, note = await self._due(skipped, now)
+            error = error if note is None else f"{error}; {note}"
+        elif state is RowState.PENDING:
             if row.attempts >= self.settings.max_attempts:
                 state = RowState.DEAD
                 error = f"{error}; gave up after {row.attempts} attempts"
             else:
-                wait = backoff(row.attempts, self.settings.backoff, self.settings.backoff_max)
+                due = now + backoff(row.attempts, self.settings.backoff, self.settings.backoff_max)
         settled = await self._run(
-            self.backend.finish, row.id, self.owner, state, now + wait, error, call_id, now
+            self.backend.finish, row.id, self.owner, state, due, error, call_id, now, uncount
         )
         return state.value if settled else "lost"
 
-    async def _attempt(self, row: Row) -> tuple[RowState, str | None, str | None]:
+    async def _attempt(self, row: Row) -> tuple[RowState, str | None, str | None, Outcome | None]:
+        """How sending the row went: its next state, the error, the call id, and the
+        outcome when every provider was unavailable (then nothing was tried)."""
         if self._send is None:
             raise RuntimeError("this outbox is not bound to a gateway: use gateway.outbox")
         try:
             payload = decode(row.payload)
         except (RecordError, TypeError, ValueError) as exc:
-            return RowState.DEAD, f"the stored payload cannot be read: {exc}", None
+            return RowState.DEAD, f"the stored payload cannot be read: {exc}", None, None
         token = _REPLAYING.set(True)
         try:
             outcome = await self._send(row.capability, row.operation, payload, row.idempotency_key)
         except Exception as exc:  # not configured any more, closed, ...: try again later
-            return RowState.PENDING, f"{type(exc).__name__}: {exc}", None
+            return RowState.PENDING, f"{type(exc).__name__}: {exc}", None, None
         finally:
             _REPLAYING.reset(token)
-        status = outcome.status
+        status, call_id = outcome.status, outcome.call_id
         if status in (Status.OK, Status.SIMULATED):
-            return RowState.DONE, None, outcome.call_id
+            return RowState.DONE, None, call_id, None
         if status is Status.UNCERTAIN:
-            return RowState.HELD, outcome.reason, outcome.call_id
+            return RowState.HELD, outcome.reason, call_id, None
         if status is Status.REJECTED:
-            return RowState.DEAD, outcome.reason, outcome.call_id
-        return RowState.PENDING, outcome.reason, outcome.call_id
+            return RowState.DEAD, outcome.reason, call_id, None
+        skipped = outcome if status is Status.FAILED and unavailable(outcome) else None
+        return RowState.PENDING, outcome.reason, call_id, skipped
 
     # -- looking and cleaning ----------------------------------------------------------
 
@@ -317,3 +377,10 @@ class Outbox:
 
     def close(self) -> None:
         self.backend.close()
+
+
+def unavailable(outcome: Outcome) -> bool:
+    """Whether the chain tried no provider: every one was skipped as unavailable (breaker
+    open, cooling down, quota or rate limit spent)."""
+    attempts = outcome.attempts
+    return bool(attempts) and all(attempt.action is Action.SKIP for attempt in attempts)

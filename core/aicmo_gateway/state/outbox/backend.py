@@ -124,9 +124,11 @@ class OutboxBackend(Protocol):
         last_error: str | None,
         call_id: str | None,
         now: float,
+        due: float | None = None,
     ) -> tuple[int, bool]:
-        """Store a row; a row with the same capability, operation and key is kept instead,
-        unless it is ``dead``: then it takes the new state with its attempts from zero.
+        """Store a row, due at ``due`` (default: ``now``); a row with the same capability,
+        operation and key is kept instead, unless it is ``dead``: then it takes the new
+        state with its attempts from zero.
 
         Returns the row's id and whether it was created (or revived).
         """
@@ -156,9 +158,11 @@ class OutboxBackend(Protocol):
         last_error: str | None,
         call_id: str | None,
         now: float,
+        uncount: bool = False,
     ) -> bool:
         """Settle a claimed row (``in_flight``, or ``held`` after its lease ended while this
-        owner was sending it); ``False`` if it is no longer this owner's."""
+        owner was sending it); ``False`` if it is no longer this owner's. ``uncount``: the
+        attempt its claim counted does not count (no provider was available to try it)."""
         ...
 
     def reset(self, row_id: int, now: float) -> bool:

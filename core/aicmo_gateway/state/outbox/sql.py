@@ -115,6 +115,7 @@ class SqlBackend:
         last_error: str | None,
         call_id: str | None,
         now: float,
+        due: float | None = None,
     ) -> tuple[int, bool]:
         with self._tx() as run:
             made = run(
@@ -133,7 +134,7 @@ class SqlBackend:
                     key,
                     payload,
                     state.value,
-                    now,
+                    now if due is None else due,
                     now,
                     now,
                     last_error,
@@ -205,12 +206,16 @@ class SqlBackend:
         last_error: str | None,
         call_id: str | None,
         now: float,
+        uncount: bool = False,
     ) -> bool:
+        # an attempt that found no provider available to try it is not counted
+        uncounted = "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
         with self._tx() as run:
             done = run(
                 "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, "
                 "call_id = COALESCE(?, call_id), updated_at = ?, lease_until = NULL, "
-                "claimed_by = NULL WHERE id = ? AND claimed_by = ? "
+                + (uncounted if uncount else "")
+                + "claimed_by = NULL WHERE id = ? AND claimed_by = ? "
                 # held with a claimant: its lease ended while that replayer was still sending
                 "AND (state = 'in_flight' OR (state = 'held' AND lease_until IS NULL)) "
                 "RETURNING id",

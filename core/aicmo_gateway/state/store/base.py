@@ -178,6 +178,12 @@ class SharedState(Protocol):
         """The fleet's view of these providers."""
         ...
 
+    def quota_counts(self, names: Sequence[str]) -> dict[str, dict[str, int]] | None:
+        """Calls the fleet counted against each provider's quotas in their current periods
+        (name -> period -> count), read synchronously for ``Gateway.quotas()``; ``None`` when
+        the store cannot answer now (the caller shows its own counts)."""
+        ...
+
     async def flush(self) -> None:
         """Wait until every update this process sent without waiting has landed."""
 

@@ -121,6 +121,10 @@ class MemoryStore:
         now = self.clock()
         return {name: to_fleet(name, self.facts_of(name), now) for name in names}
 
+    def quota_counts(self, names: Sequence[str]) -> dict[str, dict[str, int]] | None:
+        now = self.clock()
+        return {name: to_fleet(name, self.facts_of(name), now).quota_used for name in names}
+
     async def flush(self) -> None:
         return None
 

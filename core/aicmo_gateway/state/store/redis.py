@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 import weakref
 from collections.abc import Coroutine, Sequence
 from typing import Any
@@ -184,6 +185,11 @@ class RedisStore:
             weakref.WeakKeyDictionary()
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: each provider's quotas (period, seconds), for :meth:`quota_counts`
+        self._quotas: dict[str, list[tuple[str, float]]] = {}
+        #: a blocking client for :meth:`quota_counts`, made on first use
+        self._blocking: Any = None
+        self._blocking_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"RedisStore({self.shown!r}, namespace={self.namespace!r})"
@@ -244,7 +250,46 @@ class RedisStore:
     # -- shared facts ----------------------------------------------------------------
 
     def provider(self, name: str, spec: ProviderSpec) -> _Provider:
+        self._quotas[name] = [(period, seconds) for _, seconds, period in spec.quotas]
         return _Provider(self, name, spec)
+
+    def quota_counts(self, names: Sequence[str]) -> dict[str, dict[str, int]] | None:
+        """One script on a blocking connection (``Gateway.quotas()`` is synchronous, and
+        is read from a metrics scrape's thread as well as from the loop); ``None`` at once
+        while Redis is known to be unreachable, or when it does not answer within the
+        store's timeout."""
+        pairs = [
+            (name, period, seconds)
+            for name in names
+            for period, seconds in self._quotas.get(name, ())
+        ]
+        found: dict[str, dict[str, int]] = {name: {} for name in names}
+        if not pairs:
+            return found
+        if not self.reach.up:
+            return None
+        args: list[str] = []
+        for name, period, seconds in pairs:
+            args += [f"{self.prefix}q:{name}:{period}:", repr(float(seconds))]
+        try:
+            with self._blocking_lock:
+                if self._blocking is None:
+                    import redis
+
+                    client = redis.Redis.from_url(
+                        self.url,
+                        socket_timeout=self.timeout,
+                        socket_connect_timeout=self.timeout,
+                        decode_responses=True,
+                    )
+                    self._blocking = (client, client.register_script(scripts.QUOTA_COUNTS))
+                counts = self._blocking[1](keys=[], args=args)  # EVALSHA, EVAL the first time
+        except Exception:  # unreachable or timed out: the caller shows its own counts
+            return None
+        for (name, period, _), count in zip(pairs, counts, strict=True):
+            if int(count) > 0:  # as the other stores: a period nothing was counted in is absent
+                found[name][period] = int(count)
+        return found
 
     async def facts(self, names: Sequence[str]) -> dict[str, FleetFacts]:
         """The fleet's view of these providers (raises when Redis cannot be reached: the
@@ -337,6 +382,10 @@ class RedisStore:
             task.cancel()
         if left:
             await asyncio.gather(*left, return_exceptions=True)
+        with self._blocking_lock:
+            blocking, self._blocking = self._blocking, None
+        if blocking is not None:
+            blocking[0].close()
         clients, self._clients = dict(self._clients), weakref.WeakKeyDictionary()
         for owner, found in clients.items():
             if owner is loop:

@@ -8,7 +8,16 @@ is in, so the store needs a single Redis (not a cluster).
 
 from __future__ import annotations
 
-__all__ = ["CLAIM", "CLAIM_PERMIT", "COMPLETE", "FAILURE", "PERMIT", "RELEASE", "SUCCESS"]
+__all__ = [
+    "CLAIM",
+    "CLAIM_PERMIT",
+    "COMPLETE",
+    "FAILURE",
+    "PERMIT",
+    "QUOTA_COUNTS",
+    "RELEASE",
+    "SUCCESS",
+]
 
 _NOW = """
 local t = redis.call('TIME')
@@ -199,3 +208,17 @@ local e = redis.call('HMGET', KEYS[1], 'outcome', 'owner')
 if (not e[1]) and e[2] == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 """
+
+#: the calls counted in the current window of each quota: ARGV holds (quota key prefix with
+#: the period, ``...q:<name>:<period>:``, seconds) pairs; returns one count per pair
+QUOTA_COUNTS = (
+    _NOW
+    + """
+local out = {}
+for i = 1, #ARGV, 2 do
+  local window = math.floor(now / tonumber(ARGV[i + 1]))
+  out[#out + 1] = redis.call('GET', ARGV[i] .. window) or '0'
+end
+return out
+"""
+)

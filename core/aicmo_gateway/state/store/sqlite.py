@@ -262,6 +262,9 @@ class SqliteStore:
         )
 
     async def facts(self, names: Sequence[str]) -> dict[str, FleetFacts]:
+        return self._facts(names)
+
+    def _facts(self, names: Sequence[str]) -> dict[str, FleetFacts]:
         found: dict[str, FleetFacts] = {}
         now = self.clock()
         with self._lock:
@@ -273,6 +276,12 @@ class SqliteStore:
                 facts = Facts.from_json(json.loads(row[0])) if row and row[1] > now else Facts()
                 found[name] = to_fleet(name, facts, now)
         return found
+
+    def quota_counts(self, names: Sequence[str]) -> dict[str, dict[str, int]] | None:
+        try:
+            return {name: facts.quota_used for name, facts in self._facts(names).items()}
+        except sqlite3.Error:  # locked past the busy timeout, a disk error: not now
+            return None
 
     async def flush(self) -> None:
         return None
