@@ -169,6 +169,7 @@ class Gateway:
             secrets = {
                 s for chain in gateway.chains.values() for slot in chain.slots for s in slot.secrets
             }
+            secrets.update(config.secret_values())
             state.scrub = Scrubber(sorted(secrets)) if secrets else None
         gateway._state = state
         if config.outbox is not None:

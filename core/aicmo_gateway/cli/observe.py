@@ -215,15 +215,15 @@ def explain(call_id: str, config_path: Path | None, as_json: bool) -> None:
     audit_size calls recorded in the state_dir.
     """
     from aicmo_gateway.state.audit import explain as explain_record
-    from aicmo_gateway.state.files import record_to_json
+    from aicmo_gateway.state.files import record_from_json
 
     state, where = _state(config_path)
-    record = state.find(call_id)
-    if record is None:
+    data = state.find_json(call_id)
+    if data is None:
         raise click.ClickException(
             f"call {call_id} is not in {where}/audit.jsonl (it keeps the last {state.keep} calls)"
         )
     if as_json:
-        emit_json(record_to_json(record))
+        emit_json(data)  # as recorded: the value is already a summary
     else:
-        click.echo(explain_record(record))
+        click.echo(explain_record(record_from_json(data)))

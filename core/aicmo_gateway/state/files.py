@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, Status
+from aicmo_gateway.scrub import summary
 from aicmo_gateway.state.health import HealthSnapshot
 
 __all__ = ["StateFiles", "health_as_of", "record_from_json", "record_to_json"]
@@ -28,17 +29,15 @@ __all__ = ["StateFiles", "health_as_of", "record_from_json", "record_to_json"]
 _VALUE_CHARS = 200
 
 
-def _summary(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = repr(value)
-    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 3] + "..."
-
-
 def record_to_json(record: CallRecord, scrub: Callable[[str], str] | None = None) -> dict[str, Any]:
-    """``record`` as a JSON object; ``scrub`` removes secrets from the value's summary."""
+    """``record`` as a JSON object.
+
+    The value is summarised (:func:`~aicmo_gateway.scrub.summary`: at most 200 characters,
+    values under credential-like names masked), and ``scrub`` removes known secret values
+    from the summary.
+    """
     o = record.outcome
-    value = _summary(o.value)
+    value = None if o.value is None else summary(o.value, _VALUE_CHARS)
     if value is not None and scrub is not None:
         value = scrub(value)
     return {
@@ -258,13 +257,22 @@ class StateFiles:
         return data
 
     def find(self, call_id: str) -> CallRecord | None:
+        data = self.find_json(call_id)
+        return None if data is None else record_from_json(data)
+
+    def find_json(self, call_id: str) -> dict[str, Any] | None:
+        """The recorded line of a call, as written (its value already a summary)."""
         try:
             text = self.audit_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
         for line in reversed(text.splitlines()):
             if f'"call_id":"{call_id}"' in line:
-                return record_from_json(json.loads(line))
+                try:
+                    data: dict[str, Any] = json.loads(line)
+                except ValueError:  # a line cut short by a crash: an older one may be whole
+                    continue
+                return data
         return None
 
 
