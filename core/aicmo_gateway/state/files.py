@@ -4,8 +4,9 @@ With ``[gateway] state_dir`` set, every call is appended to ``audit.jsonl``
 (trimmed to the last ``audit_size`` calls) and provider health is written to
 ``health.json`` (atomically, at most once a second), so ``aicmo-gateway status``
 and ``aicmo-gateway explain CALL_ID`` can show them from another process.
-Values are summarised, never stored whole: no message bodies, no secrets (a summary is
-scrubbed of every configured provider's secrets, since a value comes from a provider as is).
+Values are summarised, never stored whole: no message bodies, no secrets (a value comes from
+a provider as is: its summary masks what is under a credential-like name, and the gateway
+scrubs it of every configured secret, the providers' and its own).
 """
 
 from __future__ import annotations
