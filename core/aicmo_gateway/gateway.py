@@ -142,7 +142,15 @@ class Gateway:
         pipeline does for a dry run.
         """
         audit = AuditTrail(config.audit_size)
-        state = StateFiles(config.state_dir, keep=config.audit_size) if config.state_dir else None
+        state = (
+            StateFiles(
+                config.state_dir,
+                keep=config.audit_size,
+                shown=config.references.get("state_dir"),
+            )
+            if config.state_dir
+            else None
+        )
         holder: list[Gateway] = []
 
         def notify(hook: str, **kwargs: Any) -> None:
@@ -275,7 +283,7 @@ class Gateway:
             state.append(call)
             state.write_health(self.status, store=self.store_state)
         except OSError as exc:  # the state folder is a convenience: never fail a call for it
-            logger.warning("could not write state to {}: {}", state.directory, exc)
+            logger.warning("could not write state to {}: {}", state.shown, _why(exc))
 
     def explain(self, call_id: str) -> str:
         """One recent call's decisions in words (from the bounded audit trail)."""
@@ -318,7 +326,7 @@ class Gateway:
             try:
                 self._state.write_health(self.status, force=True, store=self.store_state)
             except OSError as exc:
-                logger.warning("could not write state to {}: {}", self._state.directory, exc)
+                logger.warning("could not write state to {}: {}", self._state.shown, _why(exc))
         if self.outbox is not None:
             self.outbox.close()
         self.suppression.close()
@@ -345,6 +353,11 @@ class Gateway:
         if self._closed:
             raise GatewayClosed(CLOSED)
         return SyncGateway(self)
+
+
+def _why(exc: OSError) -> str:
+    """An OSError in words, without the path it names (it may have come from ``${VAR}``)."""
+    return f"{type(exc).__name__}: {exc.strerror or 'no reason given'}"
 
 
 def _open_shared(config: GatewayConfig) -> SharedState | None:
