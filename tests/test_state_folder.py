@@ -67,7 +67,7 @@ def _one_call(config: Path, env: dict[str, str]) -> str:
 
 
 def test_status_and_explain_name_a_folder_from_the_environment_by_its_reference(env_folder):
-    config, folder, env = env_folder
+    config, _, env = env_folder
     for args in (["status"], ["explain", "0123"]):  # nothing recorded yet
         code, output = _run(config, env, *args)
         assert code == 1 and "${STATE_DIR}" in output and SECRET_FOLDER not in output
@@ -90,7 +90,7 @@ def test_a_folder_written_in_the_file_is_shown_as_its_path(tmp_path):
     assert code == 1 and str(tmp_path / "state") in output.replace("\n", "")
 
 
-def test_a_folder_that_cannot_be_written_is_logged_by_its_reference(env_folder, tmp_path):
+def test_a_folder_that_cannot_be_written_is_logged_by_its_reference(env_folder):
     config, folder, env = env_folder
     folder.parent.mkdir(parents=True)
     folder.write_text("a file where the folder should be", encoding="utf-8")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -211,10 +212,8 @@ def summary(value: Any, limit: int = 200) -> str:
     more than a small one. Known secret values are for a :class:`Scrubber` to mask after.
     """
     text = _Text(limit + 1)
-    try:
+    with contextlib.suppress(_Full):
         _render(value, text, 0)
-    except _Full:
-        pass
     shown = "".join(text.parts)
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 

@@ -29,7 +29,6 @@ from aicmo_gateway.secret import Secret
 __all__ = ["check_settings", "is_secret_key"]
 
 
-
 def _field_types(cls: type) -> dict[str, Any]:
     try:
         return dict(typing.get_type_hints(cls))

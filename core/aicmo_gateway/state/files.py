@@ -326,8 +326,7 @@ class StateFiles:
         except (UnreadableState, FileNotFoundError):
             return rows
         by_key = {
-            (row["capability"], row["provider"], row["type"]): row
-            for row in recorded["providers"]
+            (row["capability"], row["provider"], row["type"]): row for row in recorded["providers"]
         }
         return [
             row
