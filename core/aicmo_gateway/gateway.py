@@ -80,6 +80,8 @@ class Gateway:
         self._state: StateFiles | None = None
         #: whether this gateway recorded a call (else closing leaves health.json as it was)
         self._state_written = False
+        #: masks every configured secret (the providers' and the gateway's own)
+        self._scrub: Scrubber | None = None
         self._closed = False
         #: writes no provider performed, kept for replay (``None`` without ``[gateway] outbox``)
         self.outbox: Outbox | None = None
@@ -154,7 +156,7 @@ class Gateway:
         holder: list[Gateway] = []
 
         def notify(hook: str, **kwargs: Any) -> None:
-            registry.notify(hook, **kwargs)
+            registry.notify(hook, scrub=holder[0]._scrub if holder else None, **kwargs)
             if state is not None and hook == "aicmo_call_finished" and holder:
                 holder[0]._record_state(state, kwargs["call"])
 
@@ -173,12 +175,14 @@ class Gateway:
             raise
         gateway = cls(config, registry, chains, audit)
         gateway.store = shared
-        if state is not None:  # values come from providers as is: no secret reaches the file
-            secrets = {
-                s for chain in gateway.chains.values() for slot in chain.slots for s in slot.secrets
-            }
-            secrets.update(config.secret_values())
-            state.scrub = Scrubber(sorted(secrets)) if secrets else None
+        # values come from providers as is: no secret reaches the state files or the logs
+        secrets = {
+            s for chain in gateway.chains.values() for slot in chain.slots for s in slot.secrets
+        }
+        secrets.update(config.secret_values())
+        gateway._scrub = Scrubber(sorted(secrets)) if secrets else None
+        if state is not None:
+            state.scrub = gateway._scrub
         gateway._state = state
         if config.outbox is not None:
             gateway._open_outbox(config)
@@ -337,10 +341,18 @@ class Gateway:
                 closer = getattr(slot.provider, "aclose", None) or getattr(
                     slot.provider, "close", None
                 )
-                if callable(closer):
+                if not callable(closer):
+                    continue
+                try:
                     result = closer()
                     if inspect.isawaitable(result):
                         await result
+                except Exception as exc:  # close the others; the text may echo a secret
+                    logger.warning(
+                        "closing provider {} failed; ignored: {}",
+                        slot.name,
+                        slot.scrub(f"{type(exc).__name__}: {exc}"),
+                    )
 
     async def __aenter__(self) -> Gateway:
         return self
@@ -361,9 +373,19 @@ def _why(exc: OSError) -> str:
 
 
 def _open_shared(config: GatewayConfig) -> SharedState | None:
-    """The store ``[gateway] store`` names; a store that cannot be opened is a config error."""
+    """The store ``[gateway] store`` names; a store that cannot be opened is a config error.
+
+    A store given as ``${VAR}`` shows itself as the reference (``health.json``, log lines).
+    """
     try:
-        return open_shared(config.store, config.name, config.base_dir)
+        shared = open_shared(config.store, config.name, config.base_dir)
+        reference = config.references.get("store")
+        if shared is not None and reference:
+            shared.shown = reference
+            reach = getattr(shared, "reach", None)
+            if reach is not None:
+                reach.shown = reference
+        return shared
     except Exception as exc:
         raise ConfigError(
             [
