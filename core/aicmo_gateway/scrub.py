@@ -29,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -195,10 +196,11 @@ class _Text:
         self.left = budget
 
     def add(self, piece: str) -> None:
-        self.parts.append(piece[: max(self.left, 0)])
         self.left -= len(piece)
         if self.left < 0:
+            self.parts.append(piece[: len(piece) + self.left])
             raise _Full
+        self.parts.append(piece)
 
 
 def summary(value: Any, limit: int = 200) -> str:
@@ -218,47 +220,91 @@ def summary(value: Any, limit: int = 200) -> str:
     return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
+#: values shown by their own ``repr()`` at once
+_SCALARS = frozenset({type(None), bool, int, float, complex})
+_MASKED = repr(MASK)
+_SEQUENCE_REPRS = (list.__repr__, tuple.__repr__, set.__repr__, frozenset.__repr__)
+
+
+@functools.lru_cache(maxsize=512)
+def _secret_name(name: str) -> bool:
+    return is_secret_key(name)
+
+
+@functools.lru_cache(maxsize=256)
+def _record_plan(cls: type) -> tuple[str, tuple[tuple[str, str, Any, bool], ...]]:
+    """A record class's name and, per shown field: its ``name=`` prefix, its name, its
+    custom repr (or ``None``) and whether its name is a credential's."""
+    fields = []
+    for field in attrs.fields(cls):
+        if not field.repr:
+            continue
+        custom = field.repr if callable(field.repr) else None
+        fields.append((f"{field.name}=", field.name, custom, is_secret_key(field.name)))
+    return cls.__qualname__.rsplit(">.", 1)[-1], tuple(fields)
+
+
+def _kind_of(cls: type) -> str:
+    """How :func:`_render` shows values of ``cls`` (decided once per class)."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if cls in _SCALARS:
+            kind = "scalar"
+        elif cls is str or cls is bytes:
+            kind = "text"
+        elif attrs.has(cls):
+            kind = "record"
+        elif issubclass(cls, Mapping):
+            kind = "mapping"
+        elif issubclass(cls, list | tuple | set | frozenset) and cls.__repr__ in _SEQUENCE_REPRS:
+            kind = "sequence"
+        else:
+            kind = "other"
+        if len(_KINDS) < 1024:
+            _KINDS[cls] = kind
+    return kind
+
+
+_KINDS: dict[type, str] = {}
+
+
 def _render(value: Any, out: _Text, depth: int) -> None:
-    if isinstance(value, str | bytes):
+    cls = type(value)
+    kind = _kind_of(cls)
+    if kind == "scalar" or kind == "other":
+        out.add(repr(value))
+        return
+    if kind == "text":
         # a long string is cut before repr(): only the shown part is escaped
         out.add(repr(value[: out.left + 1]) if len(value) > out.left else repr(value))
         return
     if depth >= _SUMMARY_DEPTH:
         out.add("...")
         return
-    if attrs.has(type(value)):
-        name = type(value).__qualname__.rsplit(">.", 1)[-1]
-        out.add(f"{name}(")
-        first = True
-        for field in attrs.fields(type(value)):
-            if not field.repr:
-                continue
-            out.add(("" if first else ", ") + f"{field.name}=")
-            first = False
-            item = getattr(value, field.name, None)
-            if is_secret_key(field.name) and item is not None:
-                out.add(repr(MASK))
-            elif callable(field.repr):
-                out.add(field.repr(item))
+    if kind == "record":
+        name, fields = _record_plan(cls)
+        out.add(name + "(")
+        for i, (prefix, field, custom, secret) in enumerate(fields):
+            out.add(prefix if i == 0 else ", " + prefix)
+            item = getattr(value, field, None)
+            if secret and item is not None:
+                out.add(_MASKED)
+            elif custom is not None:
+                out.add(custom(item))
             else:
                 _render(item, out, depth + 1)
         out.add(")")
-    elif isinstance(value, Mapping):
-        plain = type(value) is dict
-        out.add("{" if plain else f"{type(value).__name__}({{")
+    elif kind == "mapping":
+        plain = cls is dict
+        out.add("{" if plain else f"{cls.__name__}({{")
         for i, (key, item) in enumerate(value.items()):
             out.add(("" if i == 0 else ", ") + f"{key!r}: ")
-            if isinstance(key, str) and is_secret_key(key) and item is not None:
-                out.add(repr(MASK))
+            if isinstance(key, str) and item is not None and _secret_name(key):
+                out.add(_MASKED)
             else:
                 _render(item, out, depth + 1)
         out.add("}" if plain else "})")
-    elif isinstance(value, list | tuple | set | frozenset) and type(value).__repr__ in (
-        list.__repr__,
-        tuple.__repr__,
-        set.__repr__,
-        frozenset.__repr__,
-    ):
+    else:  # a list, tuple, set or frozenset shown as the built-in shows it
         if isinstance(value, set | frozenset) and not value:
             out.add(repr(value))
             return
@@ -268,8 +314,7 @@ def _render(value: Any, out: _Text, depth: int) -> None:
             opening, closing = ("frozenset({", "})") if isinstance(value, frozenset) else ("{", "}")
         out.add(opening)
         for i, item in enumerate(value):
-            out.add("" if i == 0 else ", ")
+            if i:
+                out.add(", ")
             _render(item, out, depth + 1)
         out.add("," + closing if isinstance(value, tuple) and len(value) == 1 else closing)
-    else:
-        out.add(repr(value))
