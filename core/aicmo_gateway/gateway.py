@@ -200,7 +200,7 @@ class Gateway:
                     ConfigProblem(
                         config.source,
                         "gateway.outbox",
-                        f"cannot open the outbox {redact_url(config.outbox.url)}: "
+                        f"cannot open the outbox {config.outbox_shown}: "
                         f"{type(exc).__name__}: {redact_url(str(exc))}",
                         "check that the folder exists and is writable, or that the database "
                         "server is running and the URL is right",

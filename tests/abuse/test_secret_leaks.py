@@ -705,3 +705,22 @@ def test_imap_settings_keep_the_username_out_of_their_repr():
 
     settings = ImapSettings(username=USERNAME, password=PASSWORD, host="imap.example.com")
     assert USERNAME not in repr(settings) and PASSWORD not in repr(settings)
+
+
+def test_an_outbox_given_as_a_reference_that_cannot_open_is_named_by_the_reference(tmp_path):
+    from aicmo_gateway import ConfigError
+
+    hidden = tmp_path / "no-such-folder-QQ9" / "outbox.db"
+    with pytest.raises(ConfigError) as caught:
+        Gateway.from_config(
+            {
+                "gateway": {"outbox": "${OUTBOX_URL}"},
+                "capabilities": {"email_verification": {"providers": ["echo"]}},
+                "providers": {"echo": {"type": "echo-key", "api_key": "${ECHO_KEY}"}},
+            },
+            registry=_echo_key_registry(observer_raises=False),
+            env={"ECHO_KEY": ECHO_KEY, "OUTBOX_URL": f"sqlite:///{hidden}"},
+        )
+    text = _formatted(caught.value)
+    assert "cannot open the outbox ${OUTBOX_URL}" in text
+    assert "no-such-folder-QQ9" not in text and ECHO_KEY not in text
