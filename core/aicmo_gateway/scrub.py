@@ -231,10 +231,22 @@ def _secret_name(name: str) -> bool:
     return is_secret_key(name)
 
 
-@functools.lru_cache(maxsize=256)
-def _record_plan(cls: type) -> tuple[str, tuple[tuple[str, str, Any, bool], ...]]:
+_Plan = tuple[str, tuple[tuple[str, str, Any, bool], ...]]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _record_plan(cls: type) -> _Plan:
     """A record class's name and, per shown field: its ``name=`` prefix, its name, its
-    custom repr (or ``None``) and whether its name is a credential's."""
+    custom repr (or ``None``) and whether its name is a credential's (kept per class)."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _make_plan(cls)
+        if len(_PLANS) < 1024:
+            _PLANS[cls] = plan
+    return plan
+
+
+def _make_plan(cls: type) -> _Plan:
     fields = []
     for field in attrs.fields(cls):
         if not field.repr:
