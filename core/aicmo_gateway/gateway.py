@@ -84,6 +84,8 @@ class Gateway:
         self._state: StateFiles | None = None
         #: whether this gateway recorded a call (else closing leaves health.json as it was)
         self._state_written = False
+        #: masks every configured secret (the providers' and the gateway's own)
+        self._scrub: Scrubber | None = None
         self._closed = False
         #: writes no provider performed, kept for replay (``None`` without ``[gateway] outbox``)
         self.outbox: Outbox | None = None
@@ -146,11 +148,19 @@ class Gateway:
         pipeline does for a dry run.
         """
         audit = AuditTrail(config.audit_size)
-        state = StateFiles(config.state_dir, keep=config.audit_size) if config.state_dir else None
+        state = (
+            StateFiles(
+                config.state_dir,
+                keep=config.audit_size,
+                shown=config.references.get("state_dir"),
+            )
+            if config.state_dir
+            else None
+        )
         holder: list[Gateway] = []
 
         def notify(hook: str, **kwargs: Any) -> None:
-            registry.notify(hook, **kwargs)
+            registry.notify(hook, scrub=holder[0]._scrub if holder else None, **kwargs)
             if state is not None and hook == "aicmo_call_finished" and holder:
                 holder[0]._record_state(state, kwargs["call"])
 
@@ -169,11 +179,14 @@ class Gateway:
             raise
         gateway = cls(config, registry, chains, audit)
         gateway.store = shared
-        if state is not None:  # values come from providers as is: no secret reaches the file
-            secrets = {
-                s for chain in gateway.chains.values() for slot in chain.slots for s in slot.secrets
-            }
-            state.scrub = Scrubber(sorted(secrets)) if secrets else None
+        # values come from providers as is: no secret reaches the state files or the logs
+        secrets = {
+            s for chain in gateway.chains.values() for slot in chain.slots for s in slot.secrets
+        }
+        secrets.update(config.secret_values())
+        gateway._scrub = Scrubber(sorted(secrets)) if secrets else None
+        if state is not None:
+            state.scrub = gateway._scrub
         gateway._state = state
         if config.outbox is not None:
             gateway._open_outbox(config)
@@ -191,7 +204,7 @@ class Gateway:
                     ConfigProblem(
                         config.source,
                         "gateway.outbox",
-                        f"cannot open the outbox {redact_url(config.outbox.url)}: "
+                        f"cannot open the outbox {config.outbox_shown}: "
                         f"{type(exc).__name__}: {redact_url(str(exc))}",
                         "check that the folder exists and is writable, or that the database "
                         "server is running and the URL is right",
@@ -278,7 +291,7 @@ class Gateway:
             state.append(call)
             state.write_health(self.status, store=self.store_state)
         except OSError as exc:  # the state folder is a convenience: never fail a call for it
-            logger.warning("could not write state to {}: {}", state.directory, exc)
+            logger.warning("could not write state to {}: {}", state.shown, _why(exc))
 
     def explain(self, call_id: str) -> str:
         """One recent call's decisions in words (from the bounded audit trail)."""
@@ -321,7 +334,7 @@ class Gateway:
             try:
                 self._state.write_health(self.status, force=True, store=self.store_state)
             except OSError as exc:
-                logger.warning("could not write state to {}: {}", self._state.directory, exc)
+                logger.warning("could not write state to {}: {}", self._state.shown, _why(exc))
         if self.outbox is not None:
             self.outbox.close()
         self.suppression.close()
@@ -332,10 +345,18 @@ class Gateway:
                 closer = getattr(slot.provider, "aclose", None) or getattr(
                     slot.provider, "close", None
                 )
-                if callable(closer):
+                if not callable(closer):
+                    continue
+                try:
                     result = closer()
                     if inspect.isawaitable(result):
                         await result
+                except Exception as exc:  # close the others; the text may echo a secret
+                    logger.warning(
+                        "closing provider {} failed; ignored: {}",
+                        slot.name,
+                        slot.scrub(f"{type(exc).__name__}: {exc}"),
+                    )
 
     async def __aenter__(self) -> Gateway:
         return self
@@ -350,10 +371,25 @@ class Gateway:
         return SyncGateway(self)
 
 
+def _why(exc: OSError) -> str:
+    """An OSError in words, without the path it names (it may have come from ``${VAR}``)."""
+    return f"{type(exc).__name__}: {exc.strerror or 'no reason given'}"
+
+
 def _open_shared(config: GatewayConfig) -> SharedState | None:
-    """The store ``[gateway] store`` names; a store that cannot be opened is a config error."""
+    """The store ``[gateway] store`` names; a store that cannot be opened is a config error.
+
+    A store given as ``${VAR}`` shows itself as the reference (``health.json``, log lines).
+    """
     try:
-        return open_shared(config.store, config.name, config.base_dir)
+        shared = open_shared(config.store, config.name, config.base_dir)
+        reference = config.references.get("store")
+        if shared is not None and reference:
+            shared.shown = reference
+            reach = getattr(shared, "reach", None)
+            if reach is not None:
+                reach.shown = reference
+        return shared
     except Exception as exc:
         raise ConfigError(
             [

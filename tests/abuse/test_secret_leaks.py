@@ -30,6 +30,7 @@ import threading
 import traceback
 import types
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -465,3 +466,261 @@ def test_no_secret_leaks_through(surface: str, worlds: Callable[[str], dict[str,
         assert secret not in text, f"the {what} leaked through {surface}:\n{text}"
     if world == "fake":
         assert URL_PASSWORD not in text, f"the URL-encoded password leaked through {surface}"
+
+
+# -- HTTP services that echo the request -------------------------------------------------------
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Answers every request with ``status`` and a JSON body echoing the whole request: the
+    request line, every header (the credentials included) and the body."""
+
+    status = 401
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace")
+        headers = dict(self.headers)
+        text = f"refused {self.command} {self.path} headers={headers} body={body}"
+        answer = json.dumps(
+            {"message": text, "error": repr(headers), "request": {"headers": headers}}
+        ).encode()
+        self.send_response(self.status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    do_GET = do_POST = do_PUT = do_PATCH = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(params=[401, 422, 500])
+def echoing_service(request: pytest.FixtureRequest) -> Iterator[str]:
+    handler = type("Echo", (_EchoHandler,), {"status": request.param})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+HTTP_SECRETS = {
+    "RESEND_KEY": "re_Echoed1234567890abcdef",
+    "APOLLO_KEY": "apolloEchoedKey987654321",
+    "HOOK_SECRET": "whsec_" + base64.b64encode(b"echoed-signing-key-32-bytes-long").decode(),
+    "HOOK_HEADER": "n8n-header-echoed-abcdef",
+}
+
+
+async def test_http_services_echoing_the_request_leak_no_credential(echoing_service, tmp_path):
+    """Resend, Apollo and a webhook endpoint answer 401, 422 or 500 with the whole request
+    echoed (the ``Authorization``, ``x-api-key`` and custom header values, the URL's secret
+    path): no surface shows a credential, nor the webhook URL's path."""
+    import aicmo_gateway_apollo.plugin
+    import aicmo_gateway_resend.plugin
+    import aicmo_gateway_webhooks.plugin
+
+    from aicmo_gateway.ports import Lead, WebhookEvent
+
+    hook_path = "/hooks/catch/123456/zap-secret-path-987/"
+    env = {**HTTP_SECRETS, "HOOK_URL": echoing_service + hook_path}
+    registry = Registry.from_plugins(
+        {
+            "resend": aicmo_gateway_resend.plugin,
+            "apollo": aicmo_gateway_apollo.plugin,
+            "webhooks": aicmo_gateway_webhooks.plugin,
+        }
+    )
+    config = {
+        "gateway": {"state_dir": str(tmp_path / "state")},
+        "capabilities": {
+            "email_sending": {"providers": ["resend"]},
+            "lead_enrichment": {"providers": ["apollo"]},
+            "webhook_dispatch": {"providers": ["hook"]},
+        },
+        "providers": {
+            "resend": {"type": "resend", "api_key": "${RESEND_KEY}", "base_url": echoing_service},
+            "apollo": {"type": "apollo", "api_key": "${APOLLO_KEY}", "base_url": echoing_service},
+            "hook": {
+                "type": "webhook",
+                "url": "${HOOK_URL}",
+                "secret": "${HOOK_SECRET}",
+                "headers": {"X-N8N-Auth": "${HOOK_HEADER}"},
+                "allow_private": True,
+            },
+        },
+    }
+    gateway = Gateway.from_config(config, registry=registry, env=env)
+    with LogCapture() as logs:
+        logger.enable("aicmo_gateway_resend")
+        logger.enable("aicmo_gateway_apollo")
+        logger.enable("aicmo_gateway_webhooks")
+        outcomes = [
+            await gateway.email_sending.send(MESSAGE),
+            await gateway.lead_enrichment.enrich(Lead(email="ada@example.com")),
+            await gateway.webhook_dispatch.dispatch(WebhookEvent(type="lead.created", data={})),
+        ]
+        checks = await gateway.check(timeout=5)
+        await gateway.aclose()
+    for name in ("aicmo_gateway_resend", "aicmo_gateway_apollo", "aicmo_gateway_webhooks"):
+        logger.disable(name)
+    assert all(o.status is not Status.OK for o in outcomes), outcomes
+    errors = []
+    for outcome in outcomes:
+        try:
+            outcome.unwrap()
+        except OutcomeError as exc:
+            errors.append(_formatted(exc))
+    surfaces = {
+        "outcomes": repr(outcomes),
+        "tracebacks": "".join(errors),
+        "checks": repr(checks),
+        "explain()": "\n".join(gateway.explain(o.call_id) for o in outcomes),
+        "providers": repr(
+            [slot.provider for chain in gateway.chains.values() for slot in chain.slots]
+        ),
+        "audit.jsonl": (tmp_path / "state" / "audit.jsonl").read_text(encoding="utf-8"),
+        "health.json": (tmp_path / "state" / "health.json").read_text(encoding="utf-8"),
+        "logs": "".join(line for level in LEVELS for line in logs.lines[level]),
+    }
+    assert "refused" in surfaces["outcomes"]  # the echo did reach the outcomes
+    for surface, text in surfaces.items():
+        for name, secret in {**HTTP_SECRETS, "HOOK_URL path": hook_path}.items():
+            assert secret not in text, f"{name} leaked through {surface}"
+
+
+# -- observers, closing, settings, the store ---------------------------------------------------
+
+ECHO_KEY = "sk-live-echoed-0123456789"
+
+
+@attrs.frozen
+class _EchoKeySettings:
+    api_key: Secret = attrs.field(converter=Secret)
+
+
+class _EchoingVerifier:
+    """Returns the key it was given (a service echoing the request) and fails to close with
+    it in its message and in the message of the exception that caused that."""
+
+    def __init__(self, api_key: Secret) -> None:
+        self.api_key = api_key
+
+    async def verify(self, address: str) -> Any:
+        return {"address": address, "echo": f"key={self.api_key.reveal()}"}
+
+    async def aclose(self) -> None:
+        try:
+            raise ConnectionError(f"the server said: bad key {self.api_key.reveal()}")
+        except ConnectionError as exc:
+            raise RuntimeError(f"closing with {self.api_key.reveal()} failed") from exc
+
+
+def _echo_key_registry(*, observer_raises: bool) -> Registry:
+    @hookimpl
+    def aicmo_email_verifiers() -> list[ProviderType]:
+        return [ProviderType(name="echo-key", factory=_EchoingVerifier, settings=_EchoKeySettings)]
+
+    @hookimpl
+    def aicmo_call_finished(call: Any) -> None:
+        raise ValueError(f"observer broke on {call.outcome.value}")
+
+    plugins: dict[str, Any] = {
+        "echo-key": types.SimpleNamespace(aicmo_email_verifiers=aicmo_email_verifiers)
+    }
+    if observer_raises:
+        plugins["broken-observer"] = types.SimpleNamespace(aicmo_call_finished=aicmo_call_finished)
+    return Registry.from_plugins(plugins)
+
+
+def _echo_key_gateway(tmp_path: Path, **gateway: Any) -> Gateway:
+    return Gateway.from_config(
+        {
+            "gateway": {"state_dir": str(tmp_path / "state"), **gateway},
+            "capabilities": {"email_verification": {"providers": ["echo"]}},
+            "providers": {"echo": {"type": "echo-key", "api_key": "${ECHO_KEY}"}},
+        },
+        registry=_echo_key_registry(observer_raises=True),
+        env={"ECHO_KEY": ECHO_KEY, "STORE_URL": f"sqlite:///{tmp_path / 'fleet-ZX81.db'}"},
+    )
+
+
+async def test_a_raising_observer_logs_no_secret_even_with_diagnose(tmp_path):
+    """The observer's traceback is logged as text, scrubbed: a sink with ``diagnose=True``
+    cannot print the call record (whose value echoes the key) from the frames' variables."""
+    gateway = _echo_key_gateway(tmp_path)
+    with LogCapture() as logs:
+        outcome = await gateway.email_verification.verify("ada@example.com")
+        await gateway.aclose()
+    assert outcome.status is Status.OK and ECHO_KEY in repr(outcome.value)
+    text = "".join(logs.lines["TRACE"])
+    assert "observer aicmo_call_finished of plugin broken-observer" in text
+    assert "ValueError: observer broke on" in text  # the traceback is there, as text
+    assert ECHO_KEY not in text
+
+
+async def test_a_provider_failing_to_close_is_logged_scrubbed_and_the_close_goes_on(tmp_path):
+    gateway = _echo_key_gateway(tmp_path)
+    await gateway.email_verification.verify("ada@example.com")
+    with LogCapture() as logs:
+        await gateway.aclose()  # does not raise the provider's error (its text holds the key)
+    assert gateway.closed
+    text = "".join(logs.lines["TRACE"])
+    assert "closing provider echo failed; ignored: RuntimeError: closing with ********" in text
+    assert ECHO_KEY not in text
+
+
+async def test_a_store_given_as_a_reference_is_shown_as_the_reference(tmp_path):
+    gateway = _echo_key_gateway(tmp_path, store="${STORE_URL}")
+    await gateway.email_verification.verify("ada@example.com")
+    assert gateway.store_state()["store"] == "${STORE_URL}"
+    await gateway.aclose()
+    health = (tmp_path / "state" / "health.json").read_text(encoding="utf-8")
+    assert '"store": "${STORE_URL}"' in health and "fleet-ZX81" not in health
+
+
+def test_the_cli_logs_tracebacks_without_the_frames_variables():
+    """The command line's handler is added with ``diagnose=False``."""
+    from aicmo_gateway.cli._logging import configure_logging, restore_logging
+
+    configure_logging(2)
+    try:
+        logger.debug("switch loguru's handlers")
+        from aicmo_gateway.cli import _logging
+
+        (handler_id,) = _logging._HANDLER
+        handler = logger._core.handlers[handler_id]  # type: ignore[attr-defined]
+        assert handler._exception_formatter._diagnose is False
+    finally:
+        restore_logging()
+
+
+def test_imap_settings_keep_the_username_out_of_their_repr():
+    from aicmo_gateway_imap.settings import ImapSettings
+
+    settings = ImapSettings(username=USERNAME, password=PASSWORD, host="imap.example.com")
+    assert USERNAME not in repr(settings) and PASSWORD not in repr(settings)
+
+
+def test_an_outbox_given_as_a_reference_that_cannot_open_is_named_by_the_reference(tmp_path):
+    from aicmo_gateway import ConfigError
+
+    hidden = tmp_path / "no-such-folder-QQ9" / "outbox.db"
+    with pytest.raises(ConfigError) as caught:
+        Gateway.from_config(
+            {
+                "gateway": {"outbox": "${OUTBOX_URL}"},
+                "capabilities": {"email_verification": {"providers": ["echo"]}},
+                "providers": {"echo": {"type": "echo-key", "api_key": "${ECHO_KEY}"}},
+            },
+            registry=_echo_key_registry(observer_raises=False),
+            env={"ECHO_KEY": ECHO_KEY, "OUTBOX_URL": f"sqlite:///{hidden}"},
+        )
+    text = _formatted(caught.value)
+    assert "cannot open the outbox ${OUTBOX_URL}" in text
+    assert "no-such-folder-QQ9" not in text and ECHO_KEY not in text

@@ -63,7 +63,10 @@ def configure_logging(verbosity: int) -> None:
         for handler in [0, *_HANDLER]:  # loguru's default handler, then ours
             with contextlib.suppress(ValueError):
                 logger.remove(handler)
-        _HANDLER[:] = [logger.add(_write, level=level, format=format_line, colorize=False)]
+        # diagnose off: a traceback never shows the frames' variables (records, values)
+        _HANDLER[:] = [
+            logger.add(_write, level=level, format=format_line, colorize=False, diagnose=False)
+        ]
 
     activate()
     _INSTALL[:] = [install]

@@ -45,8 +45,17 @@ def _state(
             f"{path} sets no [gateway] state_dir, so gateways record no state to show; "
             'add state_dir = ".aicmo-gateway" under [gateway]'
         )
-    reference = config.references.get("state_dir")
-    return StateFiles(config.state_dir, keep=config.audit_size), reference or str(config.state_dir)
+    state = StateFiles(
+        config.state_dir, keep=config.audit_size, shown=config.references.get("state_dir")
+    )
+    return state, state.shown
+
+
+def _unreadable(where: str, name: str, why: object) -> click.ClickException:
+    return click.ClickException(
+        f"cannot read {where}/{name}: {why}; check the folder's permissions, or delete the "
+        "file if it is damaged (gateways write it again)"
+    )
 
 
 def _latency(value: float | None) -> str:
@@ -72,8 +81,13 @@ def status(config_path: Path | None, as_json: bool) -> None:
             if loaded[1].state_dir is None:
                 raise click.ClickException(str(exc)) from None
             click.echo(f"{exc}; showing what gateways recorded in the state_dir", err=True)
+    from aicmo_gateway.state.files import UnreadableState
+
     state, where = _state(config_path, loaded)
-    data = state.read_health()
+    try:
+        data = state.read_health()
+    except UnreadableState as exc:
+        raise _unreadable(where, "health.json", exc) from None
     if data is None:
         raise click.ClickException(
             f"nothing recorded yet in {where}: run a gateway with this config first"
@@ -228,15 +242,18 @@ def explain(call_id: str, config_path: Path | None, as_json: bool) -> None:
     audit_size calls recorded in the state_dir.
     """
     from aicmo_gateway.state.audit import explain as explain_record
-    from aicmo_gateway.state.files import record_to_json
+    from aicmo_gateway.state.files import UnreadableState, record_from_json
 
     state, where = _state(config_path)
-    record = state.find(call_id)
-    if record is None:
+    try:
+        data = state.find_json(call_id)
+    except UnreadableState as exc:
+        raise _unreadable(where, "audit.jsonl", exc) from None
+    if data is None:
         raise click.ClickException(
             f"call {call_id} is not in {where}/audit.jsonl (it keeps the last {state.keep} calls)"
         )
     if as_json:
-        emit_json(record_to_json(record))
+        emit_json(data)  # as recorded: the value is already a summary
     else:
-        click.echo(explain_record(record))
+        click.echo(explain_record(record_from_json(data)))

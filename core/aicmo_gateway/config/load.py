@@ -157,12 +157,51 @@ class GatewayConfig:
         """The store URL as written (``${VAR}``), or with its password masked."""
         return self.references.get("store") or redact_url(self.store)
 
+    def secret_values(self) -> tuple[str, ...]:
+        """The secret values of the gateway's own tables, for scrubbing what it records.
+
+        The ``[email]`` unsubscribe secrets, the password of every store, outbox and
+        suppression URL, and the whole of a ``[gateway]`` value that came from ``${VAR}``
+        (``store``, ``state_dir``, ``outbox``). The providers' own secrets are their slots'.
+        """
+        found: list[str] = []
+        email = self.email
+        for secret in (email.unsubscribe_secret, *email.unsubscribe_old_secrets):
+            if secret is not None:
+                found.append(secret.reveal())
+        urls = [self.store, self.outbox.url if self.outbox else None, email.suppression]
+        for url in urls:
+            if url:
+                found += _url_passwords(url)
+        given = {
+            "store": self.store,
+            "state_dir": None if self.state_dir is None else str(self.state_dir),
+            "outbox": self.outbox.url if self.outbox else None,
+        }
+        found += [value for key, value in given.items() if value and key in self.references]
+        return tuple(dict.fromkeys(v for v in found if len(v) >= 4))
+
     @property
     def outbox_shown(self) -> str | None:
         """The outbox URL as written (``${VAR}``), or with its password masked."""
         if self.outbox is None:
             return None
         return self.references.get("outbox") or redact_url(self.outbox.url)
+
+
+def _url_passwords(url: str) -> list[str]:
+    """The passwords a URL holds: its userinfo's, and a ``password=`` query parameter's."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        found = [parts.password, unquote(parts.password)] if parts.password else []
+        for key, values in parse_qs(parts.query).items():
+            if is_secret_key(key):
+                found += values
+    except ValueError:
+        return []
+    return found
 
 
 def _loader() -> type[ConfigLoader]:

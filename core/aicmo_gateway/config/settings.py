@@ -23,17 +23,10 @@ from aicmo_gateway.config_values import (
     shown,
 )
 from aicmo_gateway.errors import ConfigProblem
+from aicmo_gateway.scrub import is_secret_key
 from aicmo_gateway.secret import Secret
 
 __all__ = ["check_settings", "is_secret_key"]
-
-_SECRET_WORDS = ("password", "secret", "token", "api_key", "apikey", "credential", "private")
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a setting's name suggests a credential (used to mask it when displayed)."""
-    lowered = key.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
 
 
 def _field_types(cls: type) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from aicmo_gateway.config.load import (
 from aicmo_gateway.config.outbox import check_defer, read_outbox
 from aicmo_gateway.config.pipeline import read_pipeline
 from aicmo_gateway.config.settings import check_settings
+from aicmo_gateway.config.timeouts import timeout_warnings
 from aicmo_gateway.config_values import (
     BadValue,
     EnvText,
@@ -182,6 +183,11 @@ class ConfigLoader:
                 )
         if self.problems:
             raise ConfigError(self.problems)
+        if self.registry is not None:
+            types = {name: inst.type for name, inst in providers.items()}
+            self.warnings += timeout_warnings(
+                self.source, capabilities, types, self.checked, self.registry
+            )
         providers = {
             name: attrs.evolve(inst, checked=self.checked[name]) if name in self.checked else inst
             for name, inst in providers.items()

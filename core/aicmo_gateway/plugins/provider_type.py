@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -115,6 +115,16 @@ def _check_batch_size(instance: Any, attribute: attrs.Attribute[Any], value: Any
         _whole_number(1)(instance, attribute, value)
 
 
+def _check_min_attempt_timeout(_: Any, __: Any, value: Any) -> None:
+    if value is None or callable(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(
+            f"ProviderType.min_attempt_timeout: {value!r} is not a number of seconds above 0; "
+            "pass e.g. 120, or a function of the instance's settings that returns one"
+        )
+
+
 def _settings_of_factory(self: ProviderType) -> type | None:
     factory = self.factory
     return factory if isinstance(factory, type) and attrs.has(factory) else None
@@ -159,6 +169,13 @@ class ProviderType:
     priority: int = attrs.field(default=0, kw_only=True)
     #: the type performs nothing (a no-op): its answers are reported SIMULATED, never OK
     simulates: bool = attrs.field(default=False, kw_only=True)
+    #: seconds one attempt needs at least (a service that is polled for its result): a
+    #: number, or a function of an instance's checked settings (a mapping) returning one
+    #: (or ``None``); a capability whose ``attempt_timeout`` or ``deadline`` is shorter
+    #: gets a config warning naming the fix
+    min_attempt_timeout: float | Callable[[Mapping[str, Any]], float | None] | None = attrs.field(
+        default=None, validator=_check_min_attempt_timeout, kw_only=True
+    )
     port: str | None = attrs.field(default=None, kw_only=True)
     plugin: str | None = attrs.field(default=None, kw_only=True)
     distribution: str | None = attrs.field(default=None, kw_only=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import difflib
 import enum
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -378,8 +378,13 @@ class Registry:
         impls = self._observers[hook] = list(getattr(self.pm.hook, hook).get_hookimpls())
         return impls
 
-    def notify(self, hook: str, **kwargs: Any) -> None:
-        """Call an observer hook on every plugin; an observer that raises is logged, not raised."""
+    def notify(self, hook: str, scrub: Callable[[str], str] | None = None, **kwargs: Any) -> None:
+        """Call an observer hook on every plugin; an observer that raises is logged, not raised.
+
+        The log line carries the traceback as text, ``scrub`` applied, never the exception
+        itself: a sink with loguru's ``diagnose`` would print the frames' variables, such as
+        the call record and the value a provider returned.
+        """
         impls = self._observers.get(hook)
         if impls is None:
             impls = self._observer_impls(hook)
@@ -388,9 +393,12 @@ class Registry:
                 logger.debug("hook {} -> {}", hook, impl.plugin_name)
             try:
                 impl.function(*(kwargs[name] for name in impl.argnames))
-            except Exception:
-                logger.opt(exception=True).warning(
-                    "observer {} of plugin {} raised; ignored", hook, impl.plugin_name
+            except Exception as exc:
+                logger.warning(
+                    "observer {} of plugin {} raised; ignored\n{}",
+                    hook,
+                    impl.plugin_name,
+                    _traceback_text(exc, scrub),
                 )
 
     @property
@@ -400,3 +408,11 @@ class Registry:
     @property
     def quarantined(self) -> list[PluginInfo]:
         return [p for p in self.plugins if p.status is PluginStatus.QUARANTINED]
+
+
+def _traceback_text(exc: BaseException, scrub: Callable[[str], str] | None) -> str:
+    """``exc``'s traceback and chain as text, without the frames' variables, scrubbed."""
+    import traceback
+
+    text = "".join(traceback.format_exception(exc)).rstrip("\n")
+    return scrub(text) if scrub is not None else text

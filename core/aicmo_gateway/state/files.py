@@ -4,8 +4,9 @@ With ``[gateway] state_dir`` set, every call is appended to ``audit.jsonl``
 (trimmed to the last ``audit_size`` calls) and provider health is written to
 ``health.json`` (atomically, at most once a second), so ``aicmo-gateway status``
 and ``aicmo-gateway explain CALL_ID`` can show them from another process.
-Values are summarised, never stored whole: no message bodies, no secrets (a summary is
-scrubbed of every configured provider's secrets, since a value comes from a provider as is).
+Values are summarised, never stored whole: no message bodies, no secrets (a value comes from
+a provider as is: its summary masks what is under a credential-like name, and the gateway
+scrubs it of every configured secret, the providers' and its own).
 """
 
 from __future__ import annotations
@@ -21,24 +22,29 @@ from pathlib import Path
 from typing import Any
 
 from aicmo_gateway.outcome import Action, Attempt, CallRecord, Outcome, Status
+from aicmo_gateway.scrub import summary
 from aicmo_gateway.state.health import HealthSnapshot
 
-__all__ = ["StateFiles", "health_as_of", "record_from_json", "record_to_json"]
+__all__ = [
+    "StateFiles",
+    "UnreadableState",
+    "health_as_of",
+    "record_from_json",
+    "record_to_json",
+]
 
 _VALUE_CHARS = 200
 
 
-def _summary(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = repr(value)
-    return text if len(text) <= _VALUE_CHARS else text[: _VALUE_CHARS - 3] + "..."
-
-
 def record_to_json(record: CallRecord, scrub: Callable[[str], str] | None = None) -> dict[str, Any]:
-    """``record`` as a JSON object; ``scrub`` removes secrets from the value's summary."""
+    """``record`` as a JSON object.
+
+    The value is summarised (:func:`~aicmo_gateway.scrub.summary`: at most 200 characters,
+    values under credential-like names masked), and ``scrub`` removes known secret values
+    from the summary.
+    """
     o = record.outcome
-    value = _summary(o.value)
+    value = None if o.value is None else summary(o.value, _VALUE_CHARS)
     if value is not None and scrub is not None:
         value = scrub(value)
     return {
@@ -172,11 +178,72 @@ def _passed(when: str | None, now: datetime) -> str | None:
     return when if at <= now else None
 
 
+#: the keys of a ``health.json`` row that its readers rely on, and their types
+_ROW_TYPES: dict[str, type | tuple[type, ...]] = {
+    "capability": str,
+    "provider": str,
+    "type": str,
+    "health": str,
+    "state": str,
+    "reason": (str, type(None)),
+    "open_until": (str, type(None)),
+    "cooldown_until": (str, type(None)),
+    "calls": int,
+    "failure_rate": (int, float),
+    "ewma_latency": (int, float, type(None)),
+}
+
+
+class UnreadableState(Exception):
+    """A state file that exists but cannot be read, or was not written by a gateway.
+
+    Its text says why without the folder's path (which may come from ``${VAR}``): the
+    caller names the folder as the config shows it.
+    """
+
+
+def _learnt(row: dict[str, Any]) -> bool:
+    """Whether a ``health.json`` row holds anything a gateway learnt from calls."""
+    return bool(
+        row.get("health") != "unknown"
+        or row.get("state") != "closed"
+        or row.get("ewma_latency") is not None
+        or row.get("cooldown_until")
+        or row.get("trips")
+    )
+
+
+def _checked_health(data: Any) -> dict[str, Any]:
+    """``health.json``'s document, if it has the shape gateways write; else UnreadableState."""
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("providers"), list)
+        or not isinstance(data.get("written_at"), str)
+        or not isinstance(data.get("pid"), int)
+    ):
+        raise UnreadableState("it is not a health record written by aicmo-gateway")
+    for i, row in enumerate(data["providers"], 1):
+        missing = _ROW_TYPES.keys() - row.keys() if isinstance(row, dict) else _ROW_TYPES.keys()
+        if missing:
+            raise UnreadableState(
+                f"provider entry {i} is not one a gateway writes (missing "
+                f"{', '.join(sorted(missing))})"
+            )
+        wrong = [key for key, kinds in _ROW_TYPES.items() if not isinstance(row[key], kinds)]
+        if wrong:
+            raise UnreadableState(
+                f"provider entry {i} is not one a gateway writes (wrong {', '.join(wrong)})"
+            )
+    return data
+
+
 class StateFiles:
     """``audit.jsonl`` and ``health.json`` in one folder.
 
     ``scrub`` removes secrets from what a provider returned (the summaries of call values)
     before it is written; the gateway passes one that knows every provider's secrets.
+    ``shown`` is how messages name the folder: the config's ``${VAR}`` reference when the
+    folder came from one (its path is then never printed), else the path.
     """
 
     def __init__(
@@ -186,8 +253,10 @@ class StateFiles:
         keep: int = 1000,
         health_interval: float = 1.0,
         scrub: Callable[[str], str] | None = None,
+        shown: str | None = None,
     ) -> None:
         self.directory = Path(directory)
+        self.shown = shown or str(self.directory)
         self.scrub = scrub
         self.keep = keep
         self.health_interval = health_interval
@@ -239,17 +308,57 @@ class StateFiles:
             payload = {
                 "written_at": datetime.now(UTC).isoformat(),
                 "pid": os.getpid(),
-                "providers": rows(),
+                "providers": self._merged(rows()),
             }
             shared = store() if store is not None else None
             if shared is not None:
                 payload["store"] = shared
             _atomic_write(self.health_path, json.dumps(payload, indent=2, default=str))
 
-    def read_health(self, now: datetime | None = None) -> dict[str, Any] | None:
-        """``health.json`` with every provider shown as of ``now`` (see :func:`health_as_of`)."""
+    def _merged(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``rows``, where this gateway learnt nothing of a provider, with the row recorded
+        for it (by another process, or before): writing an ``unknown`` row would erase what
+        the workers learnt. Rows of providers this gateway does not have are dropped."""
+        if all(_learnt(row) for row in rows):
+            return rows
         try:
-            data: dict[str, Any] = json.loads(self.health_path.read_text(encoding="utf-8"))
+            recorded = self._read_health_file()
+        except (UnreadableState, FileNotFoundError):
+            return rows
+        by_key = {
+            (row["capability"], row["provider"], row["type"]): row for row in recorded["providers"]
+        }
+        return [
+            row
+            if _learnt(row)
+            else by_key.get((row["capability"], row["provider"], row["type"]), row)
+            for row in rows
+        ]
+
+    def _read_health_file(self) -> dict[str, Any]:
+        """``health.json`` as written; FileNotFoundError when there is none."""
+        try:
+            text = self.health_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise UnreadableState(_why(exc)) from None
+        except UnicodeDecodeError:
+            raise UnreadableState("it is not UTF-8 text") from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise UnreadableState(f"it is not JSON ({exc})") from None
+        return _checked_health(data)
+
+    def read_health(self, now: datetime | None = None) -> dict[str, Any] | None:
+        """``health.json`` with every provider shown as of ``now`` (see :func:`health_as_of`).
+
+        ``None`` when nothing was recorded yet; :class:`UnreadableState` when the file cannot
+        be read or was not written by a gateway.
+        """
+        try:
+            data = self._read_health_file()
         except FileNotFoundError:
             return None
         now = datetime.now(UTC) if now is None else now
@@ -258,14 +367,31 @@ class StateFiles:
         return data
 
     def find(self, call_id: str) -> CallRecord | None:
+        data = self.find_json(call_id)
+        return None if data is None else record_from_json(data)
+
+    def find_json(self, call_id: str) -> dict[str, Any] | None:
+        """The recorded line of a call, as written (its value already a summary)."""
         try:
-            text = self.audit_path.read_text(encoding="utf-8")
+            text = self.audit_path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise UnreadableState(_why(exc)) from None
         for line in reversed(text.splitlines()):
             if f'"call_id":"{call_id}"' in line:
-                return record_from_json(json.loads(line))
+                try:
+                    data = json.loads(line)
+                    record_from_json(data)  # every field a record needs is there
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    continue  # a line cut short by a crash, or not a gateway's: an older one
+                return data  # type: ignore[no-any-return]
         return None
+
+
+def _why(exc: OSError) -> str:
+    """An OSError in words, without the path it names."""
+    return exc.strerror or type(exc).__name__
 
 
 def _count_lines(path: Path) -> int:

@@ -9,6 +9,7 @@ sent.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aicmo_gateway import ProviderType, RateLimit, hookimpl
@@ -27,16 +28,28 @@ def dropcontact_provider(**settings: Any) -> Any:
 def _provider_type(summary: str) -> ProviderType:
     from aicmo_gateway_dropcontact.settings import DropcontactSettings
 
-    return ProviderType(
-        "dropcontact",
-        dropcontact_provider,
-        summary,
-        settings=DropcontactSettings,
-        batch_size=250,
+    traits: dict[str, Any] = {
+        "settings": DropcontactSettings,
+        "batch_size": 250,
         # 60 requests a second; every call is a submission and at least one poll
-        rate_limit=RateLimit(per_second=30, burst=30),
-        has_check=True,
-    )
+        "rate_limit": RateLimit(per_second=30, burst=30),
+        "has_check": True,
+    }
+    try:
+        return ProviderType(
+            "dropcontact",
+            dropcontact_provider,
+            summary,
+            min_attempt_timeout=_attempt_time,
+            **traits,
+        )
+    except TypeError:  # a core older than min_attempt_timeout (the plugin's floor): no warning
+        return ProviderType("dropcontact", dropcontact_provider, summary, **traits)
+
+
+def _attempt_time(settings: Mapping[str, Any]) -> float:
+    """An attempt submits a batch, then polls for up to ``poll_timeout``: it needs both."""
+    return float(settings.get("poll_timeout", 180.0)) + float(settings.get("timeout", 30.0))
 
 
 @hookimpl

@@ -9,11 +9,19 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import attrs
 import pytest
 from aicmo_gateway_dropcontact import plugin
 from pytest_httpserver import HTTPServer
 
-from aicmo_gateway import AuthError, ConfigError, Gateway, QuotaExhausted, RateLimit
+from aicmo_gateway import (
+    AuthError,
+    ConfigError,
+    Gateway,
+    ProviderType,
+    QuotaExhausted,
+    RateLimit,
+)
 from aicmo_gateway.plugins.registry import PluginStatus, Registry
 
 
@@ -108,3 +116,43 @@ async def test_check_fails_for_a_refused_key(httpserver: HTTPServer, make_provid
     httpserver.expect_request("/v1/account/credits").respond_with_json(body, status=status)
     with pytest.raises(AuthError):
         await make_provider().check()
+
+
+#: a core older than ``ProviderType.min_attempt_timeout`` (the plugin's floor) cannot warn
+needs_min_attempt_timeout = pytest.mark.skipif(
+    "min_attempt_timeout" not in attrs.fields_dict(ProviderType),
+    reason="this core has no ProviderType.min_attempt_timeout",
+)
+
+
+def _warnings(capability: dict[str, object], provider: dict[str, object]) -> list[str]:
+    from aicmo_gateway.config.load import load_config
+
+    registry = Registry.from_plugins({"aicmo-gateway-dropcontact": plugin}, strict=True)
+    config = load_config(
+        {
+            "capabilities": {"lead_enrichment": {"providers": ["dc"], **capability}},
+            "providers": {"dc": {"type": "dropcontact", "api_key": "${KEY}", **provider}},
+        },
+        registry=registry,
+        env={"KEY": "dropcontact-test-key-Yp4Kw9"},
+    )
+    return list(config.warnings)
+
+
+@needs_min_attempt_timeout
+def test_the_default_attempt_timeout_loads_with_a_warning_naming_the_value_to_set():
+    (warning,) = _warnings({}, {})
+    assert "needs at least 210s per attempt" in warning  # poll_timeout 180 s + timeout 30 s
+    assert 'set attempt_timeout = "210s" and deadline = "210s" (or more)' in warning
+
+
+@needs_min_attempt_timeout
+def test_the_minimum_follows_the_instances_poll_timeout():
+    (warning,) = _warnings({"attempt_timeout": "1m", "deadline": "5m"}, {"poll_timeout": 100})
+    assert "needs at least 130s" in warning and "attempt_timeout = 1m cuts" in warning
+    assert _warnings({"attempt_timeout": "130s", "deadline": "5m"}, {"poll_timeout": 100}) == []
+
+
+def test_the_readme_example_timeouts_load_without_a_warning():
+    assert _warnings({"attempt_timeout": "4m", "deadline": "5m"}, {"poll_timeout": 180}) == []

@@ -3,7 +3,7 @@
 Cheap to import (no IMAP library): discovery reads these fields to check a
 configuration before any provider is built. Every refused value or combination
 raises ``ValueError`` naming the key and the fix; the password never appears in
-a message or a repr.
+a message or a repr, nor does the username in a repr.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ class ImapSettings:
     After construction ``host`` and ``port`` always hold the values in use.
     """
 
-    username: str
+    #: the login: kept out of reprs like the password (it often comes from ``${VAR}``)
+    username: str = attrs.field(repr=False)
     password: Secret = attrs.field(converter=_secret)
     preset: str | None = None
     host: str | None = None
