@@ -22,7 +22,9 @@ from aicmo_gateway.testing.conformance import ReplyFetcherConformance
 from aicmo_gateway.testing.poison import POISON
 
 #: far above the cost now (well under a second for the whole batch), far below the cost
-#: of one poison message before the limits (23-51 s)
+#: of one poison message before the limits (23-51 s). CPU seconds of this process (every
+#: thread), so other processes' load on a shared machine does not count: a wait on the
+#: server is bounded by the attempt timeout instead, which ends the fetch as not OK
 BOUND_SECONDS = 8.0
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,9 +46,9 @@ def maildir_gateway(path: Path, batch_size: int = 100) -> Gateway:
 
 
 async def fetch(gateway: Gateway, cursor: str | None) -> Any:
-    started = time.monotonic()
+    started = time.process_time()
     outcome = await gateway.reply_fetching.fetch_replies(cursor)
-    elapsed = time.monotonic() - started
+    elapsed = time.process_time() - started
     assert outcome.status is Status.OK, outcome
     assert elapsed < BOUND_SECONDS, f"{elapsed:.1f}s"
     return outcome.value
@@ -127,9 +129,9 @@ def test_a_poison_message_on_an_imap_server_holds_back_no_other_message(
     mailroom.deliver(good(1))
     mailroom.deliver(POISON[shape]("<poison@example.com>"))
     mailroom.deliver(good(2))
-    started = time.monotonic()
+    started = time.process_time()
     batch = fetcher.fetch_replies(start)
-    assert time.monotonic() - started < BOUND_SECONDS
+    assert time.process_time() - started < BOUND_SECONDS
     assert [r.message_id for r in batch.replies] == [
         "<reply-1@example.com>",
         "<poison@example.com>",

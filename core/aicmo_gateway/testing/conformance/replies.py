@@ -20,7 +20,8 @@ from aicmo_gateway.testing.poison import POISON
 __all__ = ["ReplyFetcherConformance"]
 
 #: the bound for fetching three messages, one of them poisoned: each took 10-34 s to parse
-#: before the parser's limits, and takes well under a second with them
+#: before the parser's limits, and takes well under a second with them. CPU seconds of the
+#: test's process (every thread: parsing happens here), so a loaded machine does not fail it
 POISON_SECONDS = 8.0
 
 
@@ -148,9 +149,9 @@ class ReplyFetcherConformance(OptionalFailureChecks, PortConformance):
         deliver(self.raw(1))
         deliver(POISON[shape]("<poison@example.com>"))
         deliver(self.raw(2))
-        started = time.monotonic()
+        started = time.process_time()
         batch = self.fetch(provider, start.cursor)
-        elapsed = time.monotonic() - started
+        elapsed = time.process_time() - started
         assert [r.message_id for r in batch.replies] == [
             "<reply-1@example.com>",
             "<poison@example.com>",
