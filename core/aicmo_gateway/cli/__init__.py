@@ -1,27 +1,64 @@
 """The ``aicmo-gateway`` command line.
 
-Each command imports what it runs when it runs, so ``--help`` and ``plugins`` start fast.
+Each command's module is imported when the command is looked up (click's lazy group: to run
+it, or to list it in ``--help``), and imports what it runs when it runs, so ``--help`` and
+``plugins`` start fast.
 
 Exit codes: 0 when all is well, 1 when problems were found, 2 for a usage error.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Any
 
 import click
 
-from aicmo_gateway.cli.commands import config_group, doctor, plugins, providers
-from aicmo_gateway.cli.demo import demo
-from aicmo_gateway.cli.new_plugin import new_plugin
-from aicmo_gateway.cli.observe import explain, status
-from aicmo_gateway.cli.outbox import outbox_group
-from aicmo_gateway.cli.pipeline import pipeline
-from aicmo_gateway.cli.suppression import suppression, unsubscribe
 from aicmo_gateway.errors import PluginError
 from aicmo_gateway.plugins.switches import CORE_DISTRIBUTION, ENV_STRICT, ENV_TRACE
 
 __all__ = ["main"]
+
+#: each command's home, imported when the command is looked up
+COMMANDS = {
+    "plugins": "aicmo_gateway.cli.commands:plugins",
+    "providers": "aicmo_gateway.cli.commands:providers",
+    "config": "aicmo_gateway.cli.commands:config_group",
+    "doctor": "aicmo_gateway.cli.commands:doctor",
+    "status": "aicmo_gateway.cli.observe:status",
+    "explain": "aicmo_gateway.cli.observe:explain",
+    "demo": "aicmo_gateway.cli.demo:demo",
+    "outbox": "aicmo_gateway.cli.outbox:outbox_group",
+    "pipeline": "aicmo_gateway.cli.pipeline:pipeline",
+    "suppression": "aicmo_gateway.cli.suppression:suppression",
+    "unsubscribe": "aicmo_gateway.cli.suppression:unsubscribe",
+    "new-plugin": "aicmo_gateway.cli.new_plugin:new_plugin",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first look-up (click's documented pattern).
+
+    A command added with ``add_command`` (or put in ``commands``) wins over the lazy one of
+    the same name.
+    """
+
+    def __init__(self, *args: Any, lazy_commands: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            module, _, name = self.lazy_commands[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command), self.lazy_commands[cmd_name]
+            self.add_command(command, cmd_name)
+        return command
 
 
 def _print_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
@@ -37,7 +74,11 @@ def _print_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     ctx.exit(0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -65,20 +106,6 @@ def cli(verbose: int) -> None:
     tracing = truth_word(os.environ.get(ENV_TRACE, "")) is True
     configure_logging(2 if tracing else verbose)
     click.get_current_context().call_on_close(restore_logging)
-
-
-cli.add_command(plugins)
-cli.add_command(providers)
-cli.add_command(config_group)
-cli.add_command(doctor)
-cli.add_command(status)
-cli.add_command(explain)
-cli.add_command(demo)
-cli.add_command(outbox_group)
-cli.add_command(pipeline)
-cli.add_command(suppression)
-cli.add_command(unsubscribe)
-cli.add_command(new_plugin)
 
 
 def main() -> None:
