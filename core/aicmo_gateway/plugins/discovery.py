@@ -8,14 +8,12 @@ its hooks. A problem that quarantines a plugin is raised as :class:`Quarantine`.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import attrs
 import pluggy
 
 from aicmo_gateway.plugins import hookspecs, metadata
@@ -79,15 +77,34 @@ def env_list(env: Mapping[str, str], key: str) -> set[str] | None:
     return {canonicalize_name(p.strip()) for p in raw.split(",") if p.strip()}
 
 
-@attrs.frozen
 class Candidate:
-    name: str
-    distribution: str
-    version: str
-    module: str
-    entry_point: Any  # a metadata.EntryPoint, or a loaded module/object
-    requires: tuple[str, ...] = ()
-    builtin: bool = False
+    """One entry point in the group (or a given plugin object), before it is loaded.
+
+    A plain class, not attrs: discovery builds one per plugin and nothing compares them.
+    """
+
+    __slots__ = ("builtin", "distribution", "entry_point", "module", "name", "requires", "version")
+
+    def __init__(
+        self,
+        name: str,
+        distribution: str,
+        version: str,
+        module: str,
+        entry_point: Any,  # a metadata.EntryPoint, or a loaded module/object
+        requires: tuple[str, ...] = (),
+        builtin: bool = False,
+    ) -> None:
+        self.name = name
+        self.distribution = distribution
+        self.version = version
+        self.module = module
+        self.entry_point = entry_point
+        self.requires = requires
+        self.builtin = builtin
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.name!r}, {self.distribution!r}, {self.version!r})"
 
     def matches(self, names: set[str]) -> bool:
         return (
@@ -286,6 +303,8 @@ def import_candidate(cand: Candidate) -> Any:
 
 
 def hook_warnings(pm: pluggy.PluginManager, obj: Any) -> list[str]:
+    import difflib
+
     known = [name for name in dir(hookspecs) if name.startswith("aicmo_")]
     warnings = []
     for caller in pm.get_hookcallers(obj) or []:

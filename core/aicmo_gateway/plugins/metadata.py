@@ -37,6 +37,7 @@ _PATH_FINDERS = {
 
 
 def _key(name: str) -> str:
+    """A distribution name as importlib.metadata normalizes it: ``Acme.Mail``: ``acme_mail``."""
     return _SEPARATORS.sub("_", name).lower()
 
 
@@ -154,8 +155,9 @@ class Distribution:
         return tuple(origin.requires or ())
 
 
-def _in_folder(entry: str) -> Iterator[Distribution]:
-    """The distributions of one directory on the path, as importlib.metadata finds them."""
+def _in_folder(entry: str, key: str | None = None) -> Iterator[Distribution]:
+    """The distributions of one directory on the path (only ``key``'s, when given), as
+    importlib.metadata finds them."""
     root = entry or "."
     try:
         names = os.listdir(root)
@@ -164,13 +166,14 @@ def _in_folder(entry: str) -> Iterator[Distribution]:
     for child in names:
         low = child.lower()
         if low.endswith((".dist-info", ".egg-info")):
+            found = _key(low.rpartition(".")[0].partition("-")[0])
             folder = os.path.join(root, child)
-            if os.path.isdir(folder):
-                yield Distribution(_key(low.rpartition(".")[0].partition("-")[0]), folder)
+            if (key is None or found == key) and os.path.isdir(folder):
+                yield Distribution(found, folder)
     if os.path.basename(root).lower().endswith(".egg") and "EGG-INFO" in names:
-        folder = os.path.join(root, "EGG-INFO")
-        key = _key(os.path.basename(root).partition("-")[0])
-        yield Distribution(key, folder)
+        found = _key(os.path.basename(root).partition("-")[0])
+        if key is None or found == key:
+            yield Distribution(found, os.path.join(root, "EGG-INFO"))
 
 
 def _readable(path: Sequence[str]) -> bool:
@@ -193,16 +196,19 @@ def _through_importlib(path: Sequence[str]) -> Iterator[Distribution]:
         yield Distribution(_key(name), None, dist)
 
 
+def _search(path: Iterable[str] | None, key: str | None) -> Iterator[Distribution]:
+    entries = list(sys.path if path is None else path)
+    if not _readable(entries):
+        yield from (d for d in _through_importlib(entries) if key is None or d.key == key)
+        return
+    for entry in entries:
+        yield from _in_folder(entry, key)
+
+
 def distributions(path: Iterable[str] | None = None) -> list[Distribution]:
     """Every distribution on ``path`` (default ``sys.path``), the first of each name only."""
-    entries = list(sys.path if path is None else path)
-    found = (
-        (dist for entry in entries for dist in _in_folder(entry))
-        if _readable(entries)
-        else _through_importlib(entries)
-    )
     unique: dict[str, Distribution] = {}
-    for dist in found:
+    for dist in _search(path, None):
         if dist.key and dist.key not in unique:
             unique[dist.key] = dist
     return list(unique.values())
@@ -210,5 +216,4 @@ def distributions(path: Iterable[str] | None = None) -> list[Distribution]:
 
 def find(name: str, path: Iterable[str] | None = None) -> Distribution | None:
     """The distribution ``name`` that ``importlib.metadata.distribution`` would give."""
-    key = _key(name)
-    return next((d for d in distributions(path) if d.key == key), None)
+    return next(_search(path, _key(name)), None)
