@@ -74,9 +74,15 @@ def test_the_hook_reference_documents_no_hook_that_does_not_exist() -> None:
 
 
 def command_paths(group: click.Command, prefix: str = "") -> list[tuple[str, click.Command]]:
-    """Every command and subcommand as ('config check', command), found by walking the group."""
-    found = []
-    for name, command in sorted(getattr(group, "commands", {}).items()):
+    """Every command and subcommand as ('config check', command), found by walking the group
+    (through click's API: the root group imports its commands when they are looked up)."""
+    found: list[tuple[str, click.Command]] = []
+    if not isinstance(group, click.Group):
+        return found
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = f"{prefix} {name}".strip()
         found.append((path, command))
         found.extend(command_paths(command, path))
