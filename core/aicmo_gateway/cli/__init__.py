@@ -22,8 +22,8 @@ __all__ = ["main"]
 
 #: each command's home, imported when the command is looked up
 COMMANDS = {
-    "plugins": "aicmo_gateway.cli.commands:plugins",
-    "providers": "aicmo_gateway.cli.commands:providers",
+    "plugins": "aicmo_gateway.cli.listing:plugins",
+    "providers": "aicmo_gateway.cli.listing:providers",
     "config": "aicmo_gateway.cli.commands:config_group",
     "doctor": "aicmo_gateway.cli.commands:doctor",
     "status": "aicmo_gateway.cli.observe:status",
@@ -101,9 +101,12 @@ def cli(verbose: int) -> None:
     Configuration comes from --config, $AICMO_GATEWAY_CONFIG or ./aicmo-gateway.toml.
     """
     from aicmo_gateway.cli._logging import configure_logging, restore_logging
-    from aicmo_gateway.config_values import truth_word
 
-    tracing = truth_word(os.environ.get(ENV_TRACE, "")) is True
+    tracing = False
+    if os.environ.get(ENV_TRACE):
+        from aicmo_gateway.config_values import truth_word
+
+        tracing = truth_word(os.environ[ENV_TRACE]) is True
     configure_logging(2 if tracing else verbose)
     click.get_current_context().call_on_close(restore_logging)
 

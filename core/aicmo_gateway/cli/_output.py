@@ -1,21 +1,12 @@
-"""Plain-text tables, JSON output and the shared ``--config`` option of the command line."""
+"""Plain-text tables and JSON output of the command line (the ``--config`` option is in
+``_options``, with ``pathlib``)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import click
-
-from aicmo_gateway.config.location import ENV_CONFIG
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Config file (default: ${ENV_CONFIG}, then ./aicmo-gateway.toml).",
-)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

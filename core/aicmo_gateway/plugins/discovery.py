@@ -303,12 +303,12 @@ def import_candidate(cand: Candidate) -> Any:
 
 
 def hook_warnings(pm: pluggy.PluginManager, obj: Any) -> list[str]:
-    import difflib
-
     known = [name for name in dir(hookspecs) if name.startswith("aicmo_")]
     warnings = []
     for caller in pm.get_hookcallers(obj) or []:
         if not caller.has_spec():
+            import difflib
+
             guess = difflib.get_close_matches(caller.name, known, n=1)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
             warnings.append(f"{caller.name!r} is not an aicmo-gateway hook{hint}")
