@@ -1,8 +1,9 @@
 """``plugins`` and ``providers``: what is installed.
 
-Kept apart from the other commands so that ``aicmo-gateway plugins`` imports click, the
-registry and the plugins, and nothing else (not even ``pathlib``); the registry is imported
-inside the commands.
+Kept apart from the other commands so that ``aicmo-gateway plugins`` imports the registry
+and the plugins, and nothing else (not even ``pathlib``); the registry is imported inside the
+commands. ``plugins`` is written in ``_listing``, without click, which ``main`` runs directly
+for ``aicmo-gateway plugins [--json]``.
 """
 
 from __future__ import annotations
@@ -20,35 +21,11 @@ def plugins(as_json: bool) -> None:
     Exits 1 when a plugin is quarantined or has a warning (e.g. a misspelt hook), or a
     plugin switch names nothing installed.
     """
-    from aicmo_gateway.plugins.registry import Registry
+    from aicmo_gateway.cli._listing import plugins_report
 
-    registry = Registry.discover()
-    if as_json:
-        emit_json(
-            {"plugins": [p.to_json() for p in registry.plugins], "problems": registry.problems}
-        )
-    else:
-        rows = []
-        for info in registry.plugins:
-            types = "; ".join(
-                f"{port}: {', '.join(names)}"
-                for port, names in info.to_json()["provider_types"].items()
-            )
-            rows.append(
-                [info.name, info.distribution, info.version, info.status.value, types or "-"]
-            )
-        click.echo(table(["plugin", "distribution", "version", "status", "provider types"], rows))
-        for info in registry.plugins:
-            if info.reason:
-                click.echo(
-                    f"\n{info.name} ({info.distribution}) is {info.status.value}: {info.reason}"
-                )
-            for warning in info.warnings:
-                click.echo(f"\nwarning: {info.name} ({info.distribution}): {warning}")
-        for problem in registry.problems:
-            click.echo(f"\nwarning: {problem}")
-    if registry.quarantined or registry.problems or any(p.warnings for p in registry.plugins):
-        raise SystemExit(1)
+    code = plugins_report(as_json, click.echo)
+    if code:
+        raise SystemExit(code)
 
 
 @click.command()
