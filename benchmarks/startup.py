@@ -7,7 +7,11 @@ interpreter. ``-X importtime`` gives the import cost of the package itself (the
 ``aicmo_gateway`` line's cumulative time, best of the runs). Bytecode is written on a
 warm-up run first (``PYTHONDONTWRITEBYTECODE`` is dropped), as an installed package has it.
 
-    python benchmarks/startup.py [--runs 40]
+    python benchmarks/startup.py [--runs 40] [--baseline OTHER_VENV/bin/python]
+
+``--baseline`` runs the same commands with another installation's interpreter (and its
+``aicmo-gateway`` script) in the same rounds, alternating with this one, for a before/after
+comparison under the same load.
 
 Targets (issue #8): ``--help`` and ``plugins`` under 150 ms wall with every in-repository
 plugin installed; ``import aicmo_gateway`` under 60 ms over a bare interpreter.
@@ -35,8 +39,8 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _script() -> str:
-    found = Path(sys.executable).with_name("aicmo-gateway")
+def _script(python: str = sys.executable) -> str:
+    found = Path(python).with_name("aicmo-gateway")
     if found.exists():
         return str(found)
     on_path = shutil.which("aicmo-gateway")
@@ -100,58 +104,82 @@ def _plugins(env: dict[str, str]) -> str:
     return ", ".join(f"{p['distribution']} ({p['status']})" for p in data["plugins"])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=40, help="runs of each command")
-    args = parser.parse_args()
-    env = _env()
-    script = _script()
-    commands = {
-        "python -c pass (bare interpreter)": [sys.executable, "-c", "pass"],
-        "import": [sys.executable, "-c", "import aicmo_gateway"],
+LABELS = {
+    "bare": "python -c pass (bare interpreter)",
+    "import": "python -c 'import aicmo_gateway'",
+    "--help": "aicmo-gateway --help",
+    "plugins": "aicmo-gateway plugins",
+}
+
+
+def _commands(python: str) -> dict[str, list[str]]:
+    script = _script(python)
+    return {
+        "bare": [python, "-c", "pass"],
+        "import": [python, "-c", "import aicmo_gateway"],
         "--help": [script, "--help"],
         "plugins": [script, "plugins"],
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40, help="runs of each command")
+    parser.add_argument(
+        "--baseline",
+        metavar="PYTHON",
+        help="another installation's interpreter, run alternately for a before/after table",
+    )
+    args = parser.parse_args()
+    env = _env()
+    #: (installation, command) -> argv; the baseline's first in each round
+    installs = {"": sys.executable}
+    if args.baseline:
+        installs = {" (baseline)": args.baseline, "": sys.executable}
+    commands = {
+        (tag, name): argv
+        for tag, python in installs.items()
+        for name, argv in _commands(python).items()
+    }
     for argv in commands.values():  # warm-up: bytecode written, files in the page cache
         _once(argv, env)
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in commands}
+    cpu: dict[tuple[str, str], list[float]] = {key: [] for key in commands}
     for _ in range(args.runs):
-        for name, argv in commands.items():
+        for key, argv in commands.items():
             wall, used = _once(argv, env)
-            times[name].append(wall)
-            cpu[name].append(used)
-    bare = statistics.median(times["python -c pass (bare interpreter)"]) * 1000
+            times[key].append(wall)
+            cpu[key].append(used)
     load = os.getloadavg()[0]
+    baseline = f" --baseline {args.baseline}" if args.baseline else ""
     print(f"Machine: {_machine()} (`nproc` = {os.cpu_count()})")
     print(f"Plugins: {_plugins(env)}")
-    print(f"Command: `python benchmarks/startup.py --runs {args.runs}`; load average {load:.1f}\n")
+    print(
+        f"Command: `python benchmarks/startup.py --runs {args.runs}{baseline}`; "
+        f"load average {load:.1f}\n"
+    )
     print(
         "| command | median ms | fastest ms | median over bare ms | CPU ms (median) "
         "| target | met |"
     )
     print("|---|---:|---:|---:|---:|---|---|")
-    for name, samples in times.items():
+    for (tag, name), samples in times.items():
+        bare = statistics.median(times[(tag, "bare")]) * 1000
         median = statistics.median(samples) * 1000
-        label = {
-            "import": "python -c 'import aicmo_gateway'",
-            "--help": "aicmo-gateway --help",
-            "plugins": "aicmo-gateway plugins",
-        }.get(name, name)
+        used = statistics.median(cpu[(tag, name)]) * 1000
+        label = LABELS[name] + tag
+        if name == "bare":
+            fastest = min(samples) * 1000
+            print(f"| {label} | {median:.1f} | {fastest:.1f} | - | {used:.1f} | - | - |")
+            continue
         if name == "import":
             target, value = f"< {TARGETS_MS[name]:.0f} ms over bare", median - bare
-        elif name in TARGETS_MS:
-            target, value = f"< {TARGETS_MS[name]:.0f} ms wall", median
         else:
-            print(
-                f"| {label} | {median:.1f} | {min(samples) * 1000:.1f} | - "
-                f"| {statistics.median(cpu[name]) * 1000:.1f} | - | - |"
-            )
-            continue
+            target, value = f"< {TARGETS_MS[name]:.0f} ms wall", median
         met = "yes" if value < TARGETS_MS[name] else "no"
         print(
             f"| {label} | {median:.1f} | {min(samples) * 1000:.1f} | {median - bare:.1f} "
-            f"| {statistics.median(cpu[name]) * 1000:.1f} | {target} | {met} |"
+            f"| {used:.1f} | {target} | {met} |"
         )
     cost = _import_cost_ms(env, max(5, args.runs // 4))
     print(f"\n`python -X importtime -c 'import aicmo_gateway'`: {cost:.1f} ms (best run)")

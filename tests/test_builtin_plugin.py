@@ -39,8 +39,11 @@ def test_the_sqlite_crm_declares_a_native_batch() -> None:
 
 
 def test_the_settings_of_a_builtin_type_are_its_attrs_fields() -> None:
+    from aicmo_gateway.builtin.sqlite_crm import SqliteCrm
+
     sqlite = types_for("aicmo_crm_syncers")["sqlite"]
-    assert sqlite.settings is sqlite.factory
+    assert sqlite.settings is SqliteCrm
+    assert isinstance(sqlite.factory(path=":memory:"), SqliteCrm)
 
 
 def test_importing_the_plugin_does_not_import_the_provider_modules() -> None:

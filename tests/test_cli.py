@@ -250,3 +250,29 @@ def test_strict_mode_prints_the_plugin_error_without_a_traceback(make_dist, monk
     err = capsys.readouterr().err
     assert "no_such_dependency" in err and "Traceback" not in err
     assert "unset AICMO_GATEWAY_STRICT_PLUGINS" in err
+
+
+@pytest.mark.parametrize("args", [["plugins"], ["plugins", "--json"]])
+def test_main_prints_the_plain_listing_without_click_exactly_as_the_command_does(
+    args, make_dist, monkeypatch, capsys
+):
+    from aicmo_gateway.cli import main
+
+    make_dist("aicmo-gateway-broken", BROKEN, version="0.2", entry_name="broken")
+    through_click = run(*args)
+    monkeypatch.setattr("sys.argv", ["aicmo-gateway", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == through_click.exit_code == 1
+    assert capsys.readouterr().out == through_click.stdout
+    assert "no_such_dependency" in through_click.stdout
+
+
+def test_main_sends_any_other_plugins_arguments_through_click(monkeypatch, capsys):
+    from aicmo_gateway.cli import main
+
+    monkeypatch.setattr("sys.argv", ["aicmo-gateway", "plugins", "--help"])
+    with pytest.raises(SystemExit) as info:
+        main()
+    assert info.value.code == 0
+    assert "Usage: aicmo-gateway plugins" in capsys.readouterr().out

@@ -11,7 +11,17 @@ CORE = Path(__file__).parent.parent / "core" / "aicmo_gateway"
 
 #: bottom to top; a unit may import from its own layer or any layer below
 LAYERS: list[set[str]] = [
-    {"lazy", "logs", "errors", "secret", "scrub", "config_values", "outcome", "ports"},  # records
+    {
+        "lazy",
+        "logs",
+        "plugin_kit",
+        "errors",
+        "secret",
+        "scrub",
+        "config_values",
+        "outcome",
+        "ports",
+    },  # records
     {"mime", "http"},  # shared ground for adapters
     {"plugins"},
     {"state"},

@@ -125,8 +125,33 @@ def test_plugins_with_every_in_repository_plugin_loads_no_engine_no_asyncio_no_l
         env={"AICMO_GATEWAY_LOAD_PLUGINS": ",".join(installed)},
     )
     assert "builtin" in run["output"]
-    # the command line and plugin discovery, nothing else
-    assert heavy_in(run["modules"]) == ["click", "importlib_metadata", "pluggy"]
+    # plugin discovery, nothing else: ``plugins`` runs without click
+    assert heavy_in(run["modules"]) == ["pluggy"]
+
+
+def test_plugins_imports_no_settings_module_and_no_metadata_parser():
+    installed = [d for d in IN_REPOSITORY if d != "aicmo-gateway"]
+    run = loaded_after(
+        """
+        import sys
+        from aicmo_gateway.cli import main
+        sys.argv = ["aicmo-gateway", "plugins"]
+        try:
+            main()
+        except SystemExit:
+            pass
+        """,
+        env={"AICMO_GATEWAY_LOAD_PLUGINS": ",".join(installed)},
+    )
+    modules = run["modules"]
+    assert isinstance(modules, set)
+    # the hooks name their settings classes; the providers' modules stay unimported
+    assert [m for m in modules if m.endswith(".settings")] == []
+    assert [m for m in modules if m.startswith("aicmo_gateway.builtin.")] == [
+        "aicmo_gateway.builtin.plugin"
+    ]
+    # entry points and headers are read without importlib.metadata, email, zipfile, packaging
+    assert sorted(m for m in ("email.parser", "zipfile", "packaging") if m in modules) == []
 
 
 def test_loguru_imported_after_the_package_finds_it_disabled_until_enabled():

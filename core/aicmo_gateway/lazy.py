@@ -26,21 +26,29 @@ __all__ = ["attach", "version_getattr"]
 
 
 def attach(
-    package: str, homes: Mapping[str, Iterable[str]]
+    package: str, homes: Mapping[str, Iterable[str]], *, distribution: str | None = None
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``(__getattr__, __dir__)`` for ``package``; ``homes`` maps a module to its names."""
+    """``(__getattr__, __dir__)`` for ``package``; ``homes`` maps a module to its names.
+
+    With ``distribution``, ``package.__version__`` is that distribution's version too (see
+    :func:`version_getattr`).
+    """
     home = {name: module for module, names in homes.items() for name in names}
+    version = None if distribution is None else version_getattr(package, distribution)
 
     def __getattr__(name: str) -> Any:
         module = home.get(name)
         if module is None:
+            if version is not None and name == "__version__":
+                return version(name)
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(module), name)
         setattr(sys.modules[package], name, value)  # the next look-up skips this function
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(vars(sys.modules[package])) | set(home))
+        extra = {"__version__"} if version is not None else set()
+        return sorted(set(vars(sys.modules[package])) | set(home) | extra)
 
     return __getattr__, __dir__
 

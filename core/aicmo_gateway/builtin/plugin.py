@@ -2,8 +2,9 @@
 
 Registered through the core's entry point
 (``[project.entry-points.aicmo_gateway] builtin = "aicmo_gateway.builtin.plugin"``),
-exactly like a third-party plugin. Importing this module is cheap: the
-providers' modules are imported when a hook is called.
+exactly like a third-party plugin. Importing this module, and calling its hooks, is
+cheap: the providers' modules are imported when a provider is built or its settings
+are checked.
 
 ``noop`` types have the lowest priority, so they come last whenever the
 configuration does not decide the order.
@@ -11,28 +12,44 @@ configuration does not decide the order.
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 from aicmo_gateway.plugins.hookspecs import hookimpl
 from aicmo_gateway.plugins.provider_type import Idempotency, ProviderType
 
 NOOP_PRIORITY = -100
 
 
+def _deferred(target: str) -> dict[str, Any]:
+    """A built-in provider class named ``"module:Class"`` as a type's factory and settings,
+    imported when a provider is built or its settings are checked, not at discovery.
+
+    Every built-in provider class is an attrs class (its fields are its settings) with a
+    ``check()``.
+    """
+    module, _, name = target.partition(":")
+
+    def factory(**settings: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(**settings)
+
+    factory.__qualname__ = factory.__name__ = name
+    return {"factory": factory, "settings": target, "has_check": True}
+
+
 @hookimpl
 def aicmo_email_senders() -> list[ProviderType]:
-    from aicmo_gateway.builtin.maildir import MaildirSender
-    from aicmo_gateway.builtin.noop import NoopEmailSender
-
     return [
         ProviderType(
             "maildir",
-            MaildirSender,
-            "writes each message as an RFC 5322 file into a local Maildir",
+            summary="writes each message as an RFC 5322 file into a local Maildir",
+            **_deferred("aicmo_gateway.builtin.maildir:MaildirSender"),
             idempotency=Idempotency.MESSAGE_ID,
         ),
         ProviderType(
             "noop",
-            NoopEmailSender,
-            "sends nothing (performed=False), for tests and dry runs",
+            summary="sends nothing (performed=False), for tests and dry runs",
+            **_deferred("aicmo_gateway.builtin.noop:NoopEmailSender"),
             priority=NOOP_PRIORITY,
             simulates=True,
         ),
@@ -41,19 +58,16 @@ def aicmo_email_senders() -> list[ProviderType]:
 
 @hookimpl
 def aicmo_reply_fetchers() -> list[ProviderType]:
-    from aicmo_gateway.builtin.maildir import MaildirReplyFetcher
-    from aicmo_gateway.builtin.noop import NoopReplyFetcher
-
     return [
         ProviderType(
             "maildir",
-            MaildirReplyFetcher,
-            "reads new messages from a local Maildir without moving or flagging them",
+            summary="reads new messages from a local Maildir without moving or flagging them",
+            **_deferred("aicmo_gateway.builtin.maildir:MaildirReplyFetcher"),
         ),
         ProviderType(
             "noop",
-            NoopReplyFetcher,
-            "finds no replies; the cursor stays unchanged",
+            summary="finds no replies; the cursor stays unchanged",
+            **_deferred("aicmo_gateway.builtin.noop:NoopReplyFetcher"),
             priority=NOOP_PRIORITY,
             simulates=True,
         ),
@@ -62,20 +76,17 @@ def aicmo_reply_fetchers() -> list[ProviderType]:
 
 @hookimpl
 def aicmo_crm_syncers() -> list[ProviderType]:
-    from aicmo_gateway.builtin.noop import NoopCrmSyncer
-    from aicmo_gateway.builtin.sqlite_crm import SqliteCrm
-
     return [
         ProviderType(
             "sqlite",
-            SqliteCrm,
-            "a small CRM in one SQLite file: contacts by email and their engagements",
+            summary="a small CRM in one SQLite file: contacts by email and their engagements",
+            **_deferred("aicmo_gateway.builtin.sqlite_crm:SqliteCrm"),
             batch_size=500,
         ),
         ProviderType(
             "noop",
-            NoopCrmSyncer,
-            "stores nothing (performed=False), for tests and dry runs",
+            summary="stores nothing (performed=False), for tests and dry runs",
+            **_deferred("aicmo_gateway.builtin.noop:NoopCrmSyncer"),
             priority=NOOP_PRIORITY,
             simulates=True,
         ),
@@ -84,13 +95,11 @@ def aicmo_crm_syncers() -> list[ProviderType]:
 
 @hookimpl
 def aicmo_lead_enrichers() -> list[ProviderType]:
-    from aicmo_gateway.builtin.noop import NoopLeadEnricher
-
     return [
         ProviderType(
             "noop",
-            NoopLeadEnricher,
-            "finds nothing (found=False), for tests and dry runs",
+            summary="finds nothing (found=False), for tests and dry runs",
+            **_deferred("aicmo_gateway.builtin.noop:NoopLeadEnricher"),
             priority=NOOP_PRIORITY,
             simulates=True,
         )
@@ -99,13 +108,11 @@ def aicmo_lead_enrichers() -> list[ProviderType]:
 
 @hookimpl
 def aicmo_email_verifiers() -> list[ProviderType]:
-    from aicmo_gateway.builtin.noop import NoopEmailVerifier
-
     return [
         ProviderType(
             "noop",
-            NoopEmailVerifier,
-            "checks nothing: every verdict is unknown",
+            summary="checks nothing: every verdict is unknown",
+            **_deferred("aicmo_gateway.builtin.noop:NoopEmailVerifier"),
             priority=NOOP_PRIORITY,
             simulates=True,
         )
@@ -114,13 +121,11 @@ def aicmo_email_verifiers() -> list[ProviderType]:
 
 @hookimpl
 def aicmo_social_posters() -> list[ProviderType]:
-    from aicmo_gateway.builtin.noop import NoopSocialPoster
-
     return [
         ProviderType(
             "noop",
-            NoopSocialPoster,
-            "publishes nothing (performed=False), for tests and dry runs",
+            summary="publishes nothing (performed=False), for tests and dry runs",
+            **_deferred("aicmo_gateway.builtin.noop:NoopSocialPoster"),
             priority=NOOP_PRIORITY,
             simulates=True,
         )
@@ -129,13 +134,11 @@ def aicmo_social_posters() -> list[ProviderType]:
 
 @hookimpl
 def aicmo_webhook_dispatchers() -> list[ProviderType]:
-    from aicmo_gateway.builtin.noop import NoopWebhookDispatcher
-
     return [
         ProviderType(
             "noop",
-            NoopWebhookDispatcher,
-            "delivers nothing (performed=False), for tests and dry runs",
+            summary="delivers nothing (performed=False), for tests and dry runs",
+            **_deferred("aicmo_gateway.builtin.noop:NoopWebhookDispatcher"),
             priority=NOOP_PRIORITY,
             simulates=True,
         )

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from loguru import Logger, Record
 
-__all__ = ["LEVELS", "configure_logging", "format_line", "restore_logging"]
+__all__ = ["LEVELS", "configure_logging", "format_line", "restore_logging", "verbosity"]
 
 #: the level shown for each count of ``-v``
 LEVELS = ("WARNING", "INFO", "DEBUG")
@@ -51,6 +51,20 @@ def format_line(record: Record) -> str:
 def _write(message: str) -> None:
     # the standard error of the moment (a test runner may have replaced it)
     sys.stderr.write(message)
+
+
+def verbosity(verbose: int) -> int:
+    """The verbosity for ``verbose`` counts of ``-v``: everything with the trace switch on."""
+    import os
+
+    from aicmo_gateway.plugins.switches import ENV_TRACE
+
+    if os.environ.get(ENV_TRACE):
+        from aicmo_gateway.config_values import truth_word
+
+        if truth_word(os.environ[ENV_TRACE]) is True:
+            return len(LEVELS) - 1
+    return verbose
 
 
 def configure_logging(verbosity: int) -> None:

@@ -1,21 +1,10 @@
-"""Plain-text tables, JSON output and the shared ``--config`` option of the command line."""
+"""Plain-text tables and JSON output of the command line (the ``--config`` option is in
+``_options``, with ``pathlib``). Nothing here imports click before it writes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
-
-import click
-
-from aicmo_gateway.config.location import ENV_CONFIG
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Config file (default: ${ENV_CONFIG}, then ./aicmo-gateway.toml).",
-)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -34,7 +23,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(out)
 
 
-def emit_json(data: Any) -> None:
+def as_json(data: Any) -> str:
+    """``data`` as the command line prints JSON: indented, keys sorted."""
     import json
 
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    return json.dumps(data, indent=2, sort_keys=True, default=str)
+
+
+def emit_json(data: Any, echo: Callable[[str], object] | None = None) -> None:
+    """Print ``data`` as JSON with ``echo`` (default: ``click.echo``)."""
+    if echo is None:
+        import click
+
+        echo = click.echo
+    echo(as_json(data))

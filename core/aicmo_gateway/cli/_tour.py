@@ -289,7 +289,7 @@ async def pipeline(tour: Tour) -> None:
 
     from aicmo_gateway.cli import cli
 
-    command = cli.commands.get("pipeline")
+    command = cli.get_command(click.get_current_context(), "pipeline")
     if importlib.util.find_spec("aicmo_gateway.pipeline") is None or command is None:
         click.echo(
             "skipped: this installation has no `aicmo-gateway pipeline` command "

@@ -1,4 +1,4 @@
-"""``plugins``, ``providers``, ``config check`` and ``doctor``.
+"""``config check`` and ``doctor`` (``plugins`` and ``providers`` are in ``listing``).
 
 The registry, the gateway and asyncio are imported inside the commands that use them.
 """
@@ -9,101 +9,9 @@ from pathlib import Path
 
 import click
 
-from aicmo_gateway.cli._output import config_option, emit_json, table
+from aicmo_gateway.cli._options import config_option
+from aicmo_gateway.cli._output import emit_json, table
 from aicmo_gateway.config.location import ENV_CONFIG, find_config
-
-
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def plugins(as_json: bool) -> None:
-    """List installed plugins: distribution, version, status and provider types.
-
-    Exits 1 when a plugin is quarantined or has a warning (e.g. a misspelt hook), or a
-    plugin switch names nothing installed.
-    """
-    from aicmo_gateway.plugins.registry import Registry
-
-    registry = Registry.discover()
-    if as_json:
-        emit_json(
-            {"plugins": [p.to_json() for p in registry.plugins], "problems": registry.problems}
-        )
-    else:
-        rows = []
-        for info in registry.plugins:
-            types = "; ".join(
-                f"{port}: {', '.join(names)}"
-                for port, names in info.to_json()["provider_types"].items()
-            )
-            rows.append(
-                [info.name, info.distribution, info.version, info.status.value, types or "-"]
-            )
-        click.echo(table(["plugin", "distribution", "version", "status", "provider types"], rows))
-        for info in registry.plugins:
-            if info.reason:
-                click.echo(
-                    f"\n{info.name} ({info.distribution}) is {info.status.value}: {info.reason}"
-                )
-            for warning in info.warnings:
-                click.echo(f"\nwarning: {info.name} ({info.distribution}): {warning}")
-        for problem in registry.problems:
-            click.echo(f"\nwarning: {problem}")
-    if registry.quarantined or registry.problems or any(p.warnings for p in registry.plugins):
-        raise SystemExit(1)
-
-
-@click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def providers(as_json: bool) -> None:
-    """Show the capability matrix: every provider type, its port and its traits."""
-    from aicmo_gateway.plugins.registry import Registry
-    from aicmo_gateway.ports import PORTS
-
-    registry = Registry.discover()
-    types = registry.provider_types()
-    if as_json:
-        emit_json(
-            [
-                {
-                    "port": pt.port,
-                    "name": pt.name,
-                    "summary": pt.summary,
-                    "plugin": pt.plugin,
-                    "distribution": pt.distribution,
-                    "version": pt.version,
-                    "traits": pt.traits,
-                }
-                for pt in types
-            ]
-        )
-        return
-    rows = []
-    for pt in types:
-        t = pt.traits
-        limits = [f"{q['limit']}/{q['period']}" for q in t["quotas"]]
-        if t["rate_limit"]:
-            limits.append(f"{t['rate_limit']['per_second']:g}/s")
-        rows.append(
-            [
-                pt.port,
-                pt.name,
-                pt.distribution,
-                t["idempotency"],
-                t["batch_size"] or "-",
-                ", ".join(limits) or "-",
-                "yes" if t["has_check"] else "no",
-                pt.summary,
-            ]
-        )
-    click.echo(
-        table(
-            ["port", "type", "distribution", "idempotency", "batch", "limits", "check", "summary"],
-            rows,
-        )
-    )
-    missing = [port for port in PORTS if not registry.provider_types(port)]
-    if missing:
-        click.echo(f"\nno provider type installed for: {', '.join(missing)}")
 
 
 @click.group("config")

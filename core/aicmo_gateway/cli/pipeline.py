@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from aicmo_gateway.cli._output import config_option, emit_json, table
+from aicmo_gateway.cli._options import config_option
+from aicmo_gateway.cli._output import emit_json, table
 
 if TYPE_CHECKING:
     from aicmo_gateway.pipeline.leads import BadRow

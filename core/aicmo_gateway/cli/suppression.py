@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aicmo_gateway.cli._output import config_option, emit_json, table
+from aicmo_gateway.cli._options import config_option
+from aicmo_gateway.cli._output import emit_json, table
 from aicmo_gateway.config.location import ENV_CONFIG, find_config
 
 if TYPE_CHECKING:

@@ -8,19 +8,15 @@ its hooks. A problem that quarantines a plugin is raised as :class:`Quarantine`.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import attrs
-import importlib_metadata
 import pluggy
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
 
-from aicmo_gateway.plugins import hookspecs
+from aicmo_gateway.plugins import hookspecs, metadata
 from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.plugins.switches import (
     CORE_DISTRIBUTION,
@@ -69,10 +65,9 @@ def canonicalize_name(name: str) -> str:
 @functools.cache
 def core_version() -> str:
     """The installed core's version (looked up once per process)."""
-    try:
-        return importlib_metadata.version(CORE_DISTRIBUTION)
-    except importlib_metadata.PackageNotFoundError:
-        return "0+unknown"
+    dist = metadata.find(CORE_DISTRIBUTION)
+    version = None if dist is None else dist.header("Version")
+    return version or "0+unknown"
 
 
 def env_list(env: Mapping[str, str], key: str) -> set[str] | None:
@@ -82,15 +77,34 @@ def env_list(env: Mapping[str, str], key: str) -> set[str] | None:
     return {canonicalize_name(p.strip()) for p in raw.split(",") if p.strip()}
 
 
-@attrs.frozen
 class Candidate:
-    name: str
-    distribution: str
-    version: str
-    module: str
-    entry_point: Any  # importlib_metadata.EntryPoint, or a loaded module/object
-    requires: tuple[str, ...] = ()
-    builtin: bool = False
+    """One entry point in the group (or a given plugin object), before it is loaded.
+
+    A plain class, not attrs: discovery builds one per plugin and nothing compares them.
+    """
+
+    __slots__ = ("builtin", "distribution", "entry_point", "module", "name", "requires", "version")
+
+    def __init__(
+        self,
+        name: str,
+        distribution: str,
+        version: str,
+        module: str,
+        entry_point: Any,  # a metadata.EntryPoint, or a loaded module/object
+        requires: tuple[str, ...] = (),
+        builtin: bool = False,
+    ) -> None:
+        self.name = name
+        self.distribution = distribution
+        self.version = version
+        self.module = module
+        self.entry_point = entry_point
+        self.requires = requires
+        self.builtin = builtin
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.name!r}, {self.distribution!r}, {self.version!r})"
 
     def matches(self, names: set[str]) -> bool:
         return (
@@ -105,61 +119,35 @@ class Quarantine(Exception):
         self.cause = cause
 
 
-def _entry_points(path: Sequence[str] | None) -> list[tuple[Any, Any]]:
+def _entry_points(path: Sequence[str] | None) -> list[tuple[metadata.Distribution, Any]]:
     """``(distribution, entry point)`` for every entry point in the group, first install wins.
 
-    On ``sys.path`` this reads each distribution's ``entry_points.txt`` only; the metadata of
-    the few that are plugins is read afterwards (parsing every installed distribution's
-    metadata was most of the ``plugins`` command's time).
+    Only each distribution's ``entry_points.txt`` is read here; the metadata headers of the
+    few that are plugins are read afterwards.
     """
-    if path is None:
-        return [(ep.dist, ep) for ep in importlib_metadata.entry_points(group=GROUP)]
-    dists = list(importlib_metadata.distributions(path=list(path)))
-    # the core always comes from the running installation
-    with contextlib.suppress(importlib_metadata.PackageNotFoundError):
-        dists.insert(0, importlib_metadata.distribution(CORE_DISTRIBUTION))
-    found = []
-    seen: set[str] = set()
-    for dist in dists:
-        key = canonicalize_name(dist.metadata["Name"] or "")
-        if not key or key in seen:
-            continue
-        seen.add(key)
-        found += [(dist, ep) for ep in dist.entry_points.select(group=GROUP)]
-    return found
-
-
-def _headers(dist: Any) -> Any:
-    """The distribution's metadata headers, without parsing the long description after them.
-
-    ``dist.metadata`` parses the whole file, README included, on every access; the standard
-    library's ``HeaderParser`` stops at the headers.
-    """
-    from email.parser import HeaderParser
-
-    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
-    if text is None:
-        return dist.metadata
-    return HeaderParser().parsestr(text)
+    dists = metadata.distributions(path)
+    if path is not None:  # the core always comes from the running installation
+        core = metadata.find(CORE_DISTRIBUTION, sys.path)
+        if core is not None:
+            dists = [core, *(d for d in dists if d.key != core.key)]
+    return [(dist, ep) for dist in dists for ep in dist.entry_points(GROUP)]
 
 
 def find_candidates(path: Sequence[str] | None) -> list[Candidate]:
     found: list[Candidate] = []
     core_found = False
     for dist, ep in _entry_points(path):
-        headers = _headers(dist)
-        dist_name = headers["Name"] or ""
+        dist_name = dist.header("Name") or ""
         is_core = canonicalize_name(dist_name) == CORE_DISTRIBUTION
         core_found = core_found or is_core
-        requires = headers.get_all("Requires-Dist")
         found.append(
             Candidate(
                 name=ep.name,
                 distribution=dist_name,
-                version=headers["Version"],
+                version=dist.header("Version") or "0+unknown",
                 module=ep.value,
                 entry_point=ep,
-                requires=tuple(dist.requires or () if requires is None else requires),
+                requires=dist.requires(),
                 builtin=is_core,
             )
         )
@@ -205,26 +193,89 @@ def check_core_requirement(cand: Candidate) -> None:
     for line in cand.requires:
         if CORE_DISTRIBUTION not in canonicalize_name(line.split(";")[0]):
             continue  # another dependency: no need to parse it
-        specifier = _core_specifier(line)
-        if specifier is not None and not specifier.contains(Version(current), prereleases=True):
+        verdict = _admits_core(line, current)
+        if verdict is not None and not verdict[0]:
             raise Quarantine(
-                f"it requires {CORE_DISTRIBUTION}{specifier}, but {current} is "
+                f"it requires {CORE_DISTRIBUTION}{verdict[1]}, but {current} is "
                 f"installed; install a release of {cand.distribution} made for "
                 f"{CORE_DISTRIBUTION} {current}, or a matching core"
             )
 
 
-def _core_specifier(line: str) -> SpecifierSet | None:
-    """The versions of the core a ``Requires-Dist`` line admits; None when it is not about the
-    core, applies only with an extra, or cannot be read."""
+def _admits_core(line: str, current: str) -> tuple[bool, str] | None:
+    """Whether a ``Requires-Dist`` line admits the core's version ``current``, and its
+    specifiers as shown; None when it is not about the core, applies only with an extra, or
+    cannot be read.
+
+    The usual line (``aicmo-gateway>=0.1.2,<0.2`` with a plain release installed) is decided
+    here; anything else (``~=``, wildcards, pre-releases, markers) by ``packaging``.
+    """
+    plain = _PLAIN_REQUIREMENT.fullmatch(line)
+    if plain is not None:
+        if canonicalize_name(plain[1]) != CORE_DISTRIBUTION:
+            return None
+        clauses = _plain_clauses(plain[2])
+        if clauses is not None and _RELEASE.fullmatch(current):
+            installed = _release(current)
+            admitted = all(_COMPARE[op](installed, _release(v)) for op, v in clauses)
+            return admitted, ",".join(sorted({op + v for op, v in clauses}))
+    specifier = _core_specifier(line)
+    if specifier is None:
+        return None
+    from packaging.version import Version
+
+    return specifier.contains(Version(current), prereleases=True), str(specifier)
+
+
+#: a release number without pre-, post- or dev-release, epoch or local part
+_RELEASE = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+_CLAUSE = re.compile(r"\s*(==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*)\s*")
+#: PEP 440's comparisons, for release numbers only (where they are plain tuple comparisons)
+_COMPARE: dict[str, Any] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+}
+
+
+def _plain_clauses(text: str) -> list[tuple[str, str]] | None:
+    """``>=0.1.2,<0.2`` as ``[(">=", "0.1.2"), ("<", "0.2")]``; None for any other form."""
+    clauses = []
+    for part in text.split(","):
+        if not part.strip():
+            if text.strip():
+                return None  # an empty clause between commas: packaging refuses it
+            continue
+        match = _CLAUSE.fullmatch(part)
+        if match is None:
+            return None
+        clauses.append((match[1], match[2]))
+    return clauses
+
+
+def _release(text: str) -> tuple[int, ...]:
+    """A release number as a tuple without trailing zeros (``1.0`` equals ``1``)."""
+    parts = [int(p) for p in text.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def _core_specifier(line: str) -> Any:
+    """The core's ``packaging`` SpecifierSet in a ``Requires-Dist`` line; None when it is not
+    about the core, applies only with an extra, or cannot be read."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
     plain = _PLAIN_REQUIREMENT.fullmatch(line)
     if plain is not None:
         if canonicalize_name(plain[1]) != CORE_DISTRIBUTION:
             return None
         with contextlib.suppress(InvalidSpecifier):
             return SpecifierSet(plain[2])
-    from packaging.requirements import InvalidRequirement, Requirement
-
     try:
         req = Requirement(line)
     except InvalidRequirement:
@@ -242,7 +293,7 @@ def import_candidate(cand: Candidate) -> Any:
             import importlib
 
             return importlib.import_module(cand.module)
-        if isinstance(cand.entry_point, importlib_metadata.EntryPoint):
+        if isinstance(cand.entry_point, metadata.EntryPoint):
             return cand.entry_point.load()
         return cand.entry_point
     except Exception as exc:
@@ -256,6 +307,8 @@ def hook_warnings(pm: pluggy.PluginManager, obj: Any) -> list[str]:
     warnings = []
     for caller in pm.get_hookcallers(obj) or []:
         if not caller.has_spec():
+            import difflib
+
             guess = difflib.get_close_matches(caller.name, known, n=1)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
             warnings.append(f"{caller.name!r} is not an aicmo-gateway hook{hint}")

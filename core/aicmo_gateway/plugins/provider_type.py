@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import enum
+import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
 
-__all__ = ["Idempotency", "ProviderType", "Quota", "RateLimit"]
+__all__ = ["Idempotency", "ProviderType", "Quota", "RateLimit", "SettingsSpec"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
+#: a settings class named lazily: ``"package.module:Class"`` (``Class`` may be dotted)
+_REFERENCE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 
 
@@ -130,6 +133,54 @@ def _settings_of_factory(self: ProviderType) -> type | None:
     return factory if isinstance(factory, type) and attrs.has(factory) else None
 
 
+#: what ``ProviderType(settings=...)`` takes: the class, a ``"module:Class"`` reference or a
+#: function of no arguments returning the class (both resolved when the settings are needed)
+SettingsSpec = type | str | Callable[[], type] | None
+
+
+def _check_settings(_: Any, __: Any, value: Any) -> None:
+    if value is None or isinstance(value, type):
+        return
+    if isinstance(value, str):
+        if not _REFERENCE.match(value):
+            raise ValueError(
+                f"ProviderType.settings: {value!r} is not a reference to a class; write "
+                "'package.module:ClassName'"
+            )
+    elif not callable(value):
+        raise TypeError(
+            f"ProviderType.settings: expected a class, a 'package.module:ClassName' reference "
+            f"or a function returning the class, got {type(value).__name__}"
+        )
+
+
+def _resolve_settings(name: str, spec: SettingsSpec) -> type | None:
+    if spec is None or isinstance(spec, type):
+        return spec
+    try:
+        if isinstance(spec, str):
+            module, _, path = spec.partition(":")
+            found: Any = importlib.import_module(module)
+            for part in path.split("."):
+                found = getattr(found, part)
+        else:
+            found = spec()
+    except Exception as exc:
+        from aicmo_gateway.errors import PluginError
+
+        raise PluginError(
+            f"provider type {name!r}: its settings class {spec!r} cannot be loaded: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(found, type):
+        from aicmo_gateway.errors import PluginError
+
+        raise PluginError(
+            f"provider type {name!r}: its settings {spec!r} gave {found!r}, not a class"
+        )
+    return found
+
+
 def _factory_has_check(self: ProviderType) -> bool:
     return callable(getattr(self.factory, "check", None))
 
@@ -140,7 +191,10 @@ class ProviderType:
 
     ``factory`` is called with the provider instance's config table as keyword
     arguments and returns the provider. When ``settings`` is not given and the
-    factory is an attrs class, its fields are the settings.
+    factory is an attrs class, its fields are the settings. ``settings`` may name
+    the class lazily (``"package.module:Class"``, or a function of no arguments that
+    returns it), so that discovery and ``aicmo-gateway plugins`` need not import it;
+    the :attr:`settings` property gives the class, imported on first use.
 
     The port, plugin, distribution and version are filled in by discovery.
     """
@@ -148,9 +202,12 @@ class ProviderType:
     name: str = attrs.field(validator=_check_name)
     factory: Callable[..., Any] = attrs.field(validator=_check_factory)
     summary: str = ""
-    #: the settings class; left out: the factory itself when it is an attrs class
-    settings: type | None = attrs.field(
-        default=attrs.Factory(_settings_of_factory, takes_self=True), kw_only=True
+    #: the settings class, or a lazy reference to it (the ``settings`` argument, as given);
+    #: left out: the factory itself when it is an attrs class
+    _settings: SettingsSpec = attrs.field(
+        default=attrs.Factory(_settings_of_factory, takes_self=True),
+        validator=_check_settings,
+        kw_only=True,
     )
     #: how many items one native batch call takes, if the service has batches
     batch_size: int | None = attrs.field(default=None, validator=_check_batch_size, kw_only=True)
@@ -180,6 +237,11 @@ class ProviderType:
     plugin: str | None = attrs.field(default=None, kw_only=True)
     distribution: str | None = attrs.field(default=None, kw_only=True)
     version: str | None = attrs.field(default=None, kw_only=True)
+
+    @property
+    def settings(self) -> type | None:
+        """The settings class (imported now if it was named lazily), or None."""
+        return _resolve_settings(self.name, self._settings)
 
     @property
     def traits(self) -> dict[str, Any]:

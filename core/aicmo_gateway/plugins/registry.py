@@ -23,7 +23,6 @@ Names in the lists match a distribution name or an entry-point name.
 
 from __future__ import annotations
 
-import difflib
 import enum
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -32,7 +31,6 @@ from typing import Any
 import attrs
 import pluggy
 
-from aicmo_gateway.config_values import truth_word
 from aicmo_gateway.errors import PluginError, UnknownProviderType
 from aicmo_gateway.logs import logger
 from aicmo_gateway.plugins import hookspecs
@@ -70,6 +68,16 @@ __all__ = [
     "Registry",
     "core_version",
 ]
+
+
+def _switched_on(env: Mapping[str, str], key: str) -> bool:
+    """Whether the switch ``key`` is set to a true word (``1``, ``true``, ``yes``, ``on``)."""
+    value = env.get(key, "")
+    if not value:
+        return False  # the usual case: the config values' module stays unimported
+    from aicmo_gateway.config_values import truth_word
+
+    return truth_word(value) is True
 
 
 class PluginStatus(enum.StrEnum):
@@ -137,10 +145,7 @@ class Registry:
     ) -> Registry:
         """Find and load every plugin installed on ``path`` (default: ``sys.path``)."""
         env = os.environ if env is None else env
-        registry = cls(
-            strict=truth_word(env.get(ENV_STRICT, "")) is True,
-            trace=truth_word(env.get(ENV_TRACE, "")) is True,
-        )
+        registry = cls(strict=_switched_on(env, ENV_STRICT), trace=_switched_on(env, ENV_TRACE))
         load = env_list(env, ENV_LOAD)
         disable = env_list(env, ENV_DISABLE) or set()
         candidates = find_candidates(path)
@@ -361,6 +366,8 @@ class Registry:
         if hint:
             parts.append(hint)
         else:
+            import difflib
+
             close = difflib.get_close_matches(name, installed, n=1)
             if close:
                 parts.append(f"did you mean {close[0]!r}?")

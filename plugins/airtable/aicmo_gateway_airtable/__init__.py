@@ -7,8 +7,7 @@ Logging goes through loguru and is off by default:
 ``logger.enable("aicmo_gateway_airtable")`` turns it on.
 """
 
-from aicmo_gateway.lazy import version_getattr
-from aicmo_gateway.logs import silence
+from aicmo_gateway.plugin_kit import silence, version_getattr
 
 silence("aicmo_gateway_airtable")
 

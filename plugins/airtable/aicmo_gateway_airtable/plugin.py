@@ -1,8 +1,8 @@
 """The plugin: the ``airtable`` CRM sync type.
 
 Registered through ``[project.entry-points.aicmo_gateway] airtable =
-"aicmo_gateway_airtable.plugin"``. Importing this module is cheap: the hook loads
-the settings class only, and httpx is imported when a provider makes its first request.
+"aicmo_gateway_airtable.plugin"``. Importing this module is cheap: the hook names
+the settings class by module, and httpx is imported when a provider makes its first request.
 """
 
 from __future__ import annotations
@@ -29,15 +29,13 @@ def airtable_crm(**settings: Any) -> Any:
 
 @hookimpl
 def aicmo_crm_syncers() -> list[ProviderType]:
-    from aicmo_gateway_airtable.settings import AirtableSettings
-
     return [
         ProviderType(
             "airtable",
             airtable_crm,
             "upserts contacts into an Airtable table (10 per request, 5 requests/s per base) "
             "and logs engagements in a second one",
-            settings=AirtableSettings,
+            settings="aicmo_gateway_airtable.settings:AirtableSettings",
             batch_size=BATCH_SIZE,
             rate_limit=AIRTABLE_RATE_LIMIT,
             has_check=True,

@@ -17,22 +17,11 @@ import attrs
 
 from aicmo_gateway import Quota, Secret
 from aicmo_gateway.http import check_base_url
+from aicmo_gateway_apollo.plugin import PLAN_QUOTAS
 
 __all__ = ["DEFAULT_BASE_URL", "PLAN_QUOTAS", "ApolloSettings"]
 
 DEFAULT_BASE_URL = "https://api.apollo.io"
-
-#: Apollo's published limits for its enrichment endpoints, per team and endpoint
-#: (docs.apollo.io/reference/rate-limits): paid plans 1,000 requests a minute and no hourly
-#: or daily cap; the free plan 50 a minute, 200 an hour, 600 a day.
-PLAN_QUOTAS: dict[str, tuple[Quota, ...]] = {
-    "paid": (Quota(limit=1000, period="minute"),),
-    "free": (
-        Quota(limit=50, period="minute"),
-        Quota(limit=200, period="hour"),
-        Quota(limit=600, period="day"),
-    ),
-}
 
 
 def _positive(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:

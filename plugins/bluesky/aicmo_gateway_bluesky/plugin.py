@@ -1,8 +1,8 @@
 """The plugin: the ``bluesky`` social poster type.
 
 Registered through ``[project.entry-points.aicmo_gateway] bluesky =
-"aicmo_gateway_bluesky.plugin"``. Importing this module is cheap: the hook loads
-the settings class only, and httpx is imported when a poster makes its first request.
+"aicmo_gateway_bluesky.plugin"``. Importing this module is cheap: the hook names
+the settings class by module, and httpx is imported when a poster makes its first request.
 """
 
 from __future__ import annotations
@@ -28,14 +28,12 @@ def bluesky_poster(**settings: Any) -> Any:
 
 @hookimpl
 def aicmo_social_posters() -> list[ProviderType]:
-    from aicmo_gateway_bluesky.settings import BlueskySettings
-
     return [
         ProviderType(
             "bluesky",
             bluesky_poster,
             "posts to Bluesky; retries are safe (a record key derived from the call's key)",
-            settings=BlueskySettings,
+            settings="aicmo_gateway_bluesky.settings:BlueskySettings",
             idempotency=Idempotency.KEY_HEADER,
             quotas=BLUESKY_QUOTAS,
             has_check=True,

@@ -2,8 +2,8 @@
 
 Registered through ``[project.entry-points.aicmo_gateway] dropcontact =
 "aicmo_gateway_dropcontact.plugin"``. One type name serves both capabilities (the
-registry keys types by capability and name). Importing this module is cheap: the hooks
-load the settings class only, and the HTTP client (httpx) is imported when a request is
+registry keys types by capability and name). Importing this module is cheap: the hook
+names the settings class by module, and the HTTP client (httpx) is imported when a request is
 sent.
 """
 
@@ -26,10 +26,8 @@ def dropcontact_provider(**settings: Any) -> Any:
 
 
 def _provider_type(summary: str) -> ProviderType:
-    from aicmo_gateway_dropcontact.settings import DropcontactSettings
-
     traits: dict[str, Any] = {
-        "settings": DropcontactSettings,
+        "settings": "aicmo_gateway_dropcontact.settings:DropcontactSettings",
         "batch_size": 250,
         # 60 requests a second; every call is a submission and at least one poll
         "rate_limit": RateLimit(per_second=30, burst=30),

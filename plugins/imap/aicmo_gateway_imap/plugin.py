@@ -23,14 +23,12 @@ def create(**settings: Any) -> ImapReplyFetcher:
 
 @hookimpl
 def aicmo_reply_fetchers() -> list[ProviderType]:
-    from aicmo_gateway_imap.settings import ImapSettings
-
     return [
         ProviderType(
             "imap",
             create,
             "reads new messages from an IMAP mailbox (UID cursor, read-only, optional IDLE)",
-            settings=ImapSettings,
+            settings="aicmo_gateway_imap.settings:ImapSettings",
             has_check=True,
         )
     ]

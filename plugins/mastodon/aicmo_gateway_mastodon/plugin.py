@@ -1,8 +1,8 @@
 """The plugin: the ``mastodon`` social poster type.
 
 Registered through ``[project.entry-points.aicmo_gateway] mastodon =
-"aicmo_gateway_mastodon.plugin"``. Importing this module is cheap: the hook loads
-the settings class only, and httpx is imported when a poster makes its first request.
+"aicmo_gateway_mastodon.plugin"``. Importing this module is cheap: the hook names
+the settings class by module, and httpx is imported when a poster makes its first request.
 """
 
 from __future__ import annotations
@@ -27,14 +27,12 @@ def mastodon_poster(**settings: Any) -> Any:
 
 @hookimpl
 def aicmo_social_posters() -> list[ProviderType]:
-    from aicmo_gateway_mastodon.settings import MastodonSettings
-
     return [
         ProviderType(
             "mastodon",
             mastodon_poster,
             "posts statuses to a Mastodon instance; retries are safe (Idempotency-Key)",
-            settings=MastodonSettings,
+            settings="aicmo_gateway_mastodon.settings:MastodonSettings",
             idempotency=Idempotency.KEY_HEADER,
             rate_limit=MASTODON_RATE_LIMIT,
             has_check=True,

@@ -1,8 +1,8 @@
 """The plugin: the ``resend`` email sender type.
 
 Registered through ``[project.entry-points.aicmo_gateway] resend =
-"aicmo_gateway_resend.plugin"``. Importing this module is cheap: the hook loads
-the settings class only, and httpx is imported when a sender makes its first request.
+"aicmo_gateway_resend.plugin"``. Importing this module is cheap: the hook names
+the settings class by module, and httpx is imported when a sender makes its first request.
 """
 
 from __future__ import annotations
@@ -29,14 +29,12 @@ def resend_sender(**settings: Any) -> Any:
 
 @hookimpl
 def aicmo_email_senders() -> list[ProviderType]:
-    from aicmo_gateway_resend.settings import ResendSettings
-
     return [
         ProviderType(
             "resend",
             resend_sender,
             "sends through the Resend HTTP API; retries are safe (Idempotency-Key)",
-            settings=ResendSettings,
+            settings="aicmo_gateway_resend.settings:ResendSettings",
             idempotency=Idempotency.KEY_HEADER,
             rate_limit=RESEND_RATE_LIMIT,
             quotas=[FREE_DAILY_QUOTA],

@@ -1,8 +1,8 @@
 """The plugin: the ``smtp`` and ``gmail`` email sender types.
 
 Registered through ``[project.entry-points.aicmo_gateway] smtp =
-"aicmo_gateway_smtp.plugin"``. Importing this module is cheap: the hook loads
-the settings classes only, and the SMTP client is imported when a factory
+"aicmo_gateway_smtp.plugin"``. Importing this module is cheap: the hook names
+the settings classes by module, and the SMTP client is imported when a factory
 builds a sender.
 """
 
@@ -33,15 +33,13 @@ def gmail_sender(**settings: Any) -> Any:
 
 @hookimpl
 def aicmo_email_senders() -> list[ProviderType]:
-    from aicmo_gateway_smtp.settings import GmailSettings, SmtpSettings
-
     return [
         ProviderType(
             "smtp",
             smtp_sender,
             "sends through any SMTP server (presets: gmail, google-workspace, "
             "google-workspace-relay, microsoft365, relay) over pooled connections",
-            settings=SmtpSettings,
+            settings="aicmo_gateway_smtp.settings:SmtpSettings",
             idempotency=Idempotency.MESSAGE_ID,
             has_check=True,
         ),
@@ -49,7 +47,7 @@ def aicmo_email_senders() -> list[ProviderType]:
             "gmail",
             gmail_sender,
             "sends as a Gmail or Google Workspace mailbox with an app password",
-            settings=GmailSettings,
+            settings="aicmo_gateway_smtp.settings:GmailSettings",
             idempotency=Idempotency.MESSAGE_ID,
             quotas=[Quota(limit=500, period="day")],
             has_check=True,

@@ -26,15 +26,13 @@ def create(**settings: Any) -> DnsEmailVerifier:
 
 @hookimpl
 def aicmo_email_verifiers() -> list[ProviderType]:
-    from aicmo_gateway_verify.settings import VerifySettings
-
     return [
         ProviderType(
             "dns",
             create,
             "checks syntax, disposable domains, role accounts and the domain's MX in DNS; "
             "no account needed",
-            settings=VerifySettings,
+            settings="aicmo_gateway_verify.settings:VerifySettings",
             has_check=True,
         )
     ]

@@ -1,8 +1,8 @@
 """The plugin: the ``webhook`` dispatcher type.
 
 Registered through ``[project.entry-points.aicmo_gateway] webhooks =
-"aicmo_gateway_webhooks.plugin"``. Importing this module is cheap: the hook loads the settings
-class only, and httpx is imported when an endpoint makes its first request.
+"aicmo_gateway_webhooks.plugin"``. Importing this module is cheap: the hook names the settings
+class by module, and httpx is imported when an endpoint makes its first request.
 """
 
 from __future__ import annotations
@@ -24,15 +24,13 @@ def webhook_endpoint(**settings: Any) -> Any:
 
 @hookimpl
 def aicmo_webhook_dispatchers() -> list[ProviderType]:
-    from aicmo_gateway_webhooks.settings import WebhookSettings
-
     return [
         ProviderType(
             "webhook",
             webhook_endpoint,
             "POSTs signed events (Standard Webhooks) to Make, Zapier, n8n or any endpoint; "
             "retries are safe (webhook-id)",
-            settings=WebhookSettings,
+            settings="aicmo_gateway_webhooks.settings:WebhookSettings",
             idempotency=Idempotency.KEY_HEADER,
             has_check=True,
         )

@@ -128,21 +128,27 @@ INIT = """\
 \"\"\"<<summary>> for aicmo-gateway.
 
 The ``<<type>>`` provider type of the ``<<port>>`` port.
+
+Importing this package is cheap: every ``aicmo-gateway`` command imports it.
 \"\"\"
 
-from loguru import logger
+from aicmo_gateway.plugin_kit import silence, version_getattr
 
-# a library's log stays silent until the application enables it
-logger.disable("<<pkg>>")
+# a library's log stays silent until the application enables it (loguru is not imported here)
+silence("<<pkg>>")
 
-__all__: list[str] = []
+# __version__, read from the installed metadata when asked for
+__getattr__ = version_getattr(__name__, "<<dist>>")
+
+__all__ = ["__version__"]
 """
 
 PLUGIN = """\
 \"\"\"The entry point, offering the ``<<type>>`` provider type.
 
-Importing it stays cheap: the provider module loads when a provider is built, and httpx when
-it sends its first request.
+Importing it, and calling its hook, stays cheap: the hook names the settings class without
+importing it, the provider module loads when a provider is built, and httpx when it sends its
+first request.
 \"\"\"
 
 from __future__ import annotations
@@ -162,14 +168,12 @@ def create(**settings: Any) -> Any:
 
 @hookimpl
 def <<hook>>() -> list[ProviderType]:
-    from <<pkg>>.settings import Settings
-
     return [
         ProviderType(
             "<<type>>",
             create,
             "<<summary>>",
-            settings=Settings,
+            settings="<<pkg>>.settings:Settings",
             has_check=True,<<traits>>
         )
     ]
