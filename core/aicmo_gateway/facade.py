@@ -90,12 +90,12 @@ class CapabilityClient:
         chain = self.chain
         if chain is None or self._closed:
             chain = self._ready()
-        return chain.call(
+        return chain.run(
             operation,
             payload,
-            idempotency_key=idempotency_key,
-            dry_run=self._dry_run if dry_run is None else dry_run,
-            deadline=deadline,
+            idempotency_key,
+            self._dry_run if dry_run is None else dry_run,
+            deadline,
         )
 
 
