@@ -208,9 +208,30 @@ class ProviderHealth:
         """An attempt let through by :meth:`enter` succeeded: as :meth:`record` with
         ``ok=True, slow=slow, now=now`` for a permit of that generation."""
         with self._lock:
-            now = self._advance(now)
             self._entered -= 1
-            self._result(False, False, generation, True, duration, True, slow, now, 1.0)
+            policy = self.policy
+            if (
+                slow
+                or generation != self._generation  # late, or the breaker changed since
+                or self._cooldown_until is not None
+                or policy.window_seconds is not None
+                or policy.slow_call_seconds is not None
+            ):
+                now = self._advance(now)
+                self._result(False, False, generation, True, duration, True, slow, now, 1.0)
+                return
+            # closed all along (the generation is the same), a plain success: _result's
+            # steps for it, inline
+            alpha, ewma = policy.ewma_alpha, self._ewma
+            self._ewma = duration if ewma is None else alpha * duration + (1 - alpha) * ewma
+            self._recorded += 1
+            self._window.append((now, False, False))
+            self._consecutive = self._consecutive_errors = 0
+            streak = self._streak = self._streak + 1
+            recovery = policy.recovery_successes
+            if recovery is not None and streak >= recovery:
+                self._streak = 0
+                self._trips = max(self._trips - 1, 0)
 
     def adopt(self, generation: int, issued_at: float) -> Permit:
         """The :class:`Permit` an attempt let through by :meth:`enter` would have had, to
