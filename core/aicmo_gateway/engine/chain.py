@@ -55,6 +55,8 @@ class PlanStep:
 logger = _loguru.patch(add_call_context)
 get_running_loop = asyncio.get_running_loop
 _READ = Effect.READ
+_OK = Status.OK
+_DONE = Action.DONE
 _ATTEMPT_FINISHED = "aicmo_attempt_finished"
 #: the fast path's note that the payload was refused before any provider (InvalidInput)
 _REJECTED = object()
@@ -229,9 +231,12 @@ class Chain:
         ):
             return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
         capability, ledger = self.capability, self.ledger
-        entry = (capability, op.name, key)
-        if write and not ledger.claim_new(entry):  # done before, or in flight: the ledger
-            return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
+        if write:
+            entry = (capability, op.name, key)
+            if not ledger.claim_new(entry):  # done before, or in flight: the ledger decides
+                return await self._general(
+                    op, payload, call_id, key, dry_run, deadline, started_at, t0
+                )
         health = slot.health
         try:
             sent = self._prepare(op.name, payload, key)
@@ -249,8 +254,10 @@ class Chain:
             timeout = policy.attempt_timeout
             if budget is not None:
                 timeout = budget if timeout is None else min(timeout, budget)
-            guard = watchdog(loop) if timeout is not None else None
-            ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
+            guard = ticket = None
+            if timeout is not None:
+                guard = watchdog(loop)
+                ticket = guard.watch(timeout, t0)
             error: BaseException | None = None
             try:
                 if key is not None and takes_key:
@@ -258,23 +265,23 @@ class Chain:
                 else:
                     value = await method(sent)
             except asyncio.CancelledError:
-                if guard is None or not guard.done(ticket):  # cancelled from outside
+                if ticket is None or not guard.done(ticket):  # cancelled from outside
                     slot.finished(serial)
                     health.leave()
                     raise
                 error = TimeoutError()  # the attempt timeout passed
             except Exception as exc:
-                if guard is not None:
+                if ticket is not None:
                     guard.done(ticket)
                 error = exc
             except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
-                if guard is not None:
+                if ticket is not None:
                     guard.done(ticket)
                 slot.finished(serial)
                 health.leave()
                 raise
             else:
-                if guard is not None:
+                if ticket is not None:
                     guard.done(ticket)
             if error is None:
                 now = clock()
@@ -283,11 +290,11 @@ class Chain:
                 slow = typical is not None and duration > max(policy.stall_factor * typical, 0.05)
                 slot.finished(serial, duration, slow=slow)
                 health.settle_ok(generation, duration, slow, now)
-                status, reason = Status.OK, None
+                status, reason = _OK, None
                 if slot.type.simulates or not performed(value):
                     status = Status.SIMULATED
                     reason = f"{slot.name} ({slot.type.name}) did not perform the operation"
-                attempts = [(slot, t0, duration, Action.DONE, None, None)]
+                attempts = [(slot, t0, duration, _DONE, None, None)]
                 outcome = deferred_outcome(
                     status,
                     value,
@@ -311,7 +318,7 @@ class Chain:
             if write:
                 ledger.release(entry)
         status = outcome.status
-        if (status is Status.OK or status is Status.SIMULATED) and not self._observed.get(
+        if (status is _OK or status is Status.SIMULATED) and not self._observed.get(
             "aicmo_call_finished", True
         ):  # nothing to log, nobody to tell: the audit trail keeps the parts
             self.audit.add_call(outcome, started_at, clock() - t0)
