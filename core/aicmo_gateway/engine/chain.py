@@ -231,6 +231,7 @@ class Chain:
         ):
             return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
         capability, ledger = self.capability, self.ledger
+        entry: Any = None  # a write's (capability, operation, key): its claim in the ledger
         if write:
             entry = (capability, op.name, key)
             if not ledger.claim_new(entry):  # done before, or in flight: the ledger decides
@@ -254,7 +255,7 @@ class Chain:
             timeout = policy.attempt_timeout
             if budget is not None:
                 timeout = budget if timeout is None else min(timeout, budget)
-            guard = ticket = None
+            guard, ticket = None, 0
             if timeout is not None:
                 guard = watchdog(loop)
                 ticket = guard.watch(timeout, t0)
@@ -265,23 +266,23 @@ class Chain:
                 else:
                     value = await method(sent)
             except asyncio.CancelledError:
-                if ticket is None or not guard.done(ticket):  # cancelled from outside
+                if guard is None or not guard.done(ticket):  # cancelled from outside
                     slot.finished(serial)
                     health.leave()
                     raise
                 error = TimeoutError()  # the attempt timeout passed
             except Exception as exc:
-                if ticket is not None:
+                if guard is not None:
                     guard.done(ticket)
                 error = exc
             except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
-                if ticket is not None:
+                if guard is not None:
                     guard.done(ticket)
                 slot.finished(serial)
                 health.leave()
                 raise
             else:
-                if ticket is not None:
+                if guard is not None:
                     guard.done(ticket)
             if error is None:
                 now = clock()
@@ -312,7 +313,7 @@ class Chain:
             if write:
                 if self.on_write_end is not None:
                     outcome = await self.on_write_end(outcome, payload)
-                ledger.record(outcome)
+                ledger.record(outcome, entry)
         finally:
             _CALL.reset(token)
             if write:

@@ -151,11 +151,16 @@ class MemoryLedger:
             reason=reason,
         )
 
-    def record(self, outcome: Outcome) -> None:
-        """Remember a completed write (only ``OK`` outcomes with a key are kept)."""
+    def record(self, outcome: Outcome, entry: tuple[str, str, str] | None = None) -> None:
+        """Remember a completed write (only ``OK`` outcomes with a key are kept).
+
+        ``entry``: the outcome's (capability, operation, key), when the caller holds it (its
+        claim's): kept as it is instead of a new tuple.
+        """
         if outcome.idempotency_key is None or outcome.status is not Status.OK:
             return
-        entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
+        if entry is None:
+            entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
         done = self._done
         done[entry] = (
             self._clock(),
