@@ -90,11 +90,11 @@ async def run(
     ):
         return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     slot = slots[0]
-    method = getattr(slot.provider, op.name)
+    method = getattr(slot.provider, op.name, None)
     target = getattr(method, "__func__", method)
     try:
         is_async, takes_key = _shape(target)
-    except TypeError:  # an unhashable callable
+    except TypeError:  # an unhashable callable, or none (the attempt reports it)
         is_async = False
     if (
         not is_async
@@ -183,6 +183,7 @@ async def run(
             outcome = await _after_failure(self, op, sent, call_id, key, budget, t0, failed)
         if write:
             if self.on_write_end is not None:
+                _CALL.set((capability, "-", call_id))  # no provider's any more (reset below)
                 outcome = await self.on_write_end(outcome, payload)
             ledger.record(outcome, entry)
     finally:
