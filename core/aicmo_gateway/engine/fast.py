@@ -90,7 +90,7 @@ async def run(
     ):
         return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     slot = slots[0]
-    method = getattr(slot.provider, op.name, None)
+    method: Any = getattr(slot.provider, op.name, None)
     target = getattr(method, "__func__", method)
     try:
         is_async, takes_key = _shape(target)
