@@ -90,12 +90,12 @@ class CapabilityClient:
         chain = self.chain
         if chain is None or self._closed:
             chain = self._ready()
-        return chain.call(
+        return chain.run(
             operation,
             payload,
-            idempotency_key=idempotency_key,
-            dry_run=self._dry_run if dry_run is None else dry_run,
-            deadline=deadline,
+            idempotency_key,
+            self._dry_run if dry_run is None else dry_run,
+            deadline,
         )
 
 
@@ -117,9 +117,19 @@ class EmailSending(CapabilityClient):
         A message to a suppressed recipient ends ``REJECTED`` without reaching a provider;
         suppressed recipients among others are dropped and listed in ``outcome.suppressed``.
         """
-        _expect(message, EmailMessage, "message")
+        if type(message) is not EmailMessage:
+            _expect(message, EmailMessage, "message")
         if self.compliance is None:
-            return await self._call("send", message, idempotency_key, dry_run, deadline)
+            chain = self.chain
+            if chain is None or self._closed:
+                chain = self._ready()
+            return await chain.run(
+                "send",
+                message,
+                idempotency_key,
+                self._dry_run if dry_run is None else dry_run,
+                deadline,
+            )
         chain = self._ready()
         prepared = await self.compliance.prepare(message)
         if prepared.message is None:
@@ -228,8 +238,14 @@ class EmailVerification(CapabilityClient):
         self, address: str, *, dry_run: bool | None = None, deadline: float | None = None
     ) -> Outcome:
         """A verdict on one address; ``outcome.value`` is a ``Verification``."""
-        _expect(address, str, "address")
-        return await self._call("verify", address, None, dry_run, deadline)
+        if type(address) is not str:
+            _expect(address, str, "address")
+        chain = self.chain
+        if chain is None or self._closed:
+            chain = self._ready()
+        return await chain.run(
+            "verify", address, None, self._dry_run if dry_run is None else dry_run, deadline
+        )
 
     async def verify_many(
         self,

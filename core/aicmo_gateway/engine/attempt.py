@@ -33,7 +33,7 @@ from aicmo_gateway.logs import add_call_context, enter_provider, leave
 from aicmo_gateway.outcome import Action, Attempt, Status
 from aicmo_gateway.ports import Effect, Operation
 
-__all__ = ["CallContext", "SlotOutcome", "try_slot"]
+__all__ = ["CallContext", "Failed", "SlotOutcome", "try_slot"]
 
 _MAX_DETAIL = 500
 #: every line carries the running call's capability, provider and call id
@@ -237,13 +237,24 @@ def _acquire(
     return permit, None
 
 
+#: an attempt that already failed on the chain's fast path, handed to :func:`try_slot`:
+#: (its attempt number on the slot, its permit, the loop time it started, the error)
+Failed = tuple[int, "Permit | None", float, BaseException]
+
+
 async def try_slot(
-    slot: ProviderSlot, ctx: CallContext, *, forced: bool = False, last_resort: bool = False
+    slot: ProviderSlot,
+    ctx: CallContext,
+    *,
+    forced: bool = False,
+    last_resort: bool = False,
+    failed: Failed | None = None,
 ) -> SlotOutcome:
     """Run the call on one provider: the first attempt and any retries on it.
 
     ``last_resort``: no other provider can take the call, so soft skips (calls in flight,
-    a breaker opened only by slow calls) do not apply.
+    a breaker opened only by slow calls) do not apply. ``failed``: the first attempt was
+    made (by the chain's fast path) and raised; go on from its failure.
 
     Once an attempt on a write was ambiguous, the result stays ambiguous whatever later
     retries here do: the write may have been performed.
@@ -254,52 +265,59 @@ async def try_slot(
         ambiguous: SlotOutcome | None = None
         clock = ctx.clock
         while True:
-            t0 = clock()
-            permit = None
-            budget = ctx.budget
-            if ctx.attempts_left > 0 and (budget is None or budget > t0 - ctx.started):
-                permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
-                if out is None and slot.shared is not None and not (forced and tries == 0):
-                    out = await _fleet_permit(slot, ctx, permit)
+            if failed is not None:
+                serial, permit, t0, error = failed
+                failed = None
+                tries = 1
             else:
-                out = _call_refused(slot, ctx, t0)
-            if out is not None:
-                if out.limited and out.available_in is not None:
-                    await asyncio.sleep(out.available_in)  # wait_for_limits, within the deadline
-                    continue
-                return ambiguous or out
-            if tries == 0:
-                slot.budget.record_call(t0)
-            ctx.attempts_left -= 1
-            tries += 1
-            serial = slot.started(t0)
-            # the attempt timeout, within the call's deadline
-            timeout = ctx.policy.attempt_timeout
-            if budget is not None:
-                left = max(0.0, budget - (t0 - ctx.started))
-                timeout = left if timeout is None else min(timeout, left)
-            guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
-            ticket = guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
-            try:
-                value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
-            except asyncio.CancelledError:
-                if guard is not None and guard.done(ticket):
-                    error: BaseException = TimeoutError()  # the attempt timeout passed
+                t0 = clock()
+                permit = None
+                budget = ctx.budget
+                if ctx.attempts_left > 0 and (budget is None or budget > t0 - ctx.started):
+                    permit, out = _acquire(slot, ctx, t0, forced and tries == 0, last_resort)
+                    if out is None and slot.shared is not None and not (forced and tries == 0):
+                        out = await _fleet_permit(slot, ctx, permit)
                 else:
-                    _abandoned(slot, ctx, serial, permit, t0)
+                    out = _call_refused(slot, ctx, t0)
+                if out is not None:
+                    if out.limited and out.available_in is not None:
+                        await asyncio.sleep(out.available_in)  # wait_for_limits, in the deadline
+                        continue
+                    return ambiguous or out
+                if tries == 0:
+                    slot.budget.record_call(t0)
+                ctx.attempts_left -= 1
+                tries += 1
+                serial = slot.started(t0)
+                # the attempt timeout, within the call's deadline
+                timeout = ctx.policy.attempt_timeout
+                if budget is not None:
+                    left = max(0.0, budget - (t0 - ctx.started))
+                    timeout = left if timeout is None else min(timeout, left)
+                guard = watchdog(asyncio.get_running_loop()) if timeout is not None else None
+                ticket = (
+                    guard.watch(timeout, t0) if guard is not None and timeout is not None else 0
+                )
+                try:
+                    value = await invoke(slot, ctx.op, ctx.payload, ctx.key)
+                except asyncio.CancelledError:
+                    if guard is not None and guard.done(ticket):
+                        error = TimeoutError()  # the attempt timeout passed
+                    else:
+                        _abandoned(slot, ctx, serial, permit, t0)
+                        raise
+                except Exception as exc:
+                    if guard is not None:
+                        guard.done(ticket)
+                    error = exc
+                except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
+                    if guard is not None:
+                        guard.done(ticket)
                     raise
-            except Exception as exc:
-                if guard is not None:
-                    guard.done(ticket)
-                error = exc
-            except BaseException:  # KeyboardInterrupt and the like: no ticket may outlive it
-                if guard is not None:
-                    guard.done(ticket)
-                raise
-            else:
-                if guard is not None:
-                    guard.done(ticket)
-                return _answered(slot, ctx, serial, permit, t0, value)
+                else:
+                    if guard is not None:
+                        guard.done(ticket)
+                    return _answered(slot, ctx, serial, permit, t0, value)
             out, backoff = _failed(slot, ctx, serial, permit, t0, error, tries)
             if out.status is Status.UNCERTAIN:  # stays the answer unless a retry here answers
                 ambiguous = SlotOutcome(Action.FALLBACK, Status.UNCERTAIN, reason=out.reason)

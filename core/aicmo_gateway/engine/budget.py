@@ -47,8 +47,10 @@ class RetryBudget:
         with self._lock:
             if now is None:
                 now = self._clock()
-            self._trim(now)
-            self._calls.append(now)
+            calls = self._calls
+            if calls and calls[0] <= now - self.window:
+                self._trim(now)
+            calls.append(now)
 
     def try_spend(self) -> bool:
         """Spend one retry if the budget allows it."""

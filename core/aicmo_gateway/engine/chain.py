@@ -10,10 +10,8 @@ one provider (permits, limits, timeouts, retries) are in :mod:`aicmo_gateway.eng
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +19,9 @@ from typing import Any
 import attrs
 from loguru import logger as _loguru
 
+from aicmo_gateway.engine import fast
 from aicmo_gateway.engine.attempt import CallContext
+from aicmo_gateway.engine.fast import ATTEMPT_FINISHED, outcome_of
 from aicmo_gateway.engine.fleet import once_shared
 from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
 from aicmo_gateway.engine.policy import ChainPolicy
@@ -29,7 +29,7 @@ from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge
 from aicmo_gateway.errors import InvalidInput
 from aicmo_gateway.logs import add_call_context, enter_call, leave
-from aicmo_gateway.outcome import CallRecord, Outcome, Status, deferred_outcome
+from aicmo_gateway.outcome import CallRecord, Outcome, Status
 from aicmo_gateway.ports import Effect, Operation, PortSpec
 from aicmo_gateway.state.audit import AuditTrail
 from aicmo_gateway.state.store import SharedState
@@ -51,13 +51,7 @@ class PlanStep:
 
 #: every line carries the running call's capability, provider and call id
 logger = _loguru.patch(add_call_context)
-_CALL_PREFIX = uuid.uuid4().hex[:16]
-_CALLS = itertools.count(1)
-
-
-def _next_call_id() -> str:
-    """Unique across processes (a random prefix per process) and cheap (a counter)."""
-    return f"{_CALL_PREFIX}{next(_CALLS):016x}"
+_READ = Effect.READ
 
 
 def _when(wait: float) -> str:
@@ -166,33 +160,54 @@ class Chain:
         dry_run: bool = False,
         deadline: float | None = None,
     ) -> Outcome:
-        op = self._operations.get(operation) or self.spec.operation(operation)
-        call_id = _next_call_id()
-        clock = asyncio.get_running_loop().time
-        started_at, t0 = time.time(), clock()
-        if idempotency_key is None and op.effect is not Effect.READ:
-            idempotency_key = derive_idempotency_key(self.capability, operation, payload)
+        """Perform ``operation`` with ``payload`` through the chain; the call's outcome."""
+        return await self.run(operation, payload, idempotency_key, dry_run, deadline)
+
+    #: the common call in one frame; the rest through :meth:`_general` (see :mod:`.fast`)
+    run = fast.run
+
+    async def _general(
+        self,
+        op: Operation,
+        payload: Any,
+        call_id: str,
+        key: str | None,
+        dry_run: bool,
+        deadline: float | None,
+        started_at: float,
+        t0: float,
+    ) -> Outcome:
+        """Every call the fast path does not take: dry runs, the ledger's repeats and waits,
+        other strategies and orders, the shared store, observed attempts, providers that
+        are open, cooling down, limited or stalled."""
         token = enter_call(self.capability, call_id)
         try:
             if dry_run:
-                outcome = self._dry_run(op, call_id, idempotency_key)
-            elif idempotency_key is not None and op.effect is not Effect.READ:
-                outcome = await self._once(op, payload, call_id, idempotency_key, deadline)
+                outcome = self._dry_run(op, call_id, key)
+            elif key is not None and op.effect is not _READ:
+                outcome = await self._once(op, payload, call_id, key, deadline)
             else:
-                outcome = await self._perform(op, payload, call_id, idempotency_key, deadline)
+                outcome = await self._perform(op, payload, call_id, key, deadline)
         finally:
             leave(token)
-        duration = clock() - t0
+        self._finished(outcome, asyncio.get_running_loop().time() - t0, started_at, dry_run)
+        return outcome
+
+    def _finished(
+        self, outcome: Outcome, duration: float, started_at: float, dry_run: bool
+    ) -> None:
+        """Log a failed call, keep it in the audit trail and tell ``aicmo_call_finished``."""
         status = outcome.status
         if status is Status.FAILED or status is Status.UNCERTAIN:  # worth a warning
             last = outcome.attempts[-1].provider if outcome.attempts else "-"
+            call_id = outcome.call_id
             logger.bind(
                 capability=self.capability, provider=outcome.provider or last, call_id=call_id
             ).warning(
                 "{}.{} ended {} (call {}): {}",
                 self.capability,
-                operation,
-                outcome.status.value,
+                outcome.operation,
+                status.value,
                 call_id,
                 outcome.reason,
             )
@@ -205,7 +220,6 @@ class Chain:
             self._notify("aicmo_call_finished", call=record)
         else:  # nobody is told: the audit trail builds the record if it is ever read
             self.audit.add_call(outcome, started_at, duration, dry_run)
-        return outcome
 
     async def _once(
         self,
@@ -279,25 +293,9 @@ class Chain:
             )
         policy = self.policy
         slots = self.slots if policy.order != "health" else self.ordered()
-        max_attempts = policy.max_attempts or len(slots) * (1 + policy.retries) + 1
-        clock = asyncio.get_running_loop().time
-        started = clock()
-        ctx = CallContext(
-            self.capability,
-            op,
-            payload,
-            key,
-            policy,
-            started,
-            deadline if deadline is not None else policy.deadline,
-            max_attempts,
-            self._notify
-            if self._observed.get("aicmo_attempt_finished", True)
-            and self._observes("aicmo_attempt_finished")
-            else None,
-            clock,
-            self.slots,
-            (time.time(), started),
+        started = asyncio.get_running_loop().time()
+        ctx = self._context(
+            op, payload, key, started, deadline if deadline is not None else policy.deadline
         )
         final: Final
         if policy.strategy == "fanout" and op.effect is not Effect.READ:
@@ -308,20 +306,29 @@ class Chain:
             final = await hedge(slots, ctx)
         else:
             final = await failover(slots, ctx, waterfall=policy.strategy == "waterfall")
-        reason = final.reason if final.status is not Status.OK else None
-        if final.status is Status.SIMULATED:
-            reason = final.reason
-        # the attempts are built when someone reads them (audit, explain, the caller)
-        return deferred_outcome(
-            final.status,
-            final.value,
-            final.provider,
-            ctx.deferred_attempts(),
-            call_id,
+        return outcome_of(final, ctx, call_id, self.capability, op.name, key)
+
+    def _context(
+        self, op: Operation, payload: Any, key: str | None, started: float, budget: float | None
+    ) -> CallContext:
+        """The state of a call that started at loop time ``started``, for the strategies."""
+        policy = self.policy
+        clock = asyncio.get_running_loop().time
+        return CallContext(
             self.capability,
-            op.name,
+            op,
+            payload,
             key,
-            reason,
+            policy,
+            started,
+            budget,
+            policy.max_attempts or len(self.slots) * (1 + policy.retries) + 1,
+            self._notify
+            if self._observed.get(ATTEMPT_FINISHED, True) and self._observes(ATTEMPT_FINISHED)
+            else None,
+            clock,
+            self.slots,
+            (time.time(), started),
         )
 
     def _fanout_done(self, op: Operation, key: str | None) -> dict[str, Any]:

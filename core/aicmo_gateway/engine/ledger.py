@@ -126,7 +126,8 @@ class MemoryLedger:
         #: its outcome is rebuilt when asked for, so a kept write costs one small tuple
         self._done: OrderedDict[tuple[str, str, str], _Done] = OrderedDict()
         #: keys being performed, each with the calls waiting for it in arrival order
-        self._held: dict[tuple[str, str, str], deque[asyncio.Future[None]]] = {}
+        #: (``None`` until a second call waits: a claim nobody contends costs no queue)
+        self._held: dict[tuple[str, str, str], deque[asyncio.Future[None]] | None] = {}
 
     def get(self, capability: str, operation: str, key: str) -> Outcome | None:
         """The recorded outcome for this key (without its attempts), if it completed
@@ -150,11 +151,16 @@ class MemoryLedger:
             reason=reason,
         )
 
-    def record(self, outcome: Outcome) -> None:
-        """Remember a completed write (only ``OK`` outcomes with a key are kept)."""
+    def record(self, outcome: Outcome, entry: tuple[str, str, str] | None = None) -> None:
+        """Remember a completed write (only ``OK`` outcomes with a key are kept).
+
+        ``entry``: the outcome's (capability, operation, key), when the caller holds it (its
+        claim's): kept as it is instead of a new tuple.
+        """
         if outcome.idempotency_key is None or outcome.status is not Status.OK:
             return
-        entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
+        if entry is None:
+            entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
         done = self._done
         done[entry] = (
             self._clock(),
@@ -183,26 +189,37 @@ class MemoryLedger:
         without an await. ``False``: another call holds it; :meth:`wait_claim` for it."""
         if entry in self._held:
             return False
-        self._held[entry] = deque()
+        self._held[entry] = None
+        return True
+
+    def claim_new(self, entry: tuple[str, str, str]) -> bool:
+        """Hold ``entry`` if no call holds it and no completed write is recorded for it (a
+        first write, the common case); ``False`` otherwise, holding nothing."""
+        if entry in self._held or entry in self._done:
+            return False
+        self._held[entry] = None
         return True
 
     async def wait_claim(self, entry: tuple[str, str, str]) -> None:
         """Wait until the call holding ``entry`` releases it to this one (first come first)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._held[entry].append(waiter)
+        waiters = self._held[entry]
+        if waiters is None:
+            waiters = self._held[entry] = deque()
+        waiters.append(waiter)
         try:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release(entry)  # handed over just as this caller gave up: pass it on
-            else:
-                self._held[entry].remove(waiter)
+            elif waiter in waiters:
+                waiters.remove(waiter)
             raise
 
     def release(self, entry: tuple[str, str, str]) -> None:
         """The holder is done with ``entry``: hand it to the next waiter, or free it."""
         waiters = self._held[entry]
-        while waiters:
+        while waiters:  # None or empty: nobody waits
             waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)  # the key stays held, by that waiter now

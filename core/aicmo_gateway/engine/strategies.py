@@ -31,9 +31,16 @@ class Final:
 
 
 async def failover(
-    slots: Sequence[ProviderSlot], ctx: CallContext, *, waterfall: bool = False
+    slots: Sequence[ProviderSlot],
+    ctx: CallContext,
+    *,
+    waterfall: bool = False,
+    first: SlotOutcome | None = None,
 ) -> Final:
     """One provider after another until one answers (``waterfall``: answers non-empty).
+
+    ``first``: how the call already went on the first provider (the chain's fast path
+    tried it), in place of trying it again.
 
     In a waterfall an empty answer is held (:attr:`CallContext.held`) while the next
     provider is asked: its attempt is recorded as ``FALLBACK`` ("empty answer") once the
@@ -70,7 +77,10 @@ async def failover(
                 )
                 ctx.skip(slot, f"{ambiguous_from} may already have performed this write; {why}")
                 continue
-            out = await try_slot(slot, ctx, last_resort=last_resort)
+            if first is not None:
+                out, first = first, None
+            else:
+                out = await try_slot(slot, ctx, last_resort=last_resort)
             action = out.action
             if action is Action.SKIP:
                 if out.soft:

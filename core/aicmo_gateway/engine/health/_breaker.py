@@ -104,6 +104,8 @@ class ProviderHealth:
         self._lock = threading.Lock()
         self._serials = itertools.count(1)
         self._outstanding: dict[int, Permit] = {}
+        #: attempts let through by :meth:`enter` and not settled yet (they hold no permit)
+        self._entered = 0
         self._state = BreakerState.CLOSED
         self._generation = 0
         self._window: deque[_Call] = deque(maxlen=self.policy.window_size)
@@ -174,48 +176,130 @@ class ProviderHealth:
         with self._lock:
             now = self._advance(now)
             self._settle(permit, strict=True)
-            policy = self.policy
-            alpha = policy.ewma_alpha
-            self._ewma = (
-                duration if self._ewma is None else alpha * duration + (1 - alpha) * self._ewma
+            self._result(
+                permit.probe,
+                permit.last_resort,
+                permit.generation,
+                ok,
+                duration,
+                slow_counts,
+                slow,
+                now,
+                stretch,
             )
-            self._recorded += 1
-            if permit.generation != self._generation:
-                return  # late: issued before the breaker last changed state
-            limit = policy.slow_call_seconds
-            if slow is None or limit is not None:
-                slow = slow_counts and limit is not None and duration > limit
-            slow = bool(slow) and slow_counts
-            failed = not ok or slow
-            self._window.append((now, not ok, slow))
-            if policy.window_seconds is not None:
-                self._prune(now)
-            self._consecutive = self._consecutive + 1 if failed else 0
-            self._consecutive_errors = self._consecutive_errors + (not ok) if failed else 0
-            if permit.last_resort:
-                # past a soft open: only a real failure changes it, into a hard one
-                if not ok:
-                    self._trip(now, "a failure while demoted for slow calls")
+
+    # -- the chain's fast path: the common case without a permit -----------------
+
+    def enter(self) -> int | None:
+        """Let an attempt through without a :class:`Permit` when the breaker is closed and
+        nothing cools it down (the common case); ``None`` otherwise: ask :meth:`acquire`.
+
+        Returns the breaker's generation, to give back to :meth:`settle_ok` (the attempt
+        succeeded), :meth:`adopt` (it failed: settle it as a permit) or :meth:`leave`
+        (abandoned). The attempt counts as in flight until then.
+        """
+        with self._lock:
+            if self._state is not BreakerState.CLOSED or self._cooldown_until is not None:
+                return None
+            self._entered += 1
+            return self._generation
+
+    def settle_ok(self, generation: int, duration: float, slow: bool, now: float) -> None:
+        """An attempt let through by :meth:`enter` succeeded: as :meth:`record` with
+        ``ok=True, slow=slow, now=now`` for a permit of that generation."""
+        with self._lock:
+            self._entered -= 1
+            policy = self.policy
+            if (
+                slow
+                or generation != self._generation  # late, or the breaker changed since
+                or self._cooldown_until is not None
+                or policy.window_seconds is not None
+                or policy.slow_call_seconds is not None
+            ):
+                now = self._advance(now)
+                self._result(False, False, generation, True, duration, True, slow, now, 1.0)
                 return
-            if permit.probe:
-                if failed:
-                    self._trip(now, "a failed probe", stretch)
-                else:
-                    self._probes_passed += 1
-                    if self._probes_passed >= policy.half_open_probes:
-                        self._close()
-            elif failed:
+            # closed all along (the generation is the same), a plain success: _result's
+            # steps for it, inline
+            alpha, ewma = policy.ewma_alpha, self._ewma
+            self._ewma = duration if ewma is None else alpha * duration + (1 - alpha) * ewma
+            self._recorded += 1
+            self._window.append((now, False, False))
+            self._consecutive = self._consecutive_errors = 0
+            streak = self._streak = self._streak + 1
+            recovery = policy.recovery_successes
+            if recovery is not None and streak >= recovery:
                 self._streak = 0
-                reason = self._trip_rule()
-                if reason is not None:
-                    self._trip(now, reason)
+                self._trips = max(self._trips - 1, 0)
+
+    def adopt(self, generation: int, issued_at: float) -> Permit:
+        """The :class:`Permit` an attempt let through by :meth:`enter` would have had, to
+        settle with :meth:`record` or :meth:`release` (a failure takes the general path)."""
+        with self._lock:
+            self._entered -= 1
+            permit = Permit(next(self._serials), False, generation, issued_at, self, False)
+            self._outstanding[permit.serial] = permit
+            return permit
+
+    def leave(self) -> None:
+        """An attempt let through by :meth:`enter` was abandoned (as :meth:`release`)."""
+        with self._lock:
+            self._entered -= 1
+
+    def _result(
+        self,
+        probe: bool,
+        last_resort: bool,
+        generation: int,
+        ok: bool,
+        duration: float,
+        slow_counts: bool,
+        slow: bool | None,
+        now: float,
+        stretch: float,
+    ) -> None:
+        """Count a settled attempt's result (the lock is held)."""
+        policy = self.policy
+        alpha = policy.ewma_alpha
+        self._ewma = duration if self._ewma is None else alpha * duration + (1 - alpha) * self._ewma
+        self._recorded += 1
+        if generation != self._generation:
+            return  # late: issued before the breaker last changed state
+        limit = policy.slow_call_seconds
+        if slow is None or limit is not None:
+            slow = slow_counts and limit is not None and duration > limit
+        slow = bool(slow) and slow_counts
+        failed = not ok or slow
+        self._window.append((now, not ok, slow))
+        if policy.window_seconds is not None:
+            self._prune(now)
+        self._consecutive = self._consecutive + 1 if failed else 0
+        self._consecutive_errors = self._consecutive_errors + (not ok) if failed else 0
+        if last_resort:
+            # past a soft open: only a real failure changes it, into a hard one
+            if not ok:
+                self._trip(now, "a failure while demoted for slow calls")
+            return
+        if probe:
+            if failed:
+                self._trip(now, "a failed probe", stretch)
             else:
-                self._streak += 1
-                if policy.recovery_successes is not None and (
-                    self._streak >= policy.recovery_successes
-                ):
-                    self._streak = 0
-                    self._trips = max(self._trips - 1, 0)
+                self._probes_passed += 1
+                if self._probes_passed >= policy.half_open_probes:
+                    self._close()
+        elif failed:
+            self._streak = 0
+            reason = self._trip_rule()
+            if reason is not None:
+                self._trip(now, reason)
+        else:
+            self._streak += 1
+            if policy.recovery_successes is not None and (
+                self._streak >= policy.recovery_successes
+            ):
+                self._streak = 0
+                self._trips = max(self._trips - 1, 0)
 
     def release(self, permit: Permit) -> bool:
         """Settle ``permit`` without a result (the attempt was cancelled or not made).
@@ -299,7 +383,7 @@ class ProviderHealth:
                 consecutive_failures=self._consecutive,
                 ewma_latency=self._ewma,
                 trips=self._trips,
-                in_flight=len(self._outstanding),
+                in_flight=len(self._outstanding) + self._entered,
                 demoted=self._state is not BreakerState.CLOSED and self._slow_only,
             )
 
