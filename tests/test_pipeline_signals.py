@@ -10,21 +10,13 @@ anything: every wait is for a line of output, with a deadline.
 
 from __future__ import annotations
 
-import json
-import os
-import queue
 import signal
-import sqlite3
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-import aicmo_gateway
+from tests.pipeline_helpers import Child, rows, write
 
-CORE = Path(aicmo_gateway.__file__).resolve().parent.parent
 TOTAL = 8
 HELD = "lead2@example.com"  # the third lead: two are sent before it
 
@@ -85,83 +77,18 @@ hold = "{hold}"
 """
 
 
-class Child:
-    """A running ``pipeline run``, its output read line by line as it comes."""
-
-    def __init__(self, workdir: Path, site: Path, *args: str) -> None:
-        env = {k: v for k, v in os.environ.items() if k != "AICMO_GATEWAY_CONFIG"}
-        env["PYTHONPATH"] = os.pathsep.join([str(site), str(CORE), env.get("PYTHONPATH", "")])
-        command = [sys.executable, "-m", "aicmo_gateway", "pipeline", "run", "leads.csv"]
-        self.process = subprocess.Popen(
-            [*command, "--jsonl", *args],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._readers = [
-            threading.Thread(target=self._read, args=(self.process.stdout, self.stdout)),
-            threading.Thread(target=self._read, args=(self.process.stderr, self.stderr, True)),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream, into: list[str], announce: bool = False) -> None:
-        for line in stream:
-            into.append(line)
-            if announce:
-                self._lines.put(line)
-        stream.close()
-        if announce:
-            self._lines.put(None)
-
-    def wait_for(self, text: str) -> None:
-        """Until a line of standard error contains ``text`` (60 seconds at most)."""
-        while True:
-            try:
-                line = self._lines.get(timeout=60)
-            except queue.Empty:
-                pytest.fail(f"no line with {text!r} within 60s: {''.join(self.stderr)[-2000:]}")
-            if line is None:
-                pytest.fail(f"the run ended before {text!r}: {''.join(self.stderr)[-2000:]}")
-            if text in line:
-                return
-
-    def signal(self, sig: int) -> None:
-        self.process.send_signal(sig)
-
-    def end(self) -> tuple[int, list[dict], dict]:
-        """Wait for the exit (60 seconds at most); its code, lead lines and summary."""
-        try:
-            code = self.process.wait(timeout=60)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-            for reader in self._readers:
-                reader.join()
-        records = [json.loads(line) for line in self.stdout]
-        assert records and records[-1]["type"] == "summary", "".join(self.stderr)[-2000:]
-        return code, [r for r in records if r["type"] == "lead"], records[-1]
-
-
 @pytest.fixture
 def run_in(make_dist, site: Path, tmp_path: Path):
+    """``run_in(*args, type=..., hold=...)``: a :class:`Child` with ``--jsonl`` on the gate."""
     make_dist("aicmo-gateway-gate", GATE)
     workdir = tmp_path / "work"
     workdir.mkdir()
-    (workdir / "leads.csv").write_text(
-        "email\n" + "".join(f"lead{i}@example.com\n" for i in range(TOTAL)), encoding="utf-8"
-    )
+    leads = "email\n" + "".join(f"lead{i}@example.com\n" for i in range(TOTAL))
+    write(workdir, leads=leads)
 
     def start(*args: str, type: str = "gate", hold: str = HELD) -> Child:
-        config = CONFIG.format(type=type, hold=hold)
-        (workdir / "aicmo-gateway.toml").write_text(config, encoding="utf-8")
-        return Child(workdir, site, *args)
+        write(workdir, config=CONFIG.format(type=type, hold=hold))
+        return Child(workdir, "--jsonl", *args, path=(site,))
 
     start.workdir = workdir  # type: ignore[attr-defined]
     return start
@@ -174,11 +101,9 @@ def sent(workdir: Path) -> list[str]:
 
 
 def engagements(workdir: Path) -> list[str]:
-    conn = sqlite3.connect(workdir / "crm.db")
-    try:
-        return sorted(r[0] for r in conn.execute("select contact_email from engagements"))
-    finally:
-        conn.close()
+    return sorted(
+        str(r[0]) for r in rows(workdir / "crm.db", "select contact_email from engagements")
+    )
 
 
 EVERY = sorted(f"lead{i}@example.com" for i in range(TOTAL))
@@ -189,10 +114,11 @@ def test_a_first_signal_lets_the_step_in_flight_end_and_starts_no_new_lead(run_i
     workdir = run_in.workdir
     child = run_in()
     child.wait_for(f"gate: holding {HELD}")
-    child.signal(sig)
+    child.process.send_signal(sig)
     child.wait_for(f"{name}: stopping")
     (workdir / "release").touch()  # the send in flight answers now
-    code, leads, summary = child.end()
+    code = child.end()
+    leads, summary = child.records()
 
     assert code == 130
     assert summary["interrupted"] is True and summary["stop"] == "graceful"
@@ -205,7 +131,8 @@ def test_a_first_signal_lets_the_step_in_flight_end_and_starts_no_new_lead(run_i
     assert summary["stopped_leads"] == 1 and summary["leads"] == 3
 
     again = run_in(hold="")
-    code, leads, summary = again.end()
+    code = again.end()
+    leads, summary = again.records()
     assert code == 0 and summary["interrupted"] is False
     assert sorted(sent(workdir)) == EVERY  # every lead once, the held one not again
     assert engagements(workdir) == EVERY
@@ -223,10 +150,11 @@ def test_a_second_signal_stops_at_once_and_the_send_in_flight_is_never_duplicate
     workdir = run_in.workdir
     child = run_in(type=type_)
     child.wait_for(f"gate: holding {HELD}")
-    child.signal(signal.SIGINT)
+    child.process.send_signal(signal.SIGINT)
     child.wait_for("Ctrl-C: stopping")
-    child.signal(signal.SIGINT)  # the held send never answers
-    code, leads, summary = child.end()
+    child.process.send_signal(signal.SIGINT)  # the held send never answers
+    code = child.end()
+    leads, summary = child.records()
 
     assert code == 130 and summary["stop"] == "immediate"
     held = leads[-1]
@@ -237,7 +165,9 @@ def test_a_second_signal_stops_at_once_and_the_send_in_flight_is_never_duplicate
     assert sent(workdir).count(HELD) == 1  # the gate took it before its reply was cut off
 
     (workdir / "release").touch()
-    code, leads, summary = run_in(type=type_).end()
+    again = run_in(type=type_)
+    code = again.end()
+    leads, summary = again.records()
     email = {lead["lead"]: lead["steps"]["email"] for lead in leads}
     if type_ == "dedupe_gate":
         # the provider drops a repeated Message-ID: the send is repeated with its key
@@ -254,8 +184,9 @@ def test_a_second_signal_stops_at_once_and_the_send_in_flight_is_never_duplicate
 def test_the_stop_timeout_ends_a_graceful_stop_that_takes_too_long(run_in):
     child = run_in("--stop-timeout", "0.2")
     child.wait_for(f"gate: holding {HELD}")
-    child.signal(signal.SIGTERM)
-    code, leads, summary = child.end()  # the held send never answers: the timeout stops it
+    child.process.send_signal(signal.SIGTERM)
+    code = child.end()  # the held send never answers: the timeout stops it
+    leads, summary = child.records()
     assert code == 130 and summary["stop"] == "immediate"
     assert leads[-1]["steps"]["email"]["status"] == "uncertain"
     assert sent(run_in.workdir).count(HELD) == 1

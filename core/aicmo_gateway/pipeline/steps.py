@@ -145,8 +145,9 @@ class Steps:
         if outcome.outbox_id is not None:
             data = {**(data or {}), "outbox_id": outcome.outbox_id}
         detail = outcome.reason
-        if detail and self.scrub is not None:
-            detail = self.scrub(detail)
+        if self.scrub is not None:  # what a provider answered may echo a secret (a receipt)
+            detail = _scrubbed(detail, self.scrub)
+            data = _scrubbed(data, self.scrub)
         error = None
         if outcome.status is not Status.OK:
             error = next((a.error for a in reversed(outcome.attempts) if a.error), None)
@@ -193,3 +194,14 @@ class Steps:
                 provider=None,
                 detail=detail,
             )
+
+
+def _scrubbed(value: Any, scrub: Scrubber) -> Any:
+    """``value`` with every text in it (in dicts and lists too) scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v, scrub) for v in value]
+    return value
