@@ -3,7 +3,7 @@ a sender, whatever the number of leads in flight. On the virtual clock, with cou
 
 Pacing is per provider instance (one sender account, one relay): ``rate_limit`` with
 ``wait_for_limits = true`` holds each send until the limit allows it, ``daily_quota`` moves the
-sends past the cap to the next provider of the chain (docs/pipeline.md, Concurrency).
+sends past the cap to the next provider of the chain (docs/pipeline.md, Concurrency and pacing).
 """
 
 from __future__ import annotations
