@@ -66,7 +66,8 @@ def on_signals(runner: Pipeline, view: View, stop_timeout: float) -> Callable[[]
 
 
 class View:
-    """A rich progress bar on a terminal, a plain line per lead otherwise, nothing for JSON."""
+    """A rich progress bar on a terminal, a plain line per lead otherwise, a JSON line per lead
+    with ``--jsonl``, nothing with ``--json`` (``as_json`` is set for both)."""
 
     def __init__(self, *, as_json: bool, as_jsonl: bool, quiet: bool, total: int | None) -> None:
         self.as_json = as_json

@@ -121,7 +121,7 @@ def run(
     if as_json:
         emit_json(_json(report, setup, leads))
     elif as_jsonl:
-        click.echo(json.dumps({"type": "summary", **_json(report, setup, leads)}, sort_keys=True))
+        click.echo(json.dumps({"type": "summary", **_json(report, setup, leads)}))
     else:
         _summary(report, setup, dry_run)
     if report.interrupted:
