@@ -167,8 +167,10 @@ class Steps:
     def _cut_short(self, lead: str, step: str, capability: str, client: Any) -> StepResult:
         """A write cancelled in flight: it may have happened. The journal keeps it
         ``started`` where the next run may repeat it with its key, else ``uncertain``."""
-        if self.journal is None:  # a dry run: nothing was to be performed
-            return StepResult("uncertain", detail="the run was stopped during this step")
+        if self.journal is None:  # no journal (a dry run, a library caller): nothing to keep
+            return StepResult(
+                "uncertain", detail="the run was stopped during this step", error="CancelledError"
+            )
         if self._safe(step, client):
             detail = (
                 "the run was stopped during this step: the next run repeats it with the same "
