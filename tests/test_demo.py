@@ -97,6 +97,14 @@ def test_without_the_pipeline_its_step_says_it_is_skipped_and_the_tour_goes_on(t
     assert "skipped: this installation has no `aicmo-gateway pipeline` command" in result.output
 
 
+def test_without_the_pipeline_extra_its_step_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # `pip install .` without [pipeline]
+    result = run_demo("--dir", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.output
+    assert "skipped: the lead pipeline needs Jinja2 and rich" in result.output
+    assert "pip install '.[pipeline]'" in result.output
+
+
 def test_the_pipeline_step_runs_pipeline_run_on_a_few_leads(tmp_path, monkeypatch):
     """The wiring, with a stand-in command: what the step passes and what it prints."""
     seen: list[tuple[Path, Path]] = []

@@ -9,50 +9,33 @@ the other tests configure their verifier.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import sqlite3
-import subprocess
 import sys
-import time
 from email import message_from_bytes
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-import aicmo_gateway
 from aicmo_gateway.cli import cli
 from aicmo_gateway.plugins.registry import Registry
-
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT / "examples" / "leads.csv"
-CORE = Path(aicmo_gateway.__file__).resolve().parent.parent
+from tests.pipeline_helpers import (
+    MAILDIR,
+    ROOT,
+    SAMPLE,
+    Child,
+    invoke,
+    invoke_jsonl,
+    message_ids,
+    messages,
+    numbered_leads,
+    rows,
+    write,
+)
 
 
 def has_dns_verifier() -> bool:
     return any(pt.name == "dns" for pt in Registry.discover().provider_types("email_verification"))
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["pipeline", "run", *args], catch_exceptions=False)
-    return result.exit_code, result.output
-
-
-def messages(maildir: Path) -> list[Path]:
-    return sorted((maildir / "new").iterdir()) if (maildir / "new").is_dir() else []
-
-
-def message_ids(maildir: Path) -> list[str]:
-    return [message_from_bytes(p.read_bytes())["Message-ID"] for p in messages(maildir)]
-
-
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -136,8 +119,7 @@ BAD = (
 
 
 def test_bad_rows_are_reported_with_their_line_and_never_stop_the_run(workdir):
-    leads = workdir / "leads.csv"
-    leads.write_bytes(BAD)
+    leads = write(workdir, leads=BAD)
     code, out = invoke(str(leads), "--json")
     assert code == 0, out
     report = json.loads(out)
@@ -154,32 +136,25 @@ def test_bad_rows_are_reported_with_their_line_and_never_stop_the_run(workdir):
 
 
 def test_a_header_without_an_email_column_names_the_fix(workdir):
-    leads = workdir / "leads.csv"
-    leads.write_text("Contact,Name\nann@example.com,Ann\n", encoding="utf-8")
+    leads = write(workdir, leads="Contact,Name\nann@example.com,Ann\n")
     code, out = invoke(str(leads))
     assert code == 1
     assert "has no email column" in out and "[pipeline.columns]" in out
 
 
 def test_columns_are_mapped_from_the_config(workdir):
-    leads = workdir / "leads.csv"
-    leads.write_text("Courriel,Prénom,Société\nann@example.com,Ann,Acme\n", encoding="utf-8")
-    config = workdir / "aicmo-gateway.toml"
-    config.write_text(
-        """
+    config = """
 [pipeline]
 subject = "Hello {{ lead.first_name }} at {{ lead.company }}"
 [pipeline.columns]
 email = "Courriel"
 first_name = "Prénom"
 company = "Société"
-[capabilities.email_sending]
-providers = ["box"]
-[providers.box]
-type = "maildir"
-path = "Maildir"
-""",
-        encoding="utf-8",
+"""
+    leads = write(
+        workdir,
+        config=config + MAILDIR,
+        leads="Courriel,Prénom,Société\nann@example.com,Ann,Acme\n",
     )
     code, out = invoke(str(leads))
     assert code == 0, out
@@ -192,21 +167,12 @@ path = "Maildir"
 
 def test_every_outreach_email_is_marketing_mail_with_one_click_unsubscribe(workdir, monkeypatch):
     monkeypatch.setenv("UNSUBSCRIBE_SECRET", "a-long-enough-test-secret-0123456789")
-    leads = workdir / "leads.csv"
-    leads.write_text("email\nann@example.com\n", encoding="utf-8")
-    (workdir / "aicmo-gateway.toml").write_text(
-        """
+    config = """
 [email]
 unsubscribe_url = "https://example.com/unsubscribe/{token}"
 unsubscribe_secret = "${UNSUBSCRIBE_SECRET}"
-[capabilities.email_sending]
-providers = ["box"]
-[providers.box]
-type = "maildir"
-path = "Maildir"
-""",
-        encoding="utf-8",
-    )
+"""
+    leads = write(workdir, config=config + MAILDIR, leads="email\nann@example.com\n")
     code, out = invoke(str(leads))
     assert code == 0, out
     [path] = messages(workdir / "Maildir")
@@ -216,20 +182,8 @@ path = "Maildir"
 
 
 def test_a_template_that_names_a_missing_field_says_which(workdir):
-    leads = workdir / "leads.csv"
-    leads.write_text("email,first_name\nann@example.com,Ann\n", encoding="utf-8")
-    (workdir / "aicmo-gateway.toml").write_text(
-        """
-[pipeline]
-subject = "For {{ lead.job }}"
-[capabilities.email_sending]
-providers = ["box"]
-[providers.box]
-type = "maildir"
-path = "Maildir"
-""",
-        encoding="utf-8",
-    )
+    config = '[pipeline]\nsubject = "For {{ lead.job }}"\n' + MAILDIR
+    leads = write(workdir, config=config, leads="email,first_name\nann@example.com,Ann\n")
     code, out = invoke(str(leads))
     assert code == 0, out
     assert "email rejected" in out
@@ -242,8 +196,7 @@ def test_a_suppressed_lead_is_skipped_with_the_reason(workdir):
     config = workdir / "aicmo-data" / "aicmo-gateway.toml"
     assert not config.exists()
     assert invoke(str(SAMPLE), "--json")[0] == 0  # writes the defaults
-    leads = workdir / "leads.csv"
-    leads.write_text("email\nnew@example.com\nann@example.com\n", encoding="utf-8")
+    leads = write(workdir, leads="email\nnew@example.com\nann@example.com\n")
     result = CliRunner().invoke(
         cli,
         [
@@ -269,8 +222,10 @@ def test_a_suppressed_lead_is_skipped_with_the_reason(workdir):
 
 
 FAKES = """
-from aicmo_gateway import ProviderType, hookimpl
-from aicmo_gateway.ports import Enrichment, Verification
+import attrs
+
+from aicmo_gateway import AuthError, ProviderType, Secret, hookimpl
+from aicmo_gateway.ports import Enrichment, SendReceipt, Verification
 from aicmo_gateway.testing import profiles
 from aicmo_gateway.testing.fake_plugin import fake_provider_type
 from aicmo_gateway.testing.fakes import FakeProvider
@@ -302,9 +257,22 @@ def aicmo_lead_enrichers():
     return [ProviderType("finder", lambda: Finder(), "finds a company")]
 
 
+@attrs.define
+class Leaky:
+    # a relay that echoes its login: in its refusal, or in the receipt of a message it took
+    password: Secret
+    refuse: bool = False
+
+    async def send(self, message):
+        text = f"login sales / {self.password.reveal()} at the relay"
+        if self.refuse:
+            raise AuthError(text)
+        return SendReceipt(message_id=message.message_id, location=text)
+
+
 @hookimpl
 def aicmo_email_senders():
-    return [fake_provider_type({"primary": PRIMARY})]
+    return [fake_provider_type({"primary": PRIMARY}), ProviderType("leaky", Leaky, "echoes")]
 
 
 @hookimpl
@@ -352,10 +320,10 @@ def fakes(make_dist, workdir):
 def test_a_primary_down_for_part_of_the_run_still_delivers_every_lead_via_the_fallback(
     fakes, workdir
 ):
-    (workdir / "aicmo-gateway.toml").write_text(FAKE_CONFIG.format(rule=""), encoding="utf-8")
-    leads = workdir / "leads.csv"
     addresses = [f"lead{i}@example.com" for i in range(12)]
-    leads.write_text("email\n" + "\n".join(addresses) + "\n", encoding="utf-8")
+    leads = write(
+        workdir, config=FAKE_CONFIG.format(rule=""), leads="email\n" + "\n".join(addresses) + "\n"
+    )
     code, out = invoke(str(leads), "--json")
     assert code == 0, out
     report = json.loads(out)
@@ -398,8 +366,7 @@ path = "/dev/null/unreachable"
 """,
         encoding="utf-8",
     )
-    leads = workdir / "leads.csv"
-    leads.write_text("email,first_name\nann@example.com,Ann\n", encoding="utf-8")
+    leads = write(workdir, leads="email,first_name\nann@example.com,Ann\n")
     code, out = invoke(str(leads), "--json")
     assert code == 0, out
     report = json.loads(out)
@@ -418,15 +385,132 @@ path = "/dev/null/unreachable"
     assert rows(workdir / "outbox.db", "select count(*) from outbox") == [(1,)]
 
 
+def test_jsonl_streams_a_line_per_lead_and_bad_row_then_the_summary(workdir):
+    code, records, err = invoke_jsonl(str(SAMPLE))  # nothing but JSON on standard output
+    assert code == 0, err
+    assert [r["type"] for r in records].count("lead") == 12
+    assert [(r["line"], r["reason"][:16]) for r in records if r["type"] == "bad_row"] == [
+        (12, "no email address"),
+        (13, "5 cells where th"),
+    ]
+    summary = records[-1]
+    assert summary["type"] == "summary" and summary["leads"] == 12 and summary["bad_rows"] == 2
+    ada = next(r for r in records if r.get("lead") == "ada@example.com")
+    assert ada["line"] == 2 and ada["finished"] is True and ada["suppressed"] is None
+    assert list(ada["steps"]) == ["enrich", "verify", "crm", "email", "engagement", "webhook"]
+    email = ada["steps"]["email"]
+    assert email["status"] == "ok" and email["provider"] == "maildir" and email["error"] is None
+    assert Path(email["location"]).is_file()
+    assert (
+        email["message_id"]
+        == message_from_bytes(Path(email["location"]).read_bytes())["Message-ID"]
+    )
+    assert ada["steps"]["enrich"] == {
+        "status": "skipped",
+        "provider": None,
+        "detail": "no lead_enrichment provider configured",
+        "error": None,
+    }
+    if has_dns_verifier():
+        assert ada["steps"]["verify"]["verdict"] == "unknown"
+
+    code, records, err = invoke_jsonl(str(SAMPLE))  # again: each step says how it ended
+    again = next(r for r in records if r.get("lead") == "ada@example.com")
+    assert again["steps"]["email"] == {
+        **email,
+        "status": "earlier",
+        "earlier": "ok",
+        "detail": "ok in an earlier run",
+    }
+
+
+def test_json_and_jsonl_are_exclusive(workdir):
+    code, out = invoke(str(SAMPLE), "--json", "--jsonl")
+    assert code == 2 and "--json and --jsonl are exclusive" in out
+
+
+def test_jsonl_shows_the_enrichment_the_deferral_and_the_suppression(fakes, workdir):
+    config = """
+[gateway]
+outbox = "sqlite:///outbox.db"
+[email]
+suppression = "sqlite:///suppression.db"
+[capabilities.lead_enrichment]
+providers = ["f"]
+[providers.f]
+type = "finder"
+[capabilities.email_sending]
+providers = ["broken"]
+[providers.broken]
+type = "maildir"
+path = "/dev/null/unreachable"
+"""
+    leads = write(workdir, config=config, leads="email\nann@example.com\ngone@example.com\n")
+    result = CliRunner().invoke(
+        cli,
+        ["suppression", "add", "gone@example.com", "--reason", "complaint"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    code, records, err = invoke_jsonl(str(leads))
+    assert code == 0, err
+    by_lead = {r["lead"]: r for r in records if r["type"] == "lead"}  # in the order they end
+    ann, gone = by_lead["ann@example.com"], by_lead["gone@example.com"]
+    assert ann["steps"]["enrich"]["found"] == {
+        "first_name": "Zed",
+        "title": "CTO",
+        "company": "Found Co",
+    }
+    email = ann["steps"]["email"]
+    assert email["status"] == "deferred" and email["outbox_id"]
+    assert email["error"] and email["detail"]
+    [(outbox_id,)] = rows(workdir / "outbox.db", "select id from outbox")
+    assert str(outbox_id) == str(email["outbox_id"])
+    assert gone["suppressed"].startswith("gone@example.com complaint")
+    assert {s["status"] for s in gone["steps"].values()} == {"skipped"}
+
+
+def test_jsonl_names_the_error_and_never_shows_a_secret(fakes, workdir, monkeypatch):
+    password = "hunter2-correct-horse"
+    monkeypatch.setenv("RELAY_PASSWORD", password)
+    chain = """
+[capabilities.email_sending]
+providers = [{providers}]
+[providers.refusing]
+type = "leaky"
+password = "${{RELAY_PASSWORD}}"
+refuse = true
+[providers.taking]
+type = "leaky"
+password = "${{RELAY_PASSWORD}}"
+"""
+    leads = write(
+        workdir, config=chain.format(providers='"refusing"'), leads="email\na@example.com\n"
+    )
+    code, records, err = invoke_jsonl(str(leads))
+    assert code == 1  # the send failed
+    assert password not in json.dumps(records) + err
+    [lead] = (r for r in records if r["type"] == "lead")
+    assert lead["steps"]["email"]["status"] == "failed"
+    assert lead["steps"]["email"]["error"] == "AuthError"
+    assert "********" in lead["steps"]["email"]["detail"]
+
+    write(workdir, config=chain.format(providers='"taking"'))  # the failed send is tried again
+    code, records, err = invoke_jsonl(str(leads))
+    assert code == 0, err
+    assert password not in json.dumps(records) + err
+    [lead] = (r for r in records if r["type"] == "lead")
+    assert lead["steps"]["email"]["location"] == "login sales / ******** at the relay"
+
+
 def test_the_verdict_rule_for_unknown_and_risky_leads(fakes, workdir):
-    leads = workdir / "leads.csv"
-    leads.write_text(
-        "email\nundeliverable.a@example.com\nrisky.b@example.com\nunknown.c@example.com\n"
-        "d@example.com\n",
-        encoding="utf-8",
+    leads = write(
+        workdir,
+        config=FAKE_CONFIG.format(rule=""),
+        leads="email\nundeliverable.a@example.com\nrisky.b@example.com\n"
+        "unknown.c@example.com\nd@example.com\n",
     )
     config = workdir / "aicmo-gateway.toml"
-    config.write_text(FAKE_CONFIG.format(rule=""), encoding="utf-8")
     code, out = invoke(str(leads))
     assert code == 0, out
     assert "line 2 undeliverable.a@example.com: " in out
@@ -453,11 +537,11 @@ def test_an_interrupted_write_to_a_provider_that_ignores_keys_is_uncertain_not_r
     from aicmo_gateway.pipeline.journal import Journal
     from aicmo_gateway.pipeline.records import idempotency_key
 
-    (workdir / "aicmo-gateway.toml").write_text(
-        FAKE_CONFIG.format(rule='journal = "journal.db"'), encoding="utf-8"
+    leads = write(
+        workdir,
+        config=FAKE_CONFIG.format(rule='journal = "journal.db"'),
+        leads="email\nann@example.com\n",
     )
-    leads = workdir / "leads.csv"
-    leads.write_text("email\nann@example.com\n", encoding="utf-8")
     journal = Journal(workdir / "journal.db")  # as a run killed while sending left it
     journal.started(
         "outreach",
@@ -486,9 +570,7 @@ def test_the_pipeline_extra_missing_names_the_install_command(workdir, monkeypat
 
 
 def test_a_bad_pipeline_table_is_a_config_problem(workdir):
-    (workdir / "aicmo-gateway.toml").write_text(
-        '[pipeline]\nconcurency = 3\nsend_risky = "no"\n', encoding="utf-8"
-    )
+    write(workdir, config='[pipeline]\nconcurency = 3\nsend_risky = "no"\n')
     code, out = invoke(str(SAMPLE))
     assert code == 1
     assert "pipeline.concurency: is not a pipeline setting" in out
@@ -496,93 +578,41 @@ def test_a_bad_pipeline_table_is_a_config_problem(workdir):
     assert "write send_risky = false without quotes" in out
 
 
-# -- killed mid-way ---------------------------------------------------------------
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "AICMO_GATEWAY_CONFIG"}
-    env["PYTHONPATH"] = os.pathsep.join([str(CORE), env.get("PYTHONPATH", "")])
-    return env
-
-
-def _interrupt(workdir: Path, total: int, sig: int) -> tuple[list[str], int, str]:
-    """Start a run of ``total`` leads, send ``sig`` once 40 messages are out; its exit code."""
-    leads = workdir / "leads.csv"
-    leads.write_text(
-        "email,first_name,company\n"
-        + "".join(f"lead{i}@example.com,Lead{i},Acme\n" for i in range(total)),
-        encoding="utf-8",
-    )
-    command = [sys.executable, "-m", "aicmo_gateway", "pipeline", "run", str(leads), "-q"]
-    maildir = workdir / "aicmo-data" / "Maildir"
-    process = subprocess.Popen(
-        command, cwd=workdir, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while len(messages(maildir)) < 40:  # wait for the run to be well under way
-            assert process.poll() is None, "the run ended before it was interrupted"
-            assert time.monotonic() < deadline, "the run sent nothing for 60 seconds"
-            time.sleep(0.005)
-        process.send_signal(sig)
-        out, _ = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert len(messages(maildir)) < total, "the run finished before it was interrupted"
-    return command, process.returncode, out.decode("utf-8", "replace")
+# -- interrupted mid-way ----------------------------------------------------------
 
 
 def test_ctrl_c_stops_the_run_with_its_summary_and_the_next_run_finishes_it(workdir):
     total = 300
-    command, code, out = _interrupt(workdir, total, signal.SIGINT)
-    assert code == 130, out
-    assert "Interrupted: run the same command again" in out
-    again = subprocess.run(command, cwd=workdir, env=_env(), capture_output=True, check=False)
-    assert again.returncode == 0, again.stdout.decode()[-3000:]
-    ids = message_ids(workdir / "aicmo-data" / "Maildir")
+    write(workdir, leads=numbered_leads(total))
+    child = Child(workdir)
+    child.wait_for_leads(40)  # well under way
+    child.process.send_signal(signal.SIGINT)
+    assert child.end() == 130, child.text()
+    out = child.text("stdout")
+    assert "Interrupted (after the steps in flight): " in out
+    assert "Run the same command again to pick up where it stopped" in out
+    assert "Ctrl-C: stopping. No new lead starts" in child.text()
+    maildir = workdir / "aicmo-data" / "Maildir"
+    assert len(messages(maildir)) < total, "the run finished before it was interrupted"
+    again = Child(workdir, "-q")
+    assert again.end() == 0, again.text("stdout")[-3000:]
+    ids = message_ids(maildir)
     assert len(ids) == len(set(ids)) == total
 
 
 def test_a_run_killed_mid_way_and_restarted_sends_every_lead_exactly_once(workdir):
     total = 300
-    leads = workdir / "leads.csv"
-    leads.write_text(
-        "email,first_name,company\n"
-        + "".join(f"lead{i}@example.com,Lead{i},Acme\n" for i in range(total)),
-        encoding="utf-8",
-    )
-    command = [sys.executable, "-m", "aicmo_gateway", "pipeline", "run", str(leads), "-q"]
+    write(workdir, leads=numbered_leads(total))
     maildir = workdir / "aicmo-data" / "Maildir"
-    process = subprocess.Popen(
-        command, cwd=workdir, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while len(messages(maildir)) < 40:  # wait for the run to be well under way
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "the run sent nothing for 60 seconds"
-            time.sleep(0.005)
-        process.send_signal(signal.SIGKILL)
-    finally:
-        process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
-    assert process.returncode == -signal.SIGKILL
-    killed_at = len(messages(maildir))
-    assert killed_at < total, "the run finished before it was killed"
+    child = Child(workdir)
+    child.wait_for_leads(40)  # well under way
+    child.process.send_signal(signal.SIGKILL)
+    assert child.end() == -signal.SIGKILL
+    assert len(messages(maildir)) < total, "the run finished before it was killed"
 
-    again = subprocess.run(
-        [*command[:-1], "--json"],
-        cwd=workdir,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert again.returncode == 0, again.stdout[-3000:]
-    report = json.loads(again.stdout)
+    again = Child(workdir, "--jsonl")
+    assert again.end() == 0, again.text("stdout")[-3000:]
+    _, report = again.records()
     email = report["steps"]["email"]
     assert email["earlier"] + email["ok"] == total
     assert email["failed"] == email["uncertain"] == 0

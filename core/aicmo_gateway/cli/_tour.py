@@ -296,6 +296,13 @@ async def pipeline(tour: Tour) -> None:
             "(aicmo_gateway.pipeline is not importable)"
         )
         return
+    from aicmo_gateway.pipeline.template import require
+
+    try:
+        require()  # Jinja2 and rich: the core's pipeline extra, not installed by `pip install .`
+    except ModuleNotFoundError as exc:
+        click.echo(f"skipped: {exc}")
+        return
     leads = tour.directory / "leads.csv"
     lines = ["email,first_name,last_name,company"]
     lines += [f"{address},{first},{last},{company}" for first, last, address, company in LEADS]

@@ -5,7 +5,7 @@ The pipeline, Jinja2 and rich are imported when the command runs, so ``--help`` 
 
 from __future__ import annotations
 
-import sys
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,10 +13,11 @@ import click
 
 from aicmo_gateway.cli._options import config_option
 from aicmo_gateway.cli._output import emit_json, table
+from aicmo_gateway.cli._pipeline_view import View, count_lines, on_signals
 
 if TYPE_CHECKING:
-    from aicmo_gateway.pipeline.leads import BadRow
-    from aicmo_gateway.pipeline.report import LeadReport, RunReport
+    from aicmo_gateway.pipeline.report import RunReport
+    from aicmo_gateway.pipeline.run import Pipeline
     from aicmo_gateway.pipeline.setup import Setup
 
 __all__ = ["pipeline"]
@@ -45,7 +46,21 @@ def pipeline() -> None:
 @click.option("--dry-run", is_flag=True, help="Show the plan; perform and write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end.")
 @click.option(
+    "--jsonl",
+    "as_jsonl",
+    is_flag=True,
+    help="Stream JSON Lines: one object per lead and bad row as it ends, then the summary.",
+)
+@click.option(
     "--quiet", "-q", is_flag=True, help="No line per lead, only bad rows and the summary."
+)
+@click.option(
+    "--stop-timeout",
+    type=click.FloatRange(0, 3600),
+    default=30.0,
+    show_default=True,
+    help="After a first Ctrl-C or SIGTERM: seconds the leads in flight have to end their "
+    "current step before the run stops at once.",
 )
 def run(
     leads: Path,
@@ -54,15 +69,21 @@ def run(
     concurrency: int | None,
     dry_run: bool,
     as_json: bool,
+    as_jsonl: bool,
     quiet: bool,
+    stop_timeout: float,
 ) -> None:
     """Run every lead of the CSV file LEADS through the pipeline.
 
     Each lead is enriched, verified, upserted in the CRM, emailed from the template, logged
     on its contact and announced with a webhook; a step with no provider configured is
     skipped. Running again on the same file performs nothing twice and resumes an
-    interrupted run. Exits 1 when a step failed or is uncertain, 130 when interrupted.
+    interrupted run. A first Ctrl-C (or SIGTERM) takes no new lead and lets the leads in
+    flight end their current step; a second one stops at once. Exits 1 when a step failed
+    or is uncertain, 130 when interrupted.
     """
+    if as_json and as_jsonl:
+        raise click.UsageError("--json and --jsonl are exclusive: choose one")
     from aicmo_gateway.pipeline.template import MISSING_EXTRA, require
 
     try:
@@ -92,12 +113,16 @@ def run(
         raise click.ClickException(f"{leads}: {exc}") from None
     except OSError as exc:
         raise click.ClickException(f"{leads}: cannot be read: {exc.strerror or exc}") from None
-    if not as_json:
+    machine = as_json or as_jsonl
+    if not machine:
         _intro(setup, dry_run)
-    view = _View(as_json=as_json, quiet=quiet, total=_count_lines(leads))
-    report = _execute(setup, registry, templates, rows, first, dry_run, concurrency, view)
+    view = View(as_json=machine, as_jsonl=as_jsonl, quiet=quiet, total=count_lines(leads, machine))
+    runner = _runner(setup, registry, templates, dry_run, concurrency, view)
+    report = _execute(runner, rows, first, view, stop_timeout)
     if as_json:
         emit_json(_json(report, setup, leads))
+    elif as_jsonl:
+        click.echo(json.dumps({"type": "summary", **_json(report, setup, leads)}))
     else:
         _summary(report, setup, dry_run)
     if report.interrupted:
@@ -106,18 +131,16 @@ def run(
         raise SystemExit(1)
 
 
-def _execute(
+def _runner(
     setup: Setup,
     registry: Any,
     templates: Any,
-    rows: Any,
-    first: Any,
     dry_run: bool,
     concurrency: int | None,
-    view: _View,
-) -> RunReport:
+    view: View,
+) -> Pipeline:
+    """The gateway, the journal and the pipeline over them (closed by :func:`_execute`)."""
     import asyncio
-    import itertools
 
     import attrs
 
@@ -153,7 +176,7 @@ def _execute(
                 f"cannot open the run journal {setup.journal}: {exc}; choose a writable "
                 'place with [pipeline] journal = "..."'
             ) from None
-    runner = Pipeline(
+    return Pipeline(
         gateway,
         config.pipeline,
         templates,
@@ -163,94 +186,35 @@ def _execute(
         on_lead=view.lead,
         on_bad=view.bad,
     )
+
+
+def _execute(runner: Pipeline, rows: Any, first: Any, view: View, stop_timeout: float) -> RunReport:
+    """Run the pipeline with Ctrl-C and SIGTERM stopping it in two stages; close it all."""
+    import asyncio
+    import itertools
+
     source = itertools.chain([first] if first is not None else [], rows)
 
     async def go() -> RunReport:
+        undo = on_signals(runner, view, stop_timeout)
         try:
             return await runner.run(source)
         finally:
-            await gateway.aclose()
+            undo()
+            await runner.gateway.aclose()
 
     view.start()
     try:
         report = asyncio.run(go())
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # no handler could be installed (not the main thread)
         report = runner.report
         report.interrupted = True
+        report.stop = "immediate"
     finally:
         view.stop()
-        if journal is not None:
-            journal.close()
+        if runner.journal is not None:
+            runner.journal.close()
     return report
-
-
-class _View:
-    """A rich progress bar on a terminal, a plain line per lead otherwise, nothing for JSON."""
-
-    def __init__(self, *, as_json: bool, quiet: bool, total: int | None) -> None:
-        self.as_json = as_json
-        self.quiet = quiet
-        self.total = total
-        self.progress: Any = None
-        self.task: Any = None
-
-    def start(self) -> None:
-        if self.as_json or not sys.stderr.isatty():
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-        )
-        self.task = self.progress.add_task("leads", total=self.total)
-        self.progress.start()
-
-    def stop(self) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def lead(self, lead: LeadReport) -> None:
-        if self.progress is not None:
-            self.progress.advance(self.task)
-            if not self.quiet:
-                from rich.text import Text
-
-                self.progress.console.print(Text(lead.line_text()))
-        elif not (self.as_json or self.quiet):
-            click.echo(lead.line_text())
-
-    def bad(self, row: BadRow) -> None:
-        text = f"line {row.line}: skipped, bad row: {row.reason}"
-        if self.progress is not None:
-            self.progress.advance(self.task)
-            from rich.text import Text
-
-            self.progress.console.print(Text(text, style="yellow"))
-        elif not self.as_json:
-            click.echo(text)
-
-
-def _count_lines(path: Path) -> int | None:
-    """The number of data lines (for the progress bar's total), read in blocks."""
-    if not sys.stderr.isatty():
-        return None
-    try:
-        with open(path, "rb") as handle:
-            lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
-    except OSError:
-        return None
-    return max(lines - 1, 0)
 
 
 def _intro(setup: Setup, dry_run: bool) -> None:
@@ -279,7 +243,7 @@ def _summary(report: RunReport, setup: Setup, dry_run: bool) -> None:
         + (f" ({report.leads / report.elapsed:.0f} leads/s)" if report.elapsed > 0 else "")
     )
     if report.interrupted:
-        click.echo("Interrupted: run the same command again to pick up where it stopped.")
+        _interrupted(report)
     if dry_run:
         return
     for what, path in result_paths(setup.config):
@@ -290,6 +254,20 @@ def _summary(report: RunReport, setup: Setup, dry_run: bool) -> None:
         )
         click.echo(f"{what[0].upper() + what[1:]}: {path}   (try: {hint})")
     click.echo(f"Journal: {setup.journal}")
+
+
+def _interrupted(report: RunReport) -> None:
+    how = "at once" if report.stop == "immediate" else "after the steps in flight"
+    click.echo(
+        f"Interrupted ({how}): {report.leads - report.stopped_leads} leads done, "
+        f"{report.stopped_leads} stopped part-way; the others were not started."
+    )
+    if report.stop == "immediate" and any(c["uncertain"] for c in report.counts.values()):
+        click.echo(
+            "A write cut short is uncertain: the next run repeats it with the same idempotency "
+            "key only where every provider honours keys; otherwise check it by hand."
+        )
+    click.echo("Run the same command again to pick up where it stopped: nothing is done twice.")
 
 
 def _json(report: RunReport, setup: Setup, leads: Path) -> dict[str, Any]:

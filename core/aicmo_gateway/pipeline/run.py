@@ -5,6 +5,10 @@ any length runs in bounded memory and the providers' own rate limits pace the ca
 write step is journaled (:mod:`aicmo_gateway.pipeline.journal`) before and after its call,
 with an idempotency key derived from the lead and the step, so a second run performs nothing
 twice and an interrupted one resumes.
+
+:meth:`Pipeline.stop` (the CLI's first Ctrl-C or SIGTERM) takes no new lead and lets each lead
+in flight end its current step; :meth:`Pipeline.abort` (a second Ctrl-C, or the stop's
+timeout) cancels the steps in flight, and a write cut short is reported ``uncertain``.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from aicmo_gateway.engine.ledger import MemoryLedger
 from aicmo_gateway.errors import InvalidInput
-from aicmo_gateway.outcome import Outcome, Status
+from aicmo_gateway.outcome import Outcome
 from aicmo_gateway.pipeline import records as rec
 from aicmo_gateway.pipeline.leads import BadRow, LeadRow
 from aicmo_gateway.pipeline.report import LeadReport, RunReport, StepResult
+from aicmo_gateway.pipeline.steps import CAPABILITY, Halted, Steps, skipped
 from aicmo_gateway.pipeline.template import TemplateProblem, Templates
 
 if TYPE_CHECKING:
@@ -28,26 +33,6 @@ if TYPE_CHECKING:
     from aicmo_gateway.pipeline.journal import Journal
 
 __all__ = ["CAPABILITY", "Pipeline"]
-
-CAPABILITY = {
-    "enrich": "lead_enrichment",
-    "verify": "email_verification",
-    "crm": "crm_sync",
-    "email": "email_sending",
-    "engagement": "crm_sync",
-    "webhook": "webhook_dispatch",
-}
-#: a step that ended so is never performed again for the same campaign and lead
-_SETTLED = frozenset({"ok", "deferred", "uncertain"})
-#: writes that may be repeated after an interruption whatever the provider: an upsert by
-#: email leaves one contact however often it runs, and the crm_sync port's contract is that
-#: an engagement with an ``external_id`` (the pipeline's carries the Message-ID) is logged once
-_REPEATABLE = frozenset({"crm", "engagement"})
-Call = Callable[[str], Awaitable[Outcome]]
-
-
-def _skipped(detail: str) -> StepResult:
-    return StepResult("skipped", detail=detail)
 
 
 class Pipeline:
@@ -74,8 +59,12 @@ class Pipeline:
         self.on_lead = on_lead
         self.on_bad = on_bad
         self.report = RunReport(dry_run=dry_run)
+        self.steps = Steps(gateway, settings.campaign, self.journal)
         #: leads in flight, by identity: a lead listed twice runs once at a time
         self._busy: dict[str, list[Any]] = {}
+        self._workers: list[asyncio.Task[None]] = []
+        self._queue: asyncio.Queue[LeadRow | None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         # the journal remembers every lead's writes, across runs; the chains' in-memory
         # idempotency ledger need only cover the leads in flight, so that a long file does
         # not fill it (it keeps up to 100,000 writes by default: about 80 MB of receipts)
@@ -84,12 +73,53 @@ class Pipeline:
             if isinstance(ledger, MemoryLedger):
                 ledger.max_entries = min(ledger.max_entries, max(1000, 50 * self.concurrency))
 
+    # -- stopping ------------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        return self.steps.halted
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Take no new lead; each lead in flight ends after its current step.
+
+        Called again, or ``timeout`` seconds later, it is :meth:`abort`. Call it from the
+        loop's thread (a signal handler installed with ``loop.add_signal_handler`` is).
+        """
+        if self.steps.halted:
+            self.abort()
+            return
+        self.steps.halted = True
+        self.report.interrupted = True
+        self.report.stop = "graceful"
+        if timeout is not None:
+            self._timer = asyncio.get_running_loop().call_later(timeout, self.abort)
+
+    def abort(self) -> None:
+        """Cancel every step in flight now: a write cut short is reported ``uncertain``
+        (and journaled so the next run repeats it only where that cannot duplicate it)."""
+        if self.report.stop == "immediate":
+            return
+        self.steps.halted = True
+        self.report.interrupted = True
+        self.report.stop = "immediate"
+        for worker in self._workers:
+            worker.cancel()
+        queue = self._queue
+        while queue is not None and not queue.empty():  # frees a reader blocked on a full queue
+            queue.get_nowait()
+
+    # -- the run -------------------------------------------------------------------------
+
     async def run(self, rows: Iterable[LeadRow | BadRow]) -> RunReport:
         started = time.monotonic()
         queue: asyncio.Queue[LeadRow | None] = asyncio.Queue(maxsize=self.concurrency * 2)
+        self._queue = queue
         workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.concurrency)]
+        self._workers = workers
         try:
             for row in rows:
+                if self.steps.halted:
+                    break
                 if isinstance(row, BadRow):
                     self.report.add_bad(row.line, row.reason)
                     if self.on_bad is not None:
@@ -98,82 +128,95 @@ class Pipeline:
                 await queue.put(row)
             for _ in workers:
                 await queue.put(None)
-            await asyncio.gather(*workers)
+            await asyncio.gather(*workers, return_exceptions=True)
         finally:
             for worker in workers:
                 worker.cancel()
+            if self._timer is not None:
+                self._timer.cancel()
             self.report.elapsed = time.monotonic() - started
         return self.report
 
     async def _worker(self, queue: asyncio.Queue[LeadRow | None]) -> None:
         while (row := await queue.get()) is not None:
+            if self.steps.halted:
+                continue  # not started: the next run takes it
             lead = rec.identity(row.email)
+            report = LeadReport(row.line, lead)
             held = self._busy.setdefault(lead, [asyncio.Lock(), 0])
             held[1] += 1
             try:
                 async with held[0]:
-                    result = await self.lead(row)
+                    await self.lead(row, report)
+            except Halted:
+                report.stopped = True
+            except asyncio.CancelledError:  # abort(): this worker ends with its lead
+                report.stopped = True
+                self._ended(report)
+                return
             finally:
                 held[1] -= 1
                 if not held[1]:
                     del self._busy[lead]
-            self.report.add(result)
-            if self.on_lead is not None:
-                self.on_lead(result)
+            self._ended(report)
+
+    def _ended(self, report: LeadReport) -> None:
+        if report.stopped and not report.steps:
+            return  # stopped before its first step: not started, the next run takes it
+        self.report.add(report)
+        if self.on_lead is not None:
+            self.on_lead(report)
 
     # -- one lead ----------------------------------------------------------------------
 
-    async def lead(self, row: LeadRow) -> LeadReport:
+    async def lead(self, row: LeadRow, report: LeadReport | None = None) -> LeadReport:
+        """Run one lead; ``report`` (a new one if ``None``) holds each step as it ends."""
         lead = rec.identity(row.email)
-        report = LeadReport(row.line, lead)
+        report = report if report is not None else LeadReport(row.line, lead)
         steps = report.steps
         gateway = self.gateway
+        run = self.steps.run
+        if self.steps.halted:
+            raise Halted
         if gateway.suppression.configured:
             entry = await gateway.suppression.check(lead, category="marketing")
             if entry is not None:
+                report.suppressed = entry.describe()
                 for step in CAPABILITY:
-                    steps[step] = _skipped(f"suppressed: {entry.describe()}")
+                    steps[step] = skipped(f"suppressed: {report.suppressed}")
                 return report
-        steps["enrich"] = await self._step(
-            lead, "enrich", row.line, lambda _: gateway.lead_enrichment.enrich(row.lead), _found
-        )
+        await run(report, "enrich", lambda _: gateway.lead_enrichment.enrich(row.lead), _found)
         fields = rec.merged_fields(row.fields, steps["enrich"].data)
         fields["email"] = row.email
-        steps["verify"] = await self._step(
-            lead,
-            "verify",
-            row.line,
-            lambda _: gateway.email_verification.verify(row.email),
-            _verdict,
+        await run(
+            report, "verify", lambda _: gateway.email_verification.verify(row.email), _verdict
         )
         verdict = (steps["verify"].data or {}).get("verdict")
         try:
             contact = rec.contact_of(fields, self.settings.campaign, verdict)
         except InvalidInput as exc:
-            steps["crm"] = StepResult("rejected", detail=str(exc))
+            steps["crm"] = StepResult("rejected", detail=str(exc), error="InvalidInput")
         else:
-            steps["crm"] = await self._step(
-                lead,
+            await run(
+                report,
                 "crm",
-                row.line,
                 lambda key: gateway.crm_sync.upsert_contact(
                     contact, idempotency_key=key, dry_run=self._dry()
                 ),
                 write=True,
             )
-        steps["email"] = await self._email(lead, row.line, fields, verdict, steps["verify"])
+        await self._email(report, fields, verdict, steps["verify"])
         sent = steps["email"]
-        if not (sent.status in ("ok", "simulated") or (sent.status == "earlier" and sent.data)):
-            why = _skipped("the email was not sent")
+        if not (sent.status in ("ok", "simulated") or sent.earlier == "ok"):
+            why = skipped("the email was not sent")
             steps["engagement"] = steps["webhook"] = why
             return report
         message_id = (sent.data or {}).get("message_id") or rec.message_id_of(self.settings, lead)
         subject = (sent.data or {}).get("subject")
         engagement = rec.engagement_of(lead, self.settings.campaign, subject, message_id)
-        steps["engagement"] = await self._step(
-            lead,
+        await run(
+            report,
             "engagement",
-            row.line,
             lambda key: gateway.crm_sync.log_engagement(
                 engagement, idempotency_key=key, dry_run=self._dry()
             ),
@@ -186,7 +229,7 @@ class Pipeline:
                 event, idempotency_key=key, dry_run=self._dry()
             )
 
-        steps["webhook"] = await self._step(lead, "webhook", row.line, dispatch, write=True)
+        await run(report, "webhook", dispatch, write=True)
         return report
 
     def _dry(self) -> bool | None:
@@ -205,11 +248,12 @@ class Pipeline:
         return None
 
     async def _email(
-        self, lead: str, line: int, fields: dict[str, Any], verdict: str | None, verify: StepResult
-    ) -> StepResult:
+        self, report: LeadReport, fields: dict[str, Any], verdict: str | None, verify: StepResult
+    ) -> None:
         blocked = self._allowed(verify, verdict)
         if blocked is not None:
-            return _skipped(blocked)
+            report.steps["email"] = skipped(blocked)
+            return
         context = {
             "lead": fields,
             "sender": _sender(self.settings.sender),
@@ -218,9 +262,11 @@ class Pipeline:
         }
         try:
             subject, text, html = self.templates.render(context)
-            message = rec.message_of(self.settings, lead, fields, subject, text, html)
+            message = rec.message_of(self.settings, report.email, fields, subject, text, html)
         except (TemplateProblem, InvalidInput) as exc:
-            return StepResult("rejected", detail=str(exc))
+            error = type(exc).__name__
+            report.steps["email"] = StepResult("rejected", detail=str(exc), error=error)
+            return
 
         def data(outcome: Outcome) -> dict[str, Any]:
             value = outcome.value
@@ -230,80 +276,15 @@ class Pipeline:
                 "subject": subject,
             }
 
-        return await self._step(
-            lead,
+        await self.steps.run(
+            report,
             "email",
-            line,
             lambda key: self.gateway.email_sending.send(
                 message, idempotency_key=key, dry_run=self._dry()
             ),
             data,
             write=True,
         )
-
-    # -- one step ----------------------------------------------------------------------
-
-    async def _step(
-        self,
-        lead: str,
-        step: str,
-        line: int,
-        call: Call,
-        data_of: Callable[[Outcome], Any] | None = None,
-        *,
-        write: bool = False,
-    ) -> StepResult:
-        capability = CAPABILITY[step]
-        client = getattr(self.gateway, capability)
-        if not client.configured:
-            return _skipped(f"no {capability} provider configured")
-        campaign = self.settings.campaign
-        key = rec.idempotency_key(campaign, lead, step)
-        journal = self.journal
-        if journal is not None:
-            entry = journal.get(campaign, lead, step)
-            if entry is not None and entry.done:
-                return StepResult(
-                    "earlier", entry.provider, f"{entry.status} in an earlier run", entry.data
-                )
-            if entry is not None and entry.state == "started" and write:
-                key = entry.idempotency_key
-                safe = step in _REPEATABLE or (
-                    client.chain is not None and client.chain.honours_idempotency
-                )
-                if not safe:
-                    detail = (
-                        "an earlier run stopped during this step and not every "
-                        f"{capability} provider honours idempotency keys: check with the "
-                        "provider whether it happened (it is not sent again)"
-                    )
-                    journal.finish(
-                        campaign,
-                        lead,
-                        step,
-                        done=True,
-                        status="uncertain",
-                        provider=None,
-                        detail=detail,
-                    )
-                    return StepResult("uncertain", detail=detail)
-            journal.started(campaign, lead, step, key, line)
-        outcome = await call(key)
-        status = outcome.status.value
-        data = data_of(outcome) if data_of is not None and outcome.status is Status.OK else None
-        result = StepResult(status, outcome.provider, outcome.reason, data)
-        if journal is not None:
-            journal.finish(
-                campaign,
-                lead,
-                step,
-                done=status in _SETTLED,
-                status=status,
-                provider=outcome.provider,
-                detail=outcome.reason,
-                data=data,
-            )
-        return result
 
 
 def _found(outcome: Outcome) -> dict[str, Any] | None:
