@@ -29,12 +29,8 @@ from aicmo_gateway.config.references import resolve
 from aicmo_gateway.config.settings import check_settings
 from aicmo_gateway.config.timeouts import timeout_warnings
 from aicmo_gateway.config_values import key_part, shown, too_deep
-from aicmo_gateway.engine.policy import (
-    CAPABILITY_KEYS,
-    PROVIDER_POLICY_KEYS,
-    parse_chain_policy,
-    parse_provider_policy,
-)
+from aicmo_gateway.engine.policy import CAPABILITY_KEYS, parse_chain_policy
+from aicmo_gateway.engine.provider_policy import PROVIDER_POLICY_KEYS, parse_provider_policy
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.ports import PORTS, Effect
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from aicmo_gateway.engine.policy import ProviderPolicy
+from aicmo_gateway.engine.provider_policy import ProviderPolicy
 from aicmo_gateway.outcome import Outcome, Status
 from aicmo_gateway.plugins.provider_type import PERIODS
 from aicmo_gateway.ports import Operation
