@@ -7,7 +7,6 @@ Its keys are ``GATEWAY_KEYS``: the store and the name that namespaces it, ``dry_
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,6 @@ from aicmo_gateway.config_values import (
     BadValue,
     EnvText,
     Range,
-    key_part,
     read_bool,
     read_number,
     shown,
@@ -37,15 +35,9 @@ AUDIT_SIZE = Range(0, 1_000_000, whole=True)
 
 def read_gateway(loader: ConfigLoader, table: Mapping[str, Any]) -> dict[str, Any]:
     """The ``[gateway]`` values, as :class:`~aicmo_gateway.config.load.GatewayConfig`'s keywords."""
-    for key in table:
-        if key not in GATEWAY_KEYS:
-            close = difflib.get_close_matches(key, list(GATEWAY_KEYS), n=1)
-            loader.problem(
-                f"gateway.{key_part(key)}",
-                "is not a gateway setting",
-                (f"did you mean {close[0]!r}? " if close else "")
-                + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}",
-            )
+    loader.unknown_keys(
+        table, GATEWAY_KEYS, "gateway", "a gateway setting", "the [gateway] keys are"
+    )
     store, name = read_store(loader, table)
     dry_run = False
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,32 @@ class ConfigLoader:
 
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(ConfigProblem(self.source, key, message, fix))
+
+    def unknown_keys(
+        self, table: Mapping[str, Any], allowed: Collection[str], where: str, what: str, listed: str
+    ) -> None:
+        """A problem for each key of the table ``where`` that is not in ``allowed``: "is not
+        ``what``", with the closest allowed key suggested and every one ``listed``."""
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), list(allowed), n=1)
+                self.problem(
+                    f"{where}.{key_part(key)}",
+                    f"is not {what}",
+                    (f"did you mean {close[0]!r}? " if close else "")
+                    + f"{listed}: {', '.join(allowed)}",
+                )
+
+    def text(self, table: Mapping[str, Any], where: str, key: str, example: str) -> str | None:
+        """``table[key]`` (in the table ``where``) as text, references resolved; ``None``
+        when absent, or when it is not text (a problem suggesting ``example``)."""
+        value, _ = self.resolve(table.get(key), f"{where}.{key}")
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{where}.{key}", f"expected text, got {shown(value)}", f"write {example}")
+            return None
+        return str(value)
 
     # -- ${ENV} references (see aicmo_gateway.config.references) -------------------
 
@@ -219,15 +245,7 @@ class ConfigLoader:
                     f'write [capabilities.{cap}] with providers = ["..."]',
                 )
                 continue
-            for k in body:
-                if k not in CAPABILITY_KEYS:
-                    close = difflib.get_close_matches(k, CAPABILITY_KEYS, n=1)
-                    self.problem(
-                        f"{key}.{key_part(k)}",
-                        "is not a capability setting",
-                        (f"did you mean {close[0]!r}? " if close else "")
-                        + f"the keys are: {', '.join(CAPABILITY_KEYS)}",
-                    )
+            self.unknown_keys(body, CAPABILITY_KEYS, key, "a capability setting", "the keys are")
             names = self.provider_list(body, key, cap, providers)
             read_only = all(op.effect is Effect.READ for op in PORTS[cap].operations)
             policy, problems = parse_chain_policy(body, read_only)
