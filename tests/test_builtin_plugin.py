@@ -50,6 +50,7 @@ def test_importing_the_plugin_does_not_import_the_provider_modules() -> None:
     code = (
         "import sys, aicmo_gateway.builtin.plugin\n"
         "loaded = [m for m in ('aicmo_gateway.builtin.maildir', "
+        "'aicmo_gateway.builtin.maildir_fetcher', "
         "'aicmo_gateway.builtin.sqlite_crm') if m in sys.modules]\n"
         "print(loaded)"
     )

@@ -29,6 +29,8 @@ LAYERS: list[set[str]] = [
     {"config"},
     {
         "gateway",
+        "live_checks",
+        "backends",
         "facade",
         "sync",
         "suppression",

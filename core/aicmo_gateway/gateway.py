@@ -6,20 +6,18 @@ import asyncio
 import inspect
 import math
 import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
 from loguru import logger
 
+from aicmo_gateway.backends import close_now, open_outbox_backend, open_shared_store
 from aicmo_gateway.compliance import Compliance
 from aicmo_gateway.config.build import build_chains
 from aicmo_gateway.config.load import GatewayConfig, find_config, load_config
 from aicmo_gateway.engine.chain import Chain
 from aicmo_gateway.engine.clock import wall_time
 from aicmo_gateway.engine.recovery import recovery
-from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.engine.usage import quota_rows
 from aicmo_gateway.errors import ConfigError, ConfigProblem, GatewayClosed, NotConfigured
 from aicmo_gateway.facade import (
@@ -33,30 +31,20 @@ from aicmo_gateway.facade import (
     SocialPosting,
     WebhookDispatch,
 )
+from aicmo_gateway.live_checks import CheckResult, check_provider
 from aicmo_gateway.outcome import CallRecord, Outcome
 from aicmo_gateway.plugins.registry import Registry
 from aicmo_gateway.scrub import Scrubber
 from aicmo_gateway.state.audit import AuditTrail, explain
-from aicmo_gateway.state.files import StateFiles, snapshot_to_json
-from aicmo_gateway.state.outbox import Outbox, open_backend, redact_url
-from aicmo_gateway.state.store import SharedState, open_shared
+from aicmo_gateway.state.files import StateFiles
+from aicmo_gateway.state.health_rows import snapshot_to_json
+from aicmo_gateway.state.outbox import Outbox
+from aicmo_gateway.state.store import SharedState
 from aicmo_gateway.state.suppression import open_store
 from aicmo_gateway.suppression import Suppression
 from aicmo_gateway.sync import SyncGateway
 
 __all__ = ["CheckResult", "Gateway"]
-
-
-@attrs.frozen
-class CheckResult:
-    """The result of one provider's live ``check()``."""
-
-    capability: str
-    provider: str
-    provider_type: str
-    ok: bool
-    detail: str = ""
-    duration: float = 0.0
 
 
 class Gateway:
@@ -170,12 +158,12 @@ class Gateway:
 
         notify.observes = observes  # type: ignore[attr-defined]
 
-        shared = _open_shared(config)
+        shared = open_shared_store(config)
         try:
             chains = build_chains(config, registry, audit, notify, shared)
         except BaseException:
             if shared is not None:
-                _close_now(shared)
+                close_now(shared)
             raise
         gateway = cls(config, registry, chains, audit)
         gateway.store = shared
@@ -195,25 +183,9 @@ class Gateway:
 
     def _open_outbox(self, config: GatewayConfig) -> None:
         assert config.outbox is not None
-        try:
-            backend = open_backend(config.outbox.url, config.base_dir)
-            backend.migrate()
-        except Exception as exc:
-            raise ConfigError(
-                [
-                    ConfigProblem(
-                        config.source,
-                        "gateway.outbox",
-                        f"cannot open the outbox {config.outbox_shown}: "
-                        f"{type(exc).__name__}: {redact_url(str(exc))}",
-                        "check that the folder exists and is writable, or that the database "
-                        "server is running and the URL is right",
-                    )
-                ]
-            ) from None
         # wall-clock seconds that move with the loop's clock (virtual under the test kit's
         # loop), so a row's due time and the breakers' recovery are on one time line
-        self.outbox = Outbox(backend, config.outbox, clock=wall_time)
+        self.outbox = Outbox(open_outbox_backend(config), config.outbox, clock=wall_time)
         self.outbox.bind(self._replay_one, self._resends_safely, self._recovery)
         for chain in self.chains.values():
             chain.on_write_end = self.outbox.on_write_end
@@ -315,7 +287,7 @@ class Gateway:
         if self._closed:
             raise GatewayClosed(CLOSED)
         jobs = [(cap, slot) for cap, chain in self.chains.items() for slot in chain.slots]
-        results = await asyncio.gather(*(_check(cap, slot, timeout) for cap, slot in jobs))
+        results = await asyncio.gather(*(check_provider(cap, slot, timeout) for cap, slot in jobs))
         return list(results)
 
     async def aclose(self) -> None:
@@ -374,74 +346,3 @@ class Gateway:
 def _why(exc: OSError) -> str:
     """An OSError in words, without the path it names (it may have come from ``${VAR}``)."""
     return f"{type(exc).__name__}: {exc.strerror or 'no reason given'}"
-
-
-def _open_shared(config: GatewayConfig) -> SharedState | None:
-    """The store ``[gateway] store`` names; a store that cannot be opened is a config error.
-
-    A store given as ``${VAR}`` shows itself as the reference (``health.json``, log lines).
-    """
-    try:
-        shared = open_shared(config.store, config.name, config.base_dir)
-        reference = config.references.get("store")
-        if shared is not None and reference:
-            shared.shown = reference
-            reach = getattr(shared, "reach", None)
-            if reach is not None:
-                reach.shown = reference
-        return shared
-    except Exception as exc:
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    config.source,
-                    "gateway.store",
-                    f"cannot open the store {config.store_shown}: {type(exc).__name__}: "
-                    f"{redact_url(str(exc))}",
-                    "install what the message names, check that the folder exists and is "
-                    'writable, or use store = "memory"',
-                )
-            ]
-        ) from None
-
-
-def _close_now(store: SharedState) -> None:
-    """Close a store no gateway took (its build failed); nothing is in flight yet."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(store.aclose())
-        return
-    close = getattr(store, "close_now", None)
-    if callable(close):
-        close()
-
-
-async def _check(capability: str, slot: ProviderSlot, timeout: float) -> CheckResult:
-    check = getattr(slot.provider, "check", None)
-    t0 = time.monotonic()
-    if not callable(check):
-        return CheckResult(capability, slot.name, slot.type.name, True, "no live check", 0.0)
-    try:
-        async with asyncio.timeout(timeout):
-            if inspect.iscoroutinefunction(check):
-                await check()
-            else:
-                result = await asyncio.to_thread(check)
-                if inspect.isawaitable(result):
-                    await result
-    except TimeoutError:
-        return CheckResult(
-            capability,
-            slot.name,
-            slot.type.name,
-            False,
-            f"check did not finish within {timeout:g}s",
-            time.monotonic() - t0,
-        )
-    except Exception as exc:
-        detail = slot.scrub(f"{type(exc).__name__}: {exc}")
-        return CheckResult(
-            capability, slot.name, slot.type.name, False, detail, time.monotonic() - t0
-        )
-    return CheckResult(capability, slot.name, slot.type.name, True, "ok", time.monotonic() - t0)

@@ -1,7 +1,7 @@
 """``Scrubber``: removes a provider's secret values from text that came from the provider.
 
 Provider error texts enter the engine in one place (:mod:`aicmo_gateway.engine.attempt`, and the
-live checks in :mod:`aicmo_gateway.gateway`); they are scrubbed there, once, so nothing
+live checks in :mod:`aicmo_gateway.live_checks`); they are scrubbed there, once, so nothing
 derived from them (attempt details, outcome reasons, cooldown reasons, health, the audit
 trail, the state files, logs) ever holds a secret.
 

@@ -62,7 +62,7 @@ def aicmo_reply_fetchers() -> list[ProviderType]:
         ProviderType(
             "maildir",
             summary="reads new messages from a local Maildir without moving or flagging them",
-            **_deferred("aicmo_gateway.builtin.maildir:MaildirReplyFetcher"),
+            **_deferred("aicmo_gateway.builtin.maildir_fetcher:MaildirReplyFetcher"),
         ),
         ProviderType(
             "noop",

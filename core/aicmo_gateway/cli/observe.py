@@ -8,29 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from aicmo_gateway.cli._options import config_option
+from aicmo_gateway.cli._options import config_option, load_option_config
 from aicmo_gateway.cli._output import emit_json, table
-from aicmo_gateway.config.location import ENV_CONFIG, find_config
 
 if TYPE_CHECKING:
     from aicmo_gateway.config.load import GatewayConfig
     from aicmo_gateway.state.files import StateFiles
-
-
-def _config(config_path: Path | None) -> tuple[Path, GatewayConfig]:
-    from aicmo_gateway.config.load import load_config
-    from aicmo_gateway.errors import ConfigError
-
-    path = find_config(config_path)
-    if path is None:
-        raise click.ClickException(
-            f"no configuration file: pass --config, set {ENV_CONFIG}, or create "
-            "./aicmo-gateway.toml"
-        )
-    try:
-        return path, load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _state(
@@ -40,7 +23,7 @@ def _state(
     ``${VAR}`` is named by its reference, as every config message does)."""
     from aicmo_gateway.state.files import StateFiles
 
-    path, config = loaded or _config(config_path)
+    path, config = loaded or load_option_config(config_path)
     if config.state_dir is None:
         raise click.ClickException(
             f"{path} sets no [gateway] state_dir, so gateways record no state to show; "
@@ -73,7 +56,7 @@ def status(config_path: Path | None, as_json: bool) -> None:
     it, read from the store. Otherwise shows what the last gateway using this config
     recorded in its [gateway] state_dir.
     """
-    loaded = _config(config_path)
+    loaded = load_option_config(config_path)
     if loaded[1].store != "memory":
         try:
             _fleet_status(loaded[1], as_json)

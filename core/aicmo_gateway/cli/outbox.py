@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from aicmo_gateway.cli._options import config_option, load_option_config
 from aicmo_gateway.cli._output import emit_json, table
 
 if TYPE_CHECKING:
@@ -21,29 +22,11 @@ if TYPE_CHECKING:
 
 _STATES = ("pending", "in_flight", "done", "dead", "held")
 
-_config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (default: $AICMO_GATEWAY_CONFIG, then ./aicmo-gateway.toml).",
-)
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def _config(config_path: Path | None) -> GatewayConfig:
-    from aicmo_gateway.config.load import ENV_CONFIG, find_config, load_config
-    from aicmo_gateway.errors import ConfigError
-
-    path = find_config(config_path)
-    if path is None:
-        raise click.ClickException(
-            f"no configuration file: pass --config, set {ENV_CONFIG}, or create "
-            "./aicmo-gateway.toml"
-        )
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    path, config = load_option_config(config_path)
     if config.outbox is None:
         raise click.ClickException(
             f"{path} sets no [gateway] outbox, so nothing is stored; add "
@@ -108,7 +91,7 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("list")
-@_config_option
+@config_option
 @click.option("--state", type=click.Choice(_STATES), help="Only rows in this state.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
 @_json_option
@@ -148,7 +131,7 @@ def list_rows(config_path: Path | None, state: str | None, limit: int, as_json: 
 
 @outbox_group.command("show")
 @click.argument("row_id")
-@_config_option
+@config_option
 @_json_option
 def show(row_id: str, config_path: Path | None, as_json: bool) -> None:
     """One row: its state, attempts, last error and what it would send."""
@@ -166,7 +149,7 @@ def show(row_id: str, config_path: Path | None, as_json: bool) -> None:
 
 @outbox_group.command("retry")
 @click.argument("row_id")
-@_config_option
+@config_option
 @_json_option
 def retry(row_id: str, config_path: Path | None, as_json: bool) -> None:
     """Replay one row now, whatever its state: the only way a held row is replayed.
@@ -192,7 +175,7 @@ def retry(row_id: str, config_path: Path | None, as_json: bool) -> None:
 
 
 @outbox_group.command("replay")
-@_config_option
+@config_option
 @click.option("--loop", is_flag=True, help="Keep replaying due rows until interrupted.")
 @click.option(
     "--interval",
@@ -244,7 +227,7 @@ def emit_line(data: dict[str, int]) -> str:
 
 
 @outbox_group.command("purge")
-@_config_option
+@config_option
 @click.option("--dead", is_flag=True, help="Remove dead rows too (they were never performed).")
 @click.option(
     "--older-than",

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from aicmo_gateway.cli._options import config_option
+from aicmo_gateway.cli._options import config_option, load_option_config
 from aicmo_gateway.cli._output import emit_json, table
-from aicmo_gateway.config.location import ENV_CONFIG, find_config
+from aicmo_gateway.config.location import find_config
 
 if TYPE_CHECKING:
-    from aicmo_gateway.config.load import GatewayConfig
     from aicmo_gateway.state.suppression import Entry
     from aicmo_gateway.suppression import Suppression
 
@@ -29,27 +28,11 @@ REASONS = ("unsubscribed", "hard_bounce", "complaint", "manual")
 _COLUMNS = ("target", "reason", "source", "created_at")
 
 
-def _config(config_path: Path | None) -> GatewayConfig:
-    from aicmo_gateway.config.load import load_config
-    from aicmo_gateway.errors import ConfigError
-
-    path = find_config(config_path)
-    if path is None:
-        raise click.ClickException(
-            f"no configuration file: pass --config, set {ENV_CONFIG}, or create "
-            "./aicmo-gateway.toml"
-        )
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def _list(config_path: Path | None) -> Suppression:
     from aicmo_gateway.state.suppression import open_store
     from aicmo_gateway.suppression import Suppression
 
-    email = _config(config_path).email
+    email = load_option_config(config_path)[1].email
     if email.suppression is None:
         raise click.ClickException('[email] suppression is "off": there is no list to manage')
     return Suppression(open_store(email.suppression, email.base_dir))
@@ -228,7 +211,7 @@ def link(config_path: Path | None, address: str, list_id: str) -> None:
     from aicmo_gateway.errors import InvalidInput
     from aicmo_gateway.unsubscribe.token import Signer
 
-    email = _config(config_path).email
+    email = load_option_config(config_path)[1].email
     if not email.unsubscribe or email.unsubscribe_secret is None:
         raise click.ClickException(
             "set [email] unsubscribe_url (or unsubscribe_mailto) and unsubscribe_secret first"

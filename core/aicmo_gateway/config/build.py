@@ -17,7 +17,7 @@ from aicmo_gateway.engine.budget import RetryBudget
 from aicmo_gateway.engine.chain import Chain
 from aicmo_gateway.engine.fleet import spec_for
 from aicmo_gateway.engine.ledger import MemoryLedger
-from aicmo_gateway.engine.policy import ProviderPolicy
+from aicmo_gateway.engine.provider_policy import ProviderPolicy
 from aicmo_gateway.engine.slot import ProviderSlot, loop_time
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.plugins.provider_type import Quota, RateLimit

@@ -6,14 +6,13 @@ fix, and the secrets are never shown.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from aicmo_gateway.config_values import key_part, shown
+from aicmo_gateway.config_values import shown
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.state.suppression import shown_dsn
 
@@ -80,13 +79,8 @@ class EmailSettings:
 
 
 def _text(loader: ConfigLoader, table: Mapping[str, Any], key: str, example: str) -> str | None:
-    value, _ = loader.resolve(table.get(key), f"email.{key}")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        loader.problem(f"email.{key}", f"expected text, got {shown(value)}", f"write {example}")
-        return None
-    return str(value).strip()
+    text = loader.text(table, "email", key, example)
+    return None if text is None else text.strip()
 
 
 def _secret(loader: ConfigLoader, value: Any, key: str) -> Secret | None:
@@ -102,15 +96,7 @@ def _secret(loader: ConfigLoader, value: Any, key: str) -> Secret | None:
 
 def read_email(loader: ConfigLoader, table: Mapping[str, Any], base: Path | None) -> EmailSettings:
     """Check the ``[email]`` table; report problems to ``loader``."""
-    for key in table:
-        if key not in EMAIL_KEYS:
-            close = difflib.get_close_matches(key, EMAIL_KEYS, n=1)
-            loader.problem(
-                f"email.{key_part(key)}",
-                "is not an email setting",
-                (f"did you mean {close[0]!r}? " if close else "")
-                + f"the [email] keys are: {', '.join(EMAIL_KEYS)}",
-            )
+    loader.unknown_keys(table, EMAIL_KEYS, "email", "an email setting", "the [email] keys are")
     dsn = _text(loader, table, "suppression", 'suppression = "sqlite:///suppression.db"')
     if dsn is None and "suppression" not in table:
         dsn = DEFAULT_SUPPRESSION if base is not None else None

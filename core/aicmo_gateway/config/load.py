@@ -23,11 +23,8 @@ from aicmo_gateway.config.location import CONFIG_FILENAME, ENV_CONFIG, find_conf
 from aicmo_gateway.config.pipeline import PipelineSettings
 from aicmo_gateway.config.settings import is_secret_key
 from aicmo_gateway.config_values import MAX_DEPTH, shown
-from aicmo_gateway.engine.policy import (
-    ChainPolicy,
-    ProviderPolicy,
-    parse_duration,
-)
+from aicmo_gateway.engine.policy import ChainPolicy, parse_duration
+from aicmo_gateway.engine.provider_policy import ProviderPolicy
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.secret import Secret
 from aicmo_gateway.state.outbox.backend import OutboxSettings, redact_url

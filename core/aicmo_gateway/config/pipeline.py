@@ -103,16 +103,6 @@ def _path(loader: ConfigLoader, table: Mapping[str, Any], key: str, base: Path |
     return base / path if not path.is_absolute() and base is not None else path
 
 
-def _text(loader: ConfigLoader, table: Mapping[str, Any], key: str, example: str) -> Any:
-    value, _ = loader.resolve(table.get(key), f"pipeline.{key}")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        loader.problem(f"pipeline.{key}", f"expected text, got {shown(value)}", f"write {example}")
-        return None
-    return str(value)
-
-
 def _columns(loader: ConfigLoader, value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         loader.problem(
@@ -147,17 +137,11 @@ def read_pipeline(
     loader: ConfigLoader, table: Mapping[str, Any], base: Path | None
 ) -> PipelineSettings:
     """Check the ``[pipeline]`` table; report problems to ``loader``."""
-    for key in table:
-        if key not in PIPELINE_KEYS:
-            close = difflib.get_close_matches(str(key), PIPELINE_KEYS, n=1)
-            loader.problem(
-                f"pipeline.{key_part(key)}",
-                "is not a pipeline setting",
-                (f"did you mean {close[0]!r}? " if close else "")
-                + f"the [pipeline] keys are: {', '.join(PIPELINE_KEYS)}",
-            )
+    loader.unknown_keys(
+        table, PIPELINE_KEYS, "pipeline", "a pipeline setting", "the [pipeline] keys are"
+    )
     values: dict[str, Any] = {}
-    campaign = _text(loader, table, "campaign", 'campaign = "spring-outreach"')
+    campaign = loader.text(table, "pipeline", "campaign", 'campaign = "spring-outreach"')
     if campaign is not None:
         if _CAMPAIGN.match(campaign):
             values["campaign"] = campaign
@@ -173,10 +157,10 @@ def read_pipeline(
         ("reply_to", 'reply_to = "sales@example.com"'),
         ("subject", 'subject = "A question for {{ lead.company }}"'),
     ):
-        text = _text(loader, table, key, example)
+        text = loader.text(table, "pipeline", key, example)
         if text is not None:
             values[key] = text
-    event = _text(loader, table, "webhook_event", 'webhook_event = "lead.contacted"')
+    event = loader.text(table, "pipeline", "webhook_event", 'webhook_event = "lead.contacted"')
     if event is not None:
         if _EVENT.match(event):
             values["webhook_event"] = event

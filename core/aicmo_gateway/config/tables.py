@@ -1,60 +1,44 @@
 """Reading the tables of a config: every problem collected, each with the key and the fix.
 
-``${ENV_VAR}`` references are resolved here; ``${VAR:-default}`` gives a
-default and ``$$`` writes a literal ``$``. Used by :func:`aicmo_gateway.config.load_config`.
+The top-level tables, ``[providers.<name>]`` and ``[capabilities.<name>]`` are read here; the
+other tables have a module each (``gateway_table``, ``email``, ``pipeline``, ``outbox``), and
+``${ENV_VAR}`` references are resolved by :mod:`aicmo_gateway.config.references`. Used by
+:func:`aicmo_gateway.config.load_config`.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from aicmo_gateway.config.email import read_email
+from aicmo_gateway.config.gateway_table import AUDIT_SIZE, read_gateway
 from aicmo_gateway.config.load import (
-    GATEWAY_KEYS,
     CapabilityConfig,
     GatewayConfig,
     ProviderConfig,
 )
-from aicmo_gateway.config.outbox import check_defer, read_outbox
+from aicmo_gateway.config.outbox import check_defer
 from aicmo_gateway.config.pipeline import read_pipeline
+from aicmo_gateway.config.references import resolve
 from aicmo_gateway.config.settings import check_settings
 from aicmo_gateway.config.timeouts import timeout_warnings
-from aicmo_gateway.config_values import (
-    BadValue,
-    EnvText,
-    Range,
-    key_part,
-    read_bool,
-    read_number,
-    shown,
-    too_deep,
-)
-from aicmo_gateway.engine.policy import (
-    CAPABILITY_KEYS,
-    PROVIDER_POLICY_KEYS,
-    parse_chain_policy,
-    parse_provider_policy,
-)
+from aicmo_gateway.config_values import key_part, shown, too_deep
+from aicmo_gateway.engine.policy import CAPABILITY_KEYS, parse_chain_policy
+from aicmo_gateway.engine.provider_policy import PROVIDER_POLICY_KEYS, parse_provider_policy
 from aicmo_gateway.errors import ConfigError, ConfigProblem
 from aicmo_gateway.ports import PORTS, Effect
-from aicmo_gateway.state.outbox.backend import redact_url
-from aicmo_gateway.state.store import NAME_PATTERN, check_store_url
 
 if TYPE_CHECKING:
     from aicmo_gateway.plugins.registry import Registry
 
-__all__ = ["ConfigLoader"]
+__all__ = ["AUDIT_SIZE", "ConfigLoader"]
 
-_REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
-_VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.S)
-#: the allowed values of [gateway] audit_size
-AUDIT_SIZE = Range(0, 1_000_000, whole=True)
 _INSTANCE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
@@ -83,72 +67,40 @@ class ConfigLoader:
     def problem(self, key: str, message: str, fix: str = "") -> None:
         self.problems.append(ConfigProblem(self.source, key, message, fix))
 
-    # -- ${ENV} references ----------------------------------------------------
+    def unknown_keys(
+        self, table: Mapping[str, Any], allowed: Collection[str], where: str, what: str, listed: str
+    ) -> None:
+        """A problem for each key of the table ``where`` that is not in ``allowed``: "is not
+        ``what``", with the closest allowed key suggested and every one ``listed``."""
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), list(allowed), n=1)
+                self.problem(
+                    f"{where}.{key_part(key)}",
+                    f"is not {what}",
+                    (f"did you mean {close[0]!r}? " if close else "")
+                    + f"{listed}: {', '.join(allowed)}",
+                )
+
+    def text(self, table: Mapping[str, Any], where: str, key: str, example: str) -> str | None:
+        """``table[key]`` (in the table ``where``) as text, references resolved; ``None``
+        when absent, or when it is not text (a problem suggesting ``example``)."""
+        value, _ = self.resolve(table.get(key), f"{where}.{key}")
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(f"{where}.{key}", f"expected text, got {shown(value)}", f"write {example}")
+            return None
+        return str(value)
+
+    # -- ${ENV} references (see aicmo_gateway.config.references) -------------------
 
     def resolve(self, value: Any, key: str, *, tables: bool = False) -> tuple[Any, bool]:
         """Resolve references in strings, also in lists and tables; return (value, used_env).
 
-        A string that used a reference becomes an :class:`EnvText`, which shows itself as
-        written; a NUL character, written or from the environment, is refused. With
-        ``tables``, the values in tables are resolved too (a provider setting such as
-        ``headers = { X-Api-Key = "${KEY}" }``), never their keys.
+        See :func:`aicmo_gateway.config.references.resolve`.
         """
-        if isinstance(value, list):
-            items = [self.resolve(v, f"{key}[{i}]", tables=tables) for i, v in enumerate(value)]
-            return [v for v, _ in items], any(u for _, u in items)
-        if tables and isinstance(value, Mapping):
-            pairs = {
-                k: self.resolve(v, f"{key}.{key_part(str(k))}", tables=True)
-                for k, v in value.items()
-            }
-            return {k: v for k, (v, _) in pairs.items()}, any(u for _, u in pairs.values())
-        if not isinstance(value, str):
-            return value, False
-        if "$" not in value:
-            self.refuse_nul(value, key)
-            return value, False
-        used = False
-
-        def sub(match: re.Match[str]) -> str:
-            nonlocal used
-            found = match.group(0)
-            if found == "$$":
-                return "$"
-            inner = match.group(1)
-            var = _VAR.match(inner or "") if inner is not None else None
-            if var is None:
-                self.problem(
-                    key,
-                    f"malformed environment reference {shown(found)}",
-                    "write ${NAME} with NAME made of letters, digits and '_' "
-                    "(or $$ for a literal '$')",
-                )
-                return ""
-            used = True
-            name, default = var.group(1), var.group(2)
-            if name in self.env:
-                return self.env[name]
-            if default is not None:
-                return default
-            self.problem(
-                key,
-                f"environment variable {name} is not set",
-                f"export {name}=... before running, or write ${{{name}:-default}}",
-            )
-            return ""
-
-        resolved = _REF.sub(sub, value)
-        result = EnvText(resolved, value) if used else resolved
-        self.refuse_nul(result, key)
-        return result, used
-
-    def refuse_nul(self, value: str, key: str) -> None:
-        if "\x00" in value:
-            self.problem(
-                key,
-                f"{shown(value)} contains a NUL character",
-                "remove it (a \\u0000 escape in the file, or a NUL in the variable's value)",
-            )
+        return resolve(self, value, key, tables=tables)
 
     # -- tables ---------------------------------------------------------------
 
@@ -169,7 +121,7 @@ class ConfigLoader:
                     + "[email] and [pipeline]",
                 )
         gateway = self.table(data, "gateway")
-        gateway_values = self.gateway(gateway)
+        gateway_values = read_gateway(self, gateway)
         email = read_email(self, self.table(data, "email"), self.base)
         pipeline = read_pipeline(self, self.table(data, "pipeline"), self.base)
         providers = self.providers(self.table(data, "providers"))
@@ -214,80 +166,6 @@ class ConfigLoader:
             )
             return {}
         return value
-
-    def gateway(self, table: Mapping[str, Any]) -> dict[str, Any]:
-        for key in table:
-            if key not in GATEWAY_KEYS:
-                close = difflib.get_close_matches(key, list(GATEWAY_KEYS), n=1)
-                self.problem(
-                    f"gateway.{key_part(key)}",
-                    "is not a gateway setting",
-                    (f"did you mean {close[0]!r}? " if close else "")
-                    + f"the [gateway] keys are: {', '.join(GATEWAY_KEYS)}",
-                )
-        store, name = self.store(table)
-        dry_run = False
-        try:
-            dry_run = read_bool(table.get("dry_run", False), "dry_run")
-        except BadValue as bad:
-            self.problem("gateway.dry_run", bad.message, bad.fix)
-        audit_size = 1000
-        try:
-            audit_size = read_number(table.get("audit_size", 1000), AUDIT_SIZE, "audit_size", 1000)
-        except BadValue as bad:
-            self.problem("gateway.audit_size", bad.message, f"{bad.fix} (0 keeps no audit trail)")
-        state_dir = None
-        raw_dir, _ = self.resolve(table.get("state_dir"), "gateway.state_dir")
-        if raw_dir is not None:
-            if not isinstance(raw_dir, str) or not raw_dir.strip():
-                self.problem(
-                    "gateway.state_dir",
-                    f"expected a folder path, got {shown(raw_dir)}",
-                    'write state_dir = ".aicmo-gateway"',
-                )
-            elif "\x00" not in raw_dir:
-                state_dir = Path(str(raw_dir))
-                if not state_dir.is_absolute() and self.base is not None:
-                    state_dir = self.base / state_dir
-                if isinstance(raw_dir, EnvText):
-                    self.references["state_dir"] = raw_dir.reference
-        return {
-            "store": store,
-            "name": name,
-            "dry_run": dry_run,
-            "audit_size": audit_size,
-            "state_dir": state_dir,
-            "outbox": read_outbox(self, table),
-        }
-
-    def store(self, table: Mapping[str, Any]) -> tuple[str, str]:
-        """``[gateway] store`` and ``name`` (which namespaces the store's keys), checked."""
-        known = len(self.problems)
-        store, _ = self.resolve(table.get("store", "memory"), "gateway.store")
-        wrong = check_store_url(store) if len(self.problems) == known else None
-        if wrong is not None:
-            shown_url = (
-                redact_url(store)
-                if isinstance(store, str) and not isinstance(store, EnvText)
-                else store
-            )
-            self.problem(
-                "gateway.store",
-                f"{shown(shown_url)} {wrong}",
-                'use store = "memory" (one process), "sqlite:///state.db" (the processes of '
-                'one host) or "redis://host:6379/0" (several hosts)',
-            )
-        if isinstance(store, EnvText):
-            self.references["store"] = store.reference
-        name, _ = self.resolve(table.get("name", "aicmo-gateway"), "gateway.name")
-        if not isinstance(name, str) or not NAME_PATTERN.match(name):
-            self.problem(
-                "gateway.name",
-                f"{shown(name)} is not a usable name",
-                "use up to 64 letters, digits, '_', '-' or '.', e.g. name = \"crm-sync\"",
-            )
-            name = "aicmo-gateway"
-        return (str(store) if wrong is None else "memory"), str(name)
 
     def providers(self, table: Mapping[str, Any]) -> dict[str, ProviderConfig]:
         result: dict[str, ProviderConfig] = {}
@@ -367,15 +245,7 @@ class ConfigLoader:
                     f'write [capabilities.{cap}] with providers = ["..."]',
                 )
                 continue
-            for k in body:
-                if k not in CAPABILITY_KEYS:
-                    close = difflib.get_close_matches(k, CAPABILITY_KEYS, n=1)
-                    self.problem(
-                        f"{key}.{key_part(k)}",
-                        "is not a capability setting",
-                        (f"did you mean {close[0]!r}? " if close else "")
-                        + f"the keys are: {', '.join(CAPABILITY_KEYS)}",
-                    )
+            self.unknown_keys(body, CAPABILITY_KEYS, key, "a capability setting", "the keys are")
             names = self.provider_list(body, key, cap, providers)
             read_only = all(op.effect is Effect.READ for op in PORTS[cap].operations)
             policy, problems = parse_chain_policy(body, read_only)

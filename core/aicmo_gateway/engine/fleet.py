@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from aicmo_gateway.engine.policy import ProviderPolicy
+from aicmo_gateway.engine.provider_policy import ProviderPolicy
 from aicmo_gateway.outcome import Outcome, Status
 from aicmo_gateway.plugins.provider_type import PERIODS
 from aicmo_gateway.ports import Operation
@@ -119,16 +119,13 @@ async def once_shared(
         delay = min(delay * 2, 0.25)
     if claim.state == "stale" and not chain.honours_idempotency:
         await store.release(entry, call_id)
-        outcome = Outcome(
+        outcome = _unattempted(
+            chain,
+            op,
             Status.UNCERTAIN,
-            value=None,
-            provider=None,
-            attempts=(),
-            call_id=call_id,
-            capability=chain.capability,
-            operation=op.name,
-            idempotency_key=key,
-            reason="a process performing this key stopped before recording its outcome "
+            call_id,
+            key,
+            "a process performing this key stopped before recording its outcome "
             "(its claim expired): it may have been performed, and not every provider "
             "honours idempotency keys, so it is not sent again blindly",
         )
@@ -162,22 +159,34 @@ def _likely_first(chain: Chain) -> ProviderState | None:
 
 
 def _unreadable(chain: Chain, op: Operation, key: str) -> Outcome:
-    return Outcome(
+    return _unattempted(
+        chain,
+        op,
         Status.OK,
-        value=None,
-        provider=None,
-        attempts=(),
-        call_id="",
-        capability=chain.capability,
-        operation=op.name,
-        idempotency_key=key,
-        reason="performed by another process; its recorded answer could not be read",
+        "",
+        key,
+        "performed by another process; its recorded answer could not be read",
     )
 
 
 def _waited_too_long(chain: Chain, op: Operation, call_id: str, key: str, bound: float) -> Outcome:
-    return Outcome(
+    return _unattempted(
+        chain,
+        op,
         Status.UNCERTAIN,
+        call_id,
+        key,
+        f"another process is performing this key and did not finish within "
+        f"{bound:g}s; not performed here (call again with the key for its outcome)",
+    )
+
+
+def _unattempted(
+    chain: Chain, op: Operation, status: Status, call_id: str, key: str, reason: str
+) -> Outcome:
+    """The outcome of a call this process decided from the shared ledger, without an attempt."""
+    return Outcome(
+        status,
         value=None,
         provider=None,
         attempts=(),
@@ -185,6 +194,5 @@ def _waited_too_long(chain: Chain, op: Operation, call_id: str, key: str, bound:
         capability=chain.capability,
         operation=op.name,
         idempotency_key=key,
-        reason=f"another process is performing this key and did not finish within "
-        f"{bound:g}s; not performed here (call again with the key for its outcome)",
+        reason=reason,
     )

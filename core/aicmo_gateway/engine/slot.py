@@ -15,7 +15,7 @@ from aicmo_gateway.engine.budget import RetryBudget
 from aicmo_gateway.engine.clock import loop_time, wall_time
 from aicmo_gateway.engine.health import ProviderHealth
 from aicmo_gateway.engine.limits import ProviderLimits
-from aicmo_gateway.engine.policy import ProviderPolicy
+from aicmo_gateway.engine.provider_policy import ProviderPolicy
 from aicmo_gateway.outcome import Action
 from aicmo_gateway.plugins.provider_type import ProviderType
 from aicmo_gateway.ports import Operation, ReplyBatch, Verdict, Verification

@@ -1,4 +1,4 @@
-"""Plugin discovery: entry points, isolation of broken plugins, switches, the type registry.
+"""The ``Registry`` of plugins and provider types: each plugin loaded in isolation, lookups.
 
 Every distribution with an entry point in the ``aicmo_gateway`` group is a
 plugin, the core included (its built-in providers come through its own entry
@@ -23,17 +23,16 @@ Names in the lists match a distribution name or an entry-point name.
 
 from __future__ import annotations
 
-import enum
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import attrs
 import pluggy
 
 from aicmo_gateway.errors import PluginError, UnknownProviderType
 from aicmo_gateway.logs import logger
 from aicmo_gateway.plugins import hookspecs
+from aicmo_gateway.plugins.collect import collect
 from aicmo_gateway.plugins.discovery import (
     BUILTIN_MODULE,
     CORE_DISTRIBUTION,
@@ -44,7 +43,6 @@ from aicmo_gateway.plugins.discovery import (
     GROUP,
     Candidate,
     Quarantine,
-    as_provider_types,
     canonicalize_name,
     check_core_requirement,
     core_version,
@@ -53,9 +51,10 @@ from aicmo_gateway.plugins.discovery import (
     hook_warnings,
     import_candidate,
 )
+from aicmo_gateway.plugins.info import PluginInfo, PluginStatus
 from aicmo_gateway.plugins.known import install_hint
+from aicmo_gateway.plugins.observers import Observers
 from aicmo_gateway.plugins.provider_type import ProviderType
-from aicmo_gateway.ports import HOOK_PORTS, PORTS
 
 __all__ = [
     "CORE_DISTRIBUTION",
@@ -80,44 +79,6 @@ def _switched_on(env: Mapping[str, str], key: str) -> bool:
     return truth_word(value) is True
 
 
-class PluginStatus(enum.StrEnum):
-    ACTIVE = "active"
-    DISABLED = "disabled"
-    QUARANTINED = "quarantined"
-
-
-@attrs.frozen
-class PluginInfo:
-    """One plugin (an entry point of a distribution) and what became of it."""
-
-    name: str
-    distribution: str
-    version: str
-    status: PluginStatus
-    module: str
-    reason: str | None = None
-    provider_types: tuple[ProviderType, ...] = ()
-    #: problems that did not stop the plugin (e.g. a misspelt hook name)
-    warnings: tuple[str, ...] = ()
-    builtin: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        ports: dict[str, list[str]] = {}
-        for pt in self.provider_types:
-            ports.setdefault(pt.port or "?", []).append(pt.name)
-        return {
-            "name": self.name,
-            "distribution": self.distribution,
-            "version": self.version,
-            "status": self.status.value,
-            "reason": self.reason,
-            "module": self.module,
-            "builtin": self.builtin,
-            "provider_types": ports,
-            "warnings": list(self.warnings),
-        }
-
-
 class Registry:
     """The discovered plugins and the provider types they offer, per port."""
 
@@ -130,7 +91,7 @@ class Registry:
         #: problems with the switches themselves (e.g. a name that matches no plugin)
         self.problems: list[str] = []
         self._types: dict[tuple[str, str], ProviderType] = {}
-        self._observers: dict[str, list[Any]] = {}
+        self._observers = Observers(self.pm, trace=trace)
         if trace:
             self.pm.add_hookcall_monitoring(self._trace_before, self._trace_after)
 
@@ -222,7 +183,7 @@ class Registry:
             except Exception as exc:
                 raise Quarantine(f"its hooks do not match the contract: {exc}", exc) from exc
             warnings = hook_warnings(self.pm, obj)
-            provided = self._collect(cand, obj)
+            provided = collect(self.pm, cand, obj, self._types, trace=self.trace)
         except Quarantine as q:
             if obj is not None and self.pm.is_registered(obj):
                 self.pm.unregister(obj)
@@ -248,50 +209,6 @@ class Registry:
         )
         for warning in warnings:
             logger.warning("plugin {} ({}): {}", cand.name, cand.distribution, warning)
-
-    def _collect(self, cand: Candidate, obj: Any) -> list[ProviderType]:
-        provided: list[ProviderType] = []
-        for hook, port in HOOK_PORTS.items():
-            for impl in getattr(self.pm.hook, hook).get_hookimpls():
-                if impl.plugin is not obj:
-                    continue
-                if self.trace:
-                    logger.debug("hook {} of {}: calling", hook, cand.name)
-                try:
-                    result = impl.function()
-                except Exception as exc:
-                    raise Quarantine(f"{hook} raised {type(exc).__name__}: {exc}", exc) from exc
-                items = as_provider_types(result, hook)
-                if self.trace:
-                    logger.debug("hook {} of {}: {}", hook, cand.name, [i.name for i in items])
-                for item in items:
-                    if item.port is not None and item.port != port:
-                        right = PORTS[item.port].hook if item.port in PORTS else "its own hook"
-                        raise Quarantine(
-                            f"{hook} returned {item.name!r} declared for port {item.port!r}; "
-                            f"return it from {right}"
-                        )
-                    provided.append(
-                        attrs.evolve(
-                            item,
-                            port=port,
-                            plugin=cand.name,
-                            distribution=cand.distribution,
-                            version=cand.version,
-                        )
-                    )
-        seen: dict[tuple[str, str], ProviderType] = {}
-        for pt in provided:
-            key = (pt.port or "", pt.name)
-            owner = self._types.get(key) or seen.get(key)
-            if owner is not None:
-                raise Quarantine(
-                    f"it provides {pt.port} type {pt.name!r}, which {owner.distribution} "
-                    f"{owner.version} already provides; uninstall one of them or set "
-                    f"{ENV_DISABLE}={cand.distribution}"
-                )
-            seen[key] = pt
-        return provided
 
     def _quarantine(self, cand: Candidate, q: Quarantine) -> None:
         reason = q.reason
@@ -375,38 +292,12 @@ class Registry:
 
     def observes(self, hook: str) -> bool:
         """Whether any plugin implements the observer ``hook`` (so a record is worth building)."""
-        impls = self._observers.get(hook)
-        if impls is None:
-            impls = self._observer_impls(hook)
-        return bool(impls)
-
-    def _observer_impls(self, hook: str) -> list[Any]:
-        # registration is over once discovery ends: look the hook up once
-        impls = self._observers[hook] = list(getattr(self.pm.hook, hook).get_hookimpls())
-        return impls
+        return self._observers.observes(hook)
 
     def notify(self, hook: str, scrub: Callable[[str], str] | None = None, **kwargs: Any) -> None:
-        """Call an observer hook on every plugin; an observer that raises is logged, not raised.
-
-        The log line carries the traceback as text, ``scrub`` applied, never the exception
-        itself: a sink with loguru's ``diagnose`` would print the frames' variables, such as
-        the call record and the value a provider returned.
-        """
-        impls = self._observers.get(hook)
-        if impls is None:
-            impls = self._observer_impls(hook)
-        for impl in impls:
-            if self.trace:
-                logger.debug("hook {} -> {}", hook, impl.plugin_name)
-            try:
-                impl.function(*(kwargs[name] for name in impl.argnames))
-            except Exception as exc:
-                logger.warning(
-                    "observer {} of plugin {} raised; ignored\n{}",
-                    hook,
-                    impl.plugin_name,
-                    _traceback_text(exc, scrub),
-                )
+        """Call an observer hook on every plugin; an observer that raises is logged, not raised
+        (see :meth:`aicmo_gateway.plugins.observers.Observers.notify`)."""
+        self._observers.notify(hook, scrub, **kwargs)
 
     @property
     def active(self) -> list[PluginInfo]:
@@ -415,11 +306,3 @@ class Registry:
     @property
     def quarantined(self) -> list[PluginInfo]:
         return [p for p in self.plugins if p.status is PluginStatus.QUARANTINED]
-
-
-def _traceback_text(exc: BaseException, scrub: Callable[[str], str] | None) -> str:
-    """``exc``'s traceback and chain as text, without the frames' variables, scrubbed."""
-    import traceback
-
-    text = "".join(traceback.format_exception(exc)).rstrip("\n")
-    return scrub(text) if scrub is not None else text

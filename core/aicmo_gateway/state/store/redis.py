@@ -1,11 +1,12 @@
 """The Redis store: shared facts and the ledger for a fleet of processes on several hosts.
 
 ``store = "redis://host:6379/0"`` (``rediss://`` for TLS), with redis-py's asyncio client
-(the core's ``redis`` extra, see :func:`install_hint`). Every key is namespaced by
-``[gateway] name`` (``aicmo:<name>:...``) and has a TTL. Each question is one Lua script
-(:mod:`aicmo_gateway.state.store.scripts`), so an attempt costs one round trip: the permit.
-Reports after an attempt are sent without waiting; the process's next permit for the same
-provider waits for them, so its own reports are always counted before it asks again.
+(the core's ``redis`` extra, see :mod:`aicmo_gateway.state.store.redis_client`). Every key is
+namespaced by ``[gateway] name`` (``aicmo:<name>:...``) and has a TTL. Each question is one Lua
+script (:mod:`aicmo_gateway.state.store.scripts`), so an attempt costs one round trip: the
+permit. Reports after an attempt are sent without waiting; the process's next permit for the
+same provider waits for them, so its own reports are always counted before it asks again
+(:mod:`aicmo_gateway.state.store.redis_provider`).
 
 Redis down is not an outage: a command that fails (connection refused or cut, timeout)
 marks the store unreachable with one warning; from then on every question is answered at
@@ -22,150 +23,15 @@ import weakref
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from aicmo_gateway.plugins.known import how_to_install
 from aicmo_gateway.state.outbox.backend import redact_url
 from aicmo_gateway.state.store import scripts
-from aicmo_gateway.state.store.base import (
-    FACTS_TTL,
-    LOCAL,
-    Claim,
-    FleetFacts,
-    ProviderSpec,
-    ProviderState,
-    Verdict,
-)
+from aicmo_gateway.state.store.base import Claim, FleetFacts, ProviderSpec, ProviderState
 from aicmo_gateway.state.store.reach import Reach
+from aicmo_gateway.state.store.redis_client import LoopClient, require_redis
+from aicmo_gateway.state.store.redis_provider import RedisProvider
 from aicmo_gateway.state.store.rules import Facts, to_fleet
 
 __all__ = ["RedisStore", "require_redis"]
-
-
-#: a permit taken with a claim is used by an attempt that starts within this many seconds
-PREFETCH_FRESH = 1.0
-
-
-def install_hint() -> str:
-    """How to install the core's ``redis`` extra (from a checkout while it is not on PyPI)."""
-    return how_to_install("aicmo-gateway", "redis") or "install redis-py (redis>=5.0)"
-
-
-def require_redis() -> None:
-    """Raise a clear ``ImportError`` naming the extra when redis-py is missing."""
-    try:
-        import redis.asyncio  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            f"the Redis store needs redis-py, which is not installed: install the core's "
-            f"redis extra {install_hint()}"
-        ) from None
-
-
-def _num(value: float | None) -> str:
-    return "" if value is None else repr(float(value))
-
-
-class _Provider:
-    def __init__(self, store: RedisStore, name: str, spec: ProviderSpec) -> None:
-        self.name = name
-        self.spec = spec
-        self._store = store
-        self._key = f"{store.prefix}p:{name}"
-        quota_args: list[str] = []
-        for limit, seconds, period in spec.quotas:
-            quota_args += [str(limit), repr(float(seconds)), period]
-        rate, burst = spec.rate if spec.rate is not None else (0.0, 0.0)
-        self._permit_args = [
-            f"{store.prefix}q:{name}:",
-            str(spec.threshold or 0),
-            repr(float(spec.probe_seconds)),
-            f"{rate:g}",
-            repr(float(burst)),
-            str(int(FACTS_TTL)),
-            str(len(spec.quotas)),
-            *quota_args,
-        ]
-        self._pending: asyncio.Task[Any] | None = None
-        #: the fleet had failures in a row at the last permit: a success must reset them
-        self._dirty = False
-        #: a permit taken with a write's claim, in the same round trip, and when (loop time)
-        self._prefetched: tuple[Verdict, float] | None = None
-
-    async def permit(self) -> Verdict:
-        prefetched = self._prefetched
-        if prefetched is not None:
-            self._prefetched = None
-            verdict, at = prefetched
-            if asyncio.get_running_loop().time() - at < PREFETCH_FRESH:
-                return verdict
-        await self.settled()
-        reply = await self._store.run(scripts.PERMIT, [self._key], self._permit_args)
-        if reply is None:
-            return LOCAL
-        return self.verdict(reply)
-
-    def verdict(self, reply: list[Any]) -> Verdict:
-        kind, wait, reason, fails = reply
-        fails = int(fails)
-        self._dirty = fails > 0
-        if kind in ("ok", "probe"):
-            return Verdict(True, kind, 0.0, None, fails)
-        return Verdict(False, kind, max(float(wait), 0.0), reason or None, fails)
-
-    async def settled(self) -> None:
-        """Wait for this process's reports on the provider (its own failures count first)."""
-        pending = self._pending
-        if pending is not None:
-            self._pending = None
-            if not pending.done() and pending.get_loop() is asyncio.get_running_loop():
-                await asyncio.wait([pending])  # never cancels the report itself
-
-    def succeeded(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self._send(scripts.SUCCESS, [])
-
-    def failed(
-        self,
-        *,
-        counted: bool,
-        cooldown: float | None = None,
-        reason: str = "",
-        open_for: float | None = None,
-    ) -> None:
-        spec = self.spec
-        self._send(
-            scripts.FAILURE,
-            [
-                "1" if counted else "0",
-                _num(cooldown),
-                reason[:300],
-                _num(open_for),
-                str(spec.threshold or 0),
-                repr(float(spec.open_seconds)),
-                repr(float(spec.open_multiplier)),
-                _num(spec.open_max_seconds),
-                str(int(FACTS_TTL)),
-            ],
-        )
-
-    def _send(self, script: str, args: list[str]) -> None:
-        self._pending = self._store.spawn(self._after(self._pending, script, args))
-
-    async def _after(
-        self, previous: asyncio.Task[Any] | None, script: str, args: list[str]
-    ) -> None:
-        if previous is not None and not previous.done():
-            await asyncio.wait([previous])
-        await self._store.run(script, [self._key], args)
-
-    async def flush(self) -> None:
-        pending = self._pending
-        if (
-            pending is not None
-            and not pending.done()
-            and pending.get_loop() is asyncio.get_running_loop()
-        ):
-            await asyncio.wait([pending])
 
 
 class RedisStore:
@@ -181,7 +47,7 @@ class RedisStore:
         self.reach = Reach(self.shown)
         #: one client per event loop (a gateway may serve the synchronous facade's loop and
         #: the application's): its connections belong to that loop
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Client] = (
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopClient] = (
             weakref.WeakKeyDictionary()
         )
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -196,7 +62,7 @@ class RedisStore:
 
     # -- the connection --------------------------------------------------------------
 
-    def _connection(self) -> _Client:
+    def _connection(self) -> LoopClient:
         loop = asyncio.get_running_loop()
         found = self._clients.get(loop)
         if found is None:
@@ -211,7 +77,7 @@ class RedisStore:
                 retry=Retry(NoBackoff(), 0),
                 decode_responses=True,
             )
-            found = self._clients[loop] = _Client(client)
+            found = self._clients[loop] = LoopClient(client)
         return found
 
     async def run(self, text: str, keys: list[str], args: list[str]) -> Any:
@@ -249,9 +115,9 @@ class RedisStore:
 
     # -- shared facts ----------------------------------------------------------------
 
-    def provider(self, name: str, spec: ProviderSpec) -> _Provider:
+    def provider(self, name: str, spec: ProviderSpec) -> RedisProvider:
         self._quotas[name] = [(period, seconds) for _, seconds, period in spec.quotas]
-        return _Provider(self, name, spec)
+        return RedisProvider(self, name, spec)
 
     def quota_counts(self, names: Sequence[str]) -> dict[str, dict[str, int]] | None:
         """One script on a blocking connection (``Gateway.quotas()`` is synchronous, and
@@ -332,14 +198,14 @@ class RedisStore:
     ) -> Claim:
         """Claim ``entry``; with ``first`` (the provider the call will most likely try
         first), take its permit in the same round trip when the claim is this caller's: its
-        next :meth:`_Provider.permit` then costs nothing."""
+        next :meth:`RedisProvider.permit` then costs nothing."""
         terms = [owner, repr(float(lease)), str(math.ceil(ttl))]
-        if isinstance(first, _Provider) and first._store is self:
+        if isinstance(first, RedisProvider) and first.store is self:
             await first.settled()
-            keys = [self._entry(entry), first._key]
-            reply = await self.run(scripts.CLAIM_PERMIT, keys, terms + first._permit_args)
+            keys = [self._entry(entry), first.key]
+            reply = await self.run(scripts.CLAIM_PERMIT, keys, terms + first.permit_args)
             if reply is not None and len(reply) > 3:
-                first._prefetched = (
+                first.prefetched = (
                     first.verdict(reply[3:]),
                     asyncio.get_running_loop().time(),
                 )
@@ -392,17 +258,3 @@ class RedisStore:
                 await found.client.aclose()
             elif owner.is_running() and not owner.is_closed():
                 asyncio.run_coroutine_threadsafe(found.client.aclose(), owner)
-
-
-class _Client:
-    """A redis-py client of one event loop and the scripts registered on it."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self._scripts: dict[str, Any] = {}
-
-    def script(self, text: str) -> Any:
-        found = self._scripts.get(text)
-        if found is None:
-            found = self._scripts[text] = self.client.register_script(text)
-        return found
