@@ -20,7 +20,7 @@ import attrs
 from loguru import logger as _loguru
 
 from aicmo_gateway.engine import fast
-from aicmo_gateway.engine.attempt import CallContext
+from aicmo_gateway.engine.context import CallContext
 from aicmo_gateway.engine.fast import ATTEMPT_FINISHED, outcome_of
 from aicmo_gateway.engine.fleet import once_shared
 from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
