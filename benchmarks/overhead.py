@@ -105,27 +105,32 @@ async def _sequential(fn: Fn, payloads: list[Any]) -> float:
     return (CLOCK() - start) / len(payloads)
 
 
+async def _sequential_keyed(fn: Callable[..., Awaitable[Any]], payloads: list[Any]) -> float:
+    """:func:`_sequential` for a send with its key given (the message's Message-ID), passed
+    in the loop itself: no wrapper coroutine of the benchmark's counts against the call."""
+    start = CLOCK()
+    for item in payloads:
+        await fn(item, idempotency_key=item.message_id)
+    return (CLOCK() - start) / len(payloads)
+
+
 async def _overhead(capability: str, n: int) -> dict[str, Any]:
     payload = PAYLOADS[capability]
     fns = {name: make(capability, {"primary": Instant()}) for name, make in SYSTEMS.items()}
     if capability == "email_sending":  # the same write with the key given: no key derivation
-        send = ours(capability, {"primary": Instant()})
-
-        async def keyed(message: Any) -> Any:
-            return await send(message, idempotency_key=message.message_id)  # type: ignore[call-arg]
-
-        fns[KEYED] = keyed
+        fns[KEYED] = ours(capability, {"primary": Instant()})
     batch = 0
     per_call: dict[str, list[float]] = {name: [] for name in fns}
-    for fn in fns.values():  # warm-up
-        await _sequential(fn, [payload(i) for i in range(batch, batch + 200)])
+    loops = {name: _sequential_keyed if name == KEYED else _sequential for name in fns}
+    for name, fn in fns.items():  # warm-up
+        await loops[name](fn, [payload(i) for i in range(batch, batch + 200)])
         batch += 200
     for _ in range(RUNS):
         for name, fn in fns.items():
             payloads = [payload(i) for i in range(batch, batch + n)]
             batch += n
             gc.collect()
-            per_call[name].append(await _sequential(fn, payloads))
+            per_call[name].append(await loops[name](fn, payloads))
     return _overhead_summary(per_call)
 
 

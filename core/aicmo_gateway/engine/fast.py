@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from aicmo_gateway.engine.attempt import Failed, try_slot
 from aicmo_gateway.engine.clock import watchdog
 from aicmo_gateway.engine.context import CallContext, build_attempts
-from aicmo_gateway.engine.ledger import derive_idempotency_key
+from aicmo_gateway.engine.ledger import derive_idempotency_key, entry_of
 from aicmo_gateway.engine.slot import _shape, performed
 from aicmo_gateway.engine.strategies import Final, failover
 from aicmo_gateway.errors import InvalidInput
@@ -105,9 +105,9 @@ async def run(
     ):
         return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     capability, ledger = self.capability, self.ledger
-    entry: Any = None  # a write's (capability, operation, key): its claim in the ledger
+    entry = ""  # a write's claim in the ledger (capability, operation and key as one)
     if write:
-        entry = (capability, op.name, key)
+        entry = entry_of(capability, op.name, key)
         if not ledger.claim_new(entry):  # done before, or in flight: the ledger decides
             return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     health = slot.health
