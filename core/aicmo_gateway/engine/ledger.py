@@ -96,10 +96,24 @@ def _canonical(value: Any) -> Any:
     return ("str", str(value))
 
 
+#: per (capability, operation): the start of the key's text, ``repr((capability, operation,``
+_PREFIXES: dict[tuple[str, str], str] = {}
+_sha256 = hashlib.sha256
+
+
 def derive_idempotency_key(capability: str, operation: str, payload: Any) -> str:
-    """A stable key for a write: the same payload always gives the same key."""
-    text = repr((capability, operation, _canonical(payload)))
-    return "auto-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    """A stable key for a write: the same payload always gives the same key.
+
+    The key is ``auto-`` and the first 32 hex digits of the SHA-256 of
+    ``repr((capability, operation, canonical form))``; that text is written as the
+    ``repr`` of the pair's start (kept per pair) and of the canonical form, the same
+    characters without building the outer tuple.
+    """
+    prefix = _PREFIXES.get((capability, operation))
+    if prefix is None:
+        prefix = _PREFIXES[(capability, operation)] = f"({capability!r}, {operation!r}, "
+    text = f"{prefix}{_canonical(payload)!r})"
+    return "auto-" + _sha256(text.encode()).hexdigest()[:32]
 
 
 #: a write's place in the ledger: ``capability, operation, key`` joined by :data:`_SEP` (a
