@@ -107,7 +107,7 @@ async def run(
     capability, ledger = self.capability, self.ledger
     entry = ""  # a write's claim in the ledger (capability, operation and key as one)
     if write:
-        entry = entry_of(capability, op.name, key)
+        entry = entry_of(capability, op.name, key or "")  # a write always has its key here
         if not ledger.claim_new(entry):  # done before, or in flight: the ledger decides
             return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     health = slot.health
