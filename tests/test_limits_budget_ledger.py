@@ -119,6 +119,23 @@ def test_a_write_recorded_again_moves_to_the_newest_place_and_keeps_its_latest_a
     assert len(ledger) == 0
 
 
+def test_expired_and_rerecorded_writes_leave_the_bound_exact_and_the_order_bounded():
+    clock = Clock()
+    ledger = MemoryLedger(max_entries=3, ttl=60, clock=clock)
+    for key in ("a", "b", "c"):
+        ledger.record(_outcome(key))
+    ledger.record(_outcome("a"))  # again, at the same time: "a" is now the newest
+    ledger.record(_outcome("d"))  # the bound forgets "b", the oldest
+    assert [k for k in "abcd" if ledger.get("email_sending", "send", k)] == ["a", "c", "d"]
+    for _ in range(50):  # each write expires, is looked up, and is written again
+        clock.now += 61
+        for key in ("a", "c", "d"):
+            assert ledger.get("email_sending", "send", key) is None
+            ledger.record(_outcome(key))
+        assert len(ledger) == 3
+    assert len(ledger._order) <= 2 * ledger.max_entries + 1
+
+
 def test_keys_that_look_alike_once_joined_stay_apart():
     ledger = MemoryLedger()
     ledger.record(attrs.evolve(_outcome("k"), capability="a", operation="b"))

@@ -157,8 +157,11 @@ class MemoryLedger:
         self._clock = clock
         #: when each completed write was recorded
         self._done: dict[Entry, float] = {}
-        #: the completed writes in the order they were recorded, oldest first
+        #: the completed writes in the order they were recorded, oldest first, each with
+        #: the very ``float`` of its time in :attr:`_done`: a place whose time is not its
+        #: entry's any more (the write expired, or was recorded again) is stale, skipped
         self._order: deque[Entry] = deque()
+        self._times: deque[float] = deque()
         #: the call that performed each one, and its provider (absent: ``None``)
         self._calls: dict[Entry, str] = {}
         self._providers: dict[Entry, str] = {}
@@ -178,8 +181,7 @@ class MemoryLedger:
         if stamp is None:
             return None
         if self._clock() - stamp > self.ttl:
-            self._forget(entry)
-            self._order.remove(entry)
+            self._forget(entry)  # its place in the order goes stale
             return None
         return Outcome(
             Status.OK,
@@ -206,9 +208,11 @@ class MemoryLedger:
         done, order = self._done, self._order
         if entry in done:  # recorded again (rare): it moves to the newest place
             self._forget(entry)
-            order.remove(entry)
-        done[entry] = self._clock()
+        # a new float object per record (``+ 0.0`` makes one even when a clock returns the
+        # same object twice): the identity that tells a live place from a stale one
+        done[entry] = stamp = self._clock() + 0.0
         order.append(entry)
+        self._times.append(stamp)
         self._calls[entry] = outcome.call_id
         provider, value, reason = outcome.provider, outcome.value, outcome.reason
         if provider is not None:
@@ -217,11 +221,25 @@ class MemoryLedger:
             self._values[entry] = value
         if reason is not None:
             self._reasons[entry] = reason
-        while len(order) > self.max_entries:
-            self._forget(order.popleft())
+        if len(order) > self.max_entries:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Forget the oldest writes beyond :attr:`max_entries`; drop stale places, and
+        rebuild the order when they make up more than half of it."""
+        done, order, times = self._done, self._order, self._times
+        while len(done) > self.max_entries:
+            entry, stamp = order.popleft(), times.popleft()
+            if done.get(entry) is stamp:
+                self._forget(entry)
+        while order and done.get(order[0]) is not times[0]:
+            order.popleft()
+            times.popleft()
+        if len(order) > 2 * len(done):  # a dict keeps the order of insertion
+            self._order, self._times = deque(done), deque(done.values())
 
     def _forget(self, entry: Entry) -> None:
-        """Drop a completed write (its place in :attr:`_order` is the caller's to drop)."""
+        """Drop a completed write (its place in :attr:`_order` goes stale)."""
         del self._done[entry]
         del self._calls[entry]
         self._providers.pop(entry, None)
