@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import UTC, datetime
 
+import attrs
 import pytest
 
 from aicmo_gateway import Outcome, Quota, RateLimit, Status
@@ -97,6 +99,61 @@ def test_the_ledger_forgets_after_its_ttl_and_beyond_its_size():
     assert ledger.get("email_sending", "send", "a") is None  # evicted by size
     clock.now += 61
     assert ledger.get("email_sending", "send", "c") is None  # expired
+
+
+def test_a_write_recorded_again_moves_to_the_newest_place_and_keeps_its_latest_answer():
+    clock = Clock()
+    ledger = MemoryLedger(max_entries=2, ttl=60, clock=clock)
+    ledger.record(_outcome("a"))
+    ledger.record(_outcome("b"))
+    again = attrs.evolve(_outcome("a"), value="second", provider=None, reason="replayed")
+    ledger.record(again)
+    ledger.record(_outcome("c"))  # the bound forgets "b", now the oldest
+    assert ledger.get("email_sending", "send", "b") is None
+    kept = ledger.get("email_sending", "send", "a")
+    assert (kept.value, kept.provider, kept.reason) == ("second", None, "replayed")
+    assert len(ledger) == 2
+    clock.now += 61
+    assert ledger.get("email_sending", "send", "a") is None  # expired, and forgotten
+    assert ledger.get("email_sending", "send", "c") is None
+    assert len(ledger) == 0
+
+
+def test_expired_and_rerecorded_writes_leave_the_bound_exact_and_the_order_bounded():
+    clock = Clock()
+    ledger = MemoryLedger(max_entries=3, ttl=60, clock=clock)
+    for key in ("a", "b", "c"):
+        ledger.record(_outcome(key))
+    ledger.record(_outcome("a"))  # again, at the same time: "a" is now the newest
+    ledger.record(_outcome("d"))  # the bound forgets "b", the oldest
+    assert [k for k in "abcd" if ledger.get("email_sending", "send", k)] == ["a", "c", "d"]
+    for _ in range(50):  # each write expires, is looked up, and is written again
+        clock.now += 61
+        for key in ("a", "c", "d"):
+            assert ledger.get("email_sending", "send", key) is None
+            ledger.record(_outcome(key))
+        assert len(ledger) == 3
+    assert len(ledger._order) <= 2 * ledger.max_entries + 1
+
+
+def test_keys_that_look_alike_once_joined_stay_apart():
+    ledger = MemoryLedger()
+    ledger.record(attrs.evolve(_outcome("k"), capability="a", operation="b"))
+    assert ledger.get("a", "b", "k") is not None
+    assert ledger.get("a", "b\x1fk", "") is None
+    assert ledger.get("a", "b", "k\x1f") is None
+
+
+def test_completed_writes_keep_no_object_the_garbage_collector_tracks():
+    answer = ["the provider's answer"]  # one tracked object, shared by every write
+    outcomes = [attrs.evolve(_outcome(f"k{i}"), value=answer) for i in range(2000)]
+    ledger = MemoryLedger()
+    gc.collect()
+    before = len(gc.get_objects())
+    for outcome in outcomes:
+        ledger.record(outcome)
+    gc.collect()
+    assert len(gc.get_objects()) - before < 10  # the ledger's own dicts, not one per write
 
 
 async def test_the_ledger_claim_serialises_one_key_and_not_others():

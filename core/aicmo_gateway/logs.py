@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from loguru import Logger, Record
 
 __all__ = [
+    "CALL_CONTEXT",
     "activate",
     "add_call_context",
     "call_logger",
@@ -59,8 +60,12 @@ _ACTIVE = False
 #: loguru's logger patched with :func:`add_call_context`, built on first use
 _CALL_LOGGER: list[Logger] = []
 #: the call running in this context: (capability, provider, call_id); provider ``-``
-#: until an attempt starts
-_CALL: ContextVar[tuple[str, str, str] | None] = ContextVar("aicmo_gateway_call", default=None)
+#: until an attempt starts. :func:`enter_call`, :func:`enter_provider` and :func:`leave`
+#: set and reset it; the engine's fast path sets it directly (one ``set`` with the
+#: provider's name, no look-up of the call first) and resets it with the token
+CALL_CONTEXT: ContextVar[tuple[str, str, str] | None] = ContextVar(
+    "aicmo_gateway_call", default=None
+)
 
 #: what to do with loguru's logger once it is imported
 _PENDING: list[Callable[[Logger], object]] = []
@@ -168,21 +173,21 @@ def deactivate() -> None:
 
 def enter_call(capability: str, call_id: str) -> Token[tuple[str, str, str] | None]:
     """Lines logged in this context from now on are about this call (no provider yet)."""
-    return _CALL.set((capability, "-", call_id))
+    return CALL_CONTEXT.set((capability, "-", call_id))
 
 
 def enter_provider(provider: str) -> Token[tuple[str, str, str] | None] | None:
     """Lines logged in this context are about the current call's attempt on ``provider``."""
-    call = _CALL.get()
+    call = CALL_CONTEXT.get()
     if call is None:
         return None
-    return _CALL.set((call[0], provider, call[2]))
+    return CALL_CONTEXT.set((call[0], provider, call[2]))
 
 
 def leave(token: Token[tuple[str, str, str] | None] | None) -> None:
     """Undo :func:`enter_call` or :func:`enter_provider`."""
     if token is not None:
-        _CALL.reset(token)
+        CALL_CONTEXT.reset(token)
 
 
 def add_call_context(record: Record) -> None:
@@ -190,7 +195,7 @@ def add_call_context(record: Record) -> None:
 
     Values bound explicitly (``logger.bind(provider=...)``) win.
     """
-    call = _CALL.get()
+    call = CALL_CONTEXT.get()
     if call is None:
         return
     extra = record["extra"]

@@ -20,10 +20,10 @@ import attrs
 from loguru import logger as _loguru
 
 from aicmo_gateway.engine import fast
-from aicmo_gateway.engine.attempt import CallContext
+from aicmo_gateway.engine.context import CallContext
 from aicmo_gateway.engine.fast import ATTEMPT_FINISHED, outcome_of
 from aicmo_gateway.engine.fleet import once_shared
-from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key
+from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key, entry_of
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge
@@ -230,11 +230,11 @@ class Chain:
         deadline: float | None,
     ) -> Outcome:
         """A write with a key: performed once; a key already done returns its outcome."""
-        ledger, entry = self.ledger, (self.capability, op.name, key)
+        ledger, entry = self.ledger, entry_of(self.capability, op.name, key)
         if not ledger.try_claim(entry):  # another call performs this key: wait for it
             await ledger.wait_claim(entry)
         try:
-            done = ledger.get(*entry)
+            done = ledger.get(self.capability, op.name, key)
             if done is not None:
                 return attrs.evolve(done, call_id=call_id, attempts=(), replayed_from=done.call_id)
             if self.shared is not None:  # a fleet: the shared ledger says who performs it
@@ -242,7 +242,7 @@ class Chain:
             outcome = await self._perform(op, payload, call_id, key, deadline)
             if self.on_write_end is not None:
                 outcome = await self.on_write_end(outcome, payload)
-            ledger.record(outcome)
+            ledger.record(outcome, entry)
             return outcome
         finally:
             ledger.release(entry)

@@ -18,13 +18,14 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from aicmo_gateway.engine.attempt import CallContext, Failed, build_attempts, try_slot
+from aicmo_gateway.engine.attempt import Failed, try_slot
 from aicmo_gateway.engine.clock import watchdog
-from aicmo_gateway.engine.ledger import derive_idempotency_key
+from aicmo_gateway.engine.context import CallContext, build_attempts
+from aicmo_gateway.engine.ledger import derive_idempotency_key, entry_of
 from aicmo_gateway.engine.slot import _shape, performed
 from aicmo_gateway.engine.strategies import Final, failover
 from aicmo_gateway.errors import InvalidInput
-from aicmo_gateway.logs import _CALL
+from aicmo_gateway.logs import CALL_CONTEXT
 from aicmo_gateway.outcome import Action, Outcome, Status, deferred_outcome
 from aicmo_gateway.ports import Effect, Operation
 
@@ -104,9 +105,9 @@ async def run(
     ):
         return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     capability, ledger = self.capability, self.ledger
-    entry: Any = None  # a write's (capability, operation, key): its claim in the ledger
+    entry = ""  # a write's claim in the ledger (capability, operation and key as one)
     if write:
-        entry = (capability, op.name, key)
+        entry = entry_of(capability, op.name, key or "")  # a write always has its key here
         if not ledger.claim_new(entry):  # done before, or in flight: the ledger decides
             return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     health = slot.health
@@ -119,7 +120,7 @@ async def run(
         if write:
             ledger.release(entry)
         return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
-    token = _CALL.set((capability, slot.name, call_id))
+    token = CALL_CONTEXT.set((capability, slot.name, call_id))
     try:
         slot.budget.record_call(t0)
         serial = slot.started(t0)
@@ -183,11 +184,11 @@ async def run(
             outcome = await _after_failure(self, op, sent, call_id, key, budget, t0, failed)
         if write:
             if self.on_write_end is not None:
-                _CALL.set((capability, "-", call_id))  # no provider's any more (reset below)
+                CALL_CONTEXT.set((capability, "-", call_id))  # no provider's any more (reset below)
                 outcome = await self.on_write_end(outcome, payload)
             ledger.record(outcome, entry)
     finally:
-        _CALL.reset(token)
+        CALL_CONTEXT.reset(token)
         if write:
             ledger.release(entry)
     status = outcome.status
@@ -212,7 +213,7 @@ async def _after_failure(
 ) -> Outcome:
     """The fast path's first attempt failed: the general path goes on from there (retries
     on that provider, then the next ones), as if it had made that attempt itself."""
-    token = _CALL.set((self.capability, "-", call_id))
+    token = CALL_CONTEXT.set((self.capability, "-", call_id))
     try:
         ctx = self._context(op, payload, key, started, budget)
         ctx.attempts_left -= 1
@@ -221,7 +222,7 @@ async def _after_failure(
         final = await failover(slots, ctx, first=first)
         return outcome_of(final, ctx, call_id, self.capability, op.name, key)
     finally:
-        _CALL.reset(token)
+        CALL_CONTEXT.reset(token)
 
 
 def outcome_of(

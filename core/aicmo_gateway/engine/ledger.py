@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import operator
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -21,10 +21,9 @@ import attrs
 
 from aicmo_gateway.outcome import Outcome, Status
 
-__all__ = ["MemoryLedger", "derive_idempotency_key"]
+__all__ = ["Entry", "MemoryLedger", "derive_idempotency_key", "entry_of"]
 
 
-_Done = tuple[float, Any, str | None, str, str | None]
 _SCALARS = (str, int, float, bool, type(None))
 _SCALAR_TYPES = frozenset(_SCALARS)
 #: whether every type of an iterable of types is a scalar type (the loop runs in C)
@@ -97,10 +96,36 @@ def _canonical(value: Any) -> Any:
     return ("str", str(value))
 
 
+#: per (capability, operation): the start of the key's text, ``repr((capability, operation,``
+_PREFIXES: dict[tuple[str, str], str] = {}
+_sha256 = hashlib.sha256
+
+
 def derive_idempotency_key(capability: str, operation: str, payload: Any) -> str:
-    """A stable key for a write: the same payload always gives the same key."""
-    text = repr((capability, operation, _canonical(payload)))
-    return "auto-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+    """A stable key for a write: the same payload always gives the same key.
+
+    The key is ``auto-`` and the first 32 hex digits of the SHA-256 of
+    ``repr((capability, operation, canonical form))``; that text is written as the
+    ``repr`` of the pair's start (kept per pair) and of the canonical form, the same
+    characters without building the outer tuple.
+    """
+    prefix = _PREFIXES.get((capability, operation))
+    if prefix is None:
+        prefix = _PREFIXES[(capability, operation)] = f"({capability!r}, {operation!r}, "
+    text = f"{prefix}{_canonical(payload)!r})"
+    return "auto-" + _sha256(text.encode()).hexdigest()[:32]
+
+
+#: a write's place in the ledger: ``capability, operation, key`` joined by :data:`_SEP` (a
+#: ``str``, which the garbage collector does not track; capabilities and operations are
+#: names without it, so the key, last, may hold anything)
+Entry = str
+_SEP = "\x1f"
+
+
+def entry_of(capability: str, operation: str, key: str) -> Entry:
+    """The ledger's entry for a write: ``capability``, ``operation`` and ``key`` as one."""
+    return f"{capability}{_SEP}{operation}{_SEP}{key}"
 
 
 class MemoryLedger:
@@ -108,6 +133,14 @@ class MemoryLedger:
 
     ``max_entries`` bounds memory (oldest forgotten first); ``ttl`` seconds
     bounds how long a key protects against a repeat.
+
+    A completed write costs the garbage collector nothing: the ledger allocates no tracked
+    object for it (a tuple would be one, and each one kept makes the collector run sooner
+    and look at every young object, such as the outcomes the audit trail holds). Its entry
+    is a ``str`` (:func:`entry_of`), its time a ``float``, its call id and provider the
+    outcome's strings, each in a dict of its own; only the provider's answer, its own
+    object, is held. A deque of entries keeps the order of recording (oldest forgotten
+    first).
     """
 
     def __init__(
@@ -122,61 +155,102 @@ class MemoryLedger:
         self.max_entries = max_entries
         self.ttl = ttl
         self._clock = clock
-        #: what a completed write answered: (recorded at, value, provider, call id, reason);
-        #: its outcome is rebuilt when asked for, so a kept write costs one small tuple
-        self._done: OrderedDict[tuple[str, str, str], _Done] = OrderedDict()
+        #: when each completed write was recorded
+        self._done: dict[Entry, float] = {}
+        #: the completed writes in the order they were recorded, oldest first, each with
+        #: the very ``float`` of its time in :attr:`_done`: a place whose time is not its
+        #: entry's any more (the write expired, or was recorded again) is stale, skipped
+        self._order: deque[Entry] = deque()
+        self._times: deque[float] = deque()
+        #: the call that performed each one, and its provider (absent: ``None``)
+        self._calls: dict[Entry, str] = {}
+        self._providers: dict[Entry, str] = {}
+        #: the value each one returned (absent: ``None``)
+        self._values: dict[Entry, Any] = {}
+        #: the outcome's reason, for the rare write that has one
+        self._reasons: dict[Entry, str] = {}
         #: keys being performed, each with the calls waiting for it in arrival order
         #: (``None`` until a second call waits: a claim nobody contends costs no queue)
-        self._held: dict[tuple[str, str, str], deque[asyncio.Future[None]] | None] = {}
+        self._held: dict[Entry, deque[asyncio.Future[None]] | None] = {}
 
     def get(self, capability: str, operation: str, key: str) -> Outcome | None:
         """The recorded outcome for this key (without its attempts), if it completed
         within the TTL."""
-        entry = self._done.get((capability, operation, key))
-        if entry is None:
+        entry = entry_of(capability, operation, key)
+        stamp = self._done.get(entry)
+        if stamp is None:
             return None
-        stamp, value, provider, call_id, reason = entry
         if self._clock() - stamp > self.ttl:
-            del self._done[(capability, operation, key)]
+            self._forget(entry)  # its place in the order goes stale
             return None
         return Outcome(
             Status.OK,
-            value=value,
-            provider=provider,
+            value=self._values.get(entry),
+            provider=self._providers.get(entry),
             attempts=(),
-            call_id=call_id,
+            call_id=self._calls[entry],
             capability=capability,
             operation=operation,
             idempotency_key=key,
-            reason=reason,
+            reason=self._reasons.get(entry),
         )
 
-    def record(self, outcome: Outcome, entry: tuple[str, str, str] | None = None) -> None:
+    def record(self, outcome: Outcome, entry: Entry | None = None) -> None:
         """Remember a completed write (only ``OK`` outcomes with a key are kept).
 
-        ``entry``: the outcome's (capability, operation, key), when the caller holds it (its
-        claim's): kept as it is instead of a new tuple.
+        ``entry``: the outcome's :func:`entry_of`, when the caller holds it (its claim's).
         """
-        if outcome.idempotency_key is None or outcome.status is not Status.OK:
+        key = outcome.idempotency_key
+        if key is None or outcome.status is not Status.OK:
             return
         if entry is None:
-            entry = (outcome.capability, outcome.operation, outcome.idempotency_key)
-        done = self._done
-        done[entry] = (
-            self._clock(),
-            outcome.value,
-            outcome.provider,
-            outcome.call_id,
-            outcome.reason,
-        )
-        done.move_to_end(entry)
+            entry = entry_of(outcome.capability, outcome.operation, key)
+        done, order = self._done, self._order
+        if entry in done:  # recorded again (rare): it moves to the newest place
+            self._forget(entry)
+        # a new float object per record (``+ 0.0`` makes one even when a clock returns the
+        # same object twice): the identity that tells a live place from a stale one
+        done[entry] = stamp = self._clock() + 0.0
+        order.append(entry)
+        self._times.append(stamp)
+        self._calls[entry] = outcome.call_id
+        provider, value, reason = outcome.provider, outcome.value, outcome.reason
+        if provider is not None:
+            self._providers[entry] = provider
+        if value is not None:
+            self._values[entry] = value
+        if reason is not None:
+            self._reasons[entry] = reason
+        if len(order) > self.max_entries:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Forget the oldest writes beyond :attr:`max_entries`; drop stale places, and
+        rebuild the order when they make up more than half of it."""
+        done, order, times = self._done, self._order, self._times
         while len(done) > self.max_entries:
-            done.popitem(last=False)
+            entry, stamp = order.popleft(), times.popleft()
+            if done.get(entry) is stamp:
+                self._forget(entry)
+        while order and done.get(order[0]) is not times[0]:
+            order.popleft()
+            times.popleft()
+        if len(order) > 2 * len(done):  # a dict keeps the order of insertion
+            self._order, self._times = deque(done), deque(done.values())
+
+    def _forget(self, entry: Entry) -> None:
+        """Drop a completed write (its place in :attr:`_order` goes stale)."""
+        del self._done[entry]
+        del self._calls[entry]
+        self._providers.pop(entry, None)
+        self._values.pop(entry, None)
+        if self._reasons:
+            self._reasons.pop(entry, None)
 
     @asynccontextmanager
     async def claim(self, capability: str, operation: str, key: str) -> AsyncIterator[None]:
         """Hold the key while a call performs it; a second caller waits for the first."""
-        entry = (capability, operation, key)
+        entry = entry_of(capability, operation, key)
         if not self.try_claim(entry):
             await self.wait_claim(entry)
         try:
@@ -184,15 +258,15 @@ class MemoryLedger:
         finally:
             self.release(entry)
 
-    def try_claim(self, entry: tuple[str, str, str]) -> bool:
-        """Hold ``entry`` (capability, operation, key) if no call holds it: the common case,
+    def try_claim(self, entry: Entry) -> bool:
+        """Hold ``entry`` (:func:`entry_of`) if no call holds it: the common case,
         without an await. ``False``: another call holds it; :meth:`wait_claim` for it."""
         if entry in self._held:
             return False
         self._held[entry] = None
         return True
 
-    def claim_new(self, entry: tuple[str, str, str]) -> bool:
+    def claim_new(self, entry: Entry) -> bool:
         """Hold ``entry`` if no call holds it and no completed write is recorded for it (a
         first write, the common case); ``False`` otherwise, holding nothing."""
         if entry in self._held or entry in self._done:
@@ -200,7 +274,7 @@ class MemoryLedger:
         self._held[entry] = None
         return True
 
-    async def wait_claim(self, entry: tuple[str, str, str]) -> None:
+    async def wait_claim(self, entry: Entry) -> None:
         """Wait until the call holding ``entry`` releases it to this one (first come first)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters = self._held[entry]
@@ -216,7 +290,7 @@ class MemoryLedger:
                 waiters.remove(waiter)
             raise
 
-    def release(self, entry: tuple[str, str, str]) -> None:
+    def release(self, entry: Entry) -> None:
         """The holder is done with ``entry``: hand it to the next waiter, or free it."""
         waiters = self._held[entry]
         while waiters:  # None or empty: nobody waits

@@ -9,7 +9,8 @@ from typing import Any
 
 import attrs
 
-from aicmo_gateway.engine.attempt import CallContext, SlotOutcome, try_slot
+from aicmo_gateway.engine.attempt import try_slot
+from aicmo_gateway.engine.context import CallContext, SlotOutcome
 from aicmo_gateway.engine.slot import ProviderSlot, is_empty
 from aicmo_gateway.outcome import Action, Status
 from aicmo_gateway.ports import Effect
