@@ -91,10 +91,11 @@ def test_show_and_retry_an_unknown_row(tmp_path):
 
 def test_replay_loop_keeps_replaying_until_interrupted(tmp_path):
     import os
+    import queue
     import signal
     import subprocess
     import sys
-    import time
+    import threading
 
     from aicmo_gateway.state.outbox import open_backend
 
@@ -120,19 +121,24 @@ def test_replay_loop_keeps_replaying_until_interrupted(tmp_path):
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
-    backend = open_backend(f"sqlite:///{tmp_path / 'outbox.db'}")
+    # the pass's line is printed after its rows are stored as done: wait for the line, not
+    # for the rows, or the interrupt may land between the two and cut the pass's report
+    first: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    reader = threading.Thread(target=lambda: first.put(proc.stdout.readline()), daemon=True)
+    reader.start()
     try:
-        for _ in range(300):  # up to 30 s; a pass takes milliseconds
-            if backend.counts()["done"] == 2:
-                break
-            time.sleep(0.1)
-        assert backend.counts()["done"] == 2
+        line = first.get(timeout=60)
+        assert json.loads(line)["done"] == 2  # the pass that claimed rows, as one line
+        backend = open_backend(f"sqlite:///{tmp_path / 'outbox.db'}")
+        try:
+            assert backend.counts()["done"] == 2
+        finally:
+            backend.close()
         assert proc.poll() is None  # still looping with nothing due
     finally:
-        backend.close()
         proc.send_signal(signal.SIGINT)
+        reader.join(30)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    lines = out.splitlines()
-    assert json.loads(lines[0])["done"] == 2  # the pass that claimed rows, as one line
-    assert json.loads("\n".join(lines[1:]))["done"] == 2  # the totals at the end
+    assert json.loads(out)["done"] == 2  # after the pass's line, the totals at the end
