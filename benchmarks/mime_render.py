@@ -18,8 +18,6 @@ Run: ``python benchmarks/mime_render.py [--messages 2000] [--runs 5]`` (or ``nox
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import statistics
 import sys
@@ -27,6 +25,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py (run as a file)
 
 from aicmo_gateway.mime import SMTP_POLICY, build_message, render, render_message
 from aicmo_gateway.mime.build import _build
@@ -114,25 +114,12 @@ def per_message_us(client: Callable[[EmailMessage], bytes], messages: list[Email
     return (time.perf_counter() - start) / len(messages) * 1e6
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000, help="distinct messages per run")
     parser.add_argument("--runs", type=int, default=5, help="runs per client (median taken)")
     args = parser.parse_args(argv)
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"command: python {' '.join([sys.argv[0], *(argv or sys.argv[1:])])}")
     print(f"{args.messages} distinct messages per run, median of {args.runs} runs, SMTP policy\n")
     print("| message | path | µs per message | vs before | vs fast path |")

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -34,6 +32,7 @@ import aicmo_gateway_otel
 import aicmo_gateway_otel.plugin
 import aicmo_gateway_prometheus
 import aicmo_gateway_prometheus.plugin
+from machine import describe  # benchmarks/machine.py (run as a file)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -114,11 +113,7 @@ def main() -> None:
     batch = TracerProvider()
     batch.add_span_processor(BatchSpanProcessor(InMemorySpanExporter(), max_queue_size=100_000))
     sets = _sets(batch)
-    cpu = platform.processor() or platform.machine()
-    print(
-        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{args.calls} calls per round, {args.rounds} rounds\n"
-    )
+    print(f"{describe()}, {args.calls} calls per round, {args.rounds} rounds\n")
     print("| chain | observers | µs per call, best | median | best vs no observer |")
     print("|---|---|---:|---:|---:|")
     for chain in ("one attempt", "failover"):

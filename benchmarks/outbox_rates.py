@@ -19,13 +19,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import tempfile
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py (run as a file)
 
 from aicmo_gateway import Gateway, Status
 from aicmo_gateway.ports import Attachment, EmailMessage
@@ -99,19 +100,6 @@ def measure(url: str, rows: int) -> list[tuple[str, float]]:
     return results
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000)
@@ -136,7 +124,7 @@ def main() -> None:
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
-    print(machine())
+    print(f"Machine: {describe()}")
     print(f"\nCommand: `python benchmarks/outbox_rates.py --rows {args.rows}`\n")
     print("| backend | what | rows/s |\n|---|---|---:|")
     print("\n".join(table))

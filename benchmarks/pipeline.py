@@ -29,7 +29,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -37,22 +36,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from machine import describe  # benchmarks/machine.py (run as a file)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
 
 
 def write_leads(path: Path, count: int) -> None:
@@ -196,7 +182,7 @@ def main() -> None:
         "--jsonl", action="store_true", help="Memory runs stream --jsonl instead of --json."
     )
     args = parser.parse_args()
-    print(f"Machine: {machine()}")
+    print(f"Machine: {describe()}")
     print(f"Command: python benchmarks/pipeline.py {' '.join(sys.argv[1:])}\n")
 
     if not args.memory_only:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import overhead, stores
+from benchmarks.machine import cpu_name
 from benchmarks.peers import Composition, run_litellm
 from benchmarks.report import COMP, OURS, table
 from benchmarks.scenarios import Ours, run_system
@@ -31,14 +32,7 @@ RESULTS = Path(__file__).with_name("results.json")
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     versions = {}
     for dist in ("aicmo-gateway", "tenacity", "aiobreaker", "litellm"):
         try:

@@ -34,8 +34,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
-import os
-import platform
 import smtplib
 import ssl
 import sys
@@ -45,6 +43,8 @@ from collections.abc import Callable
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py (run as a file)
 
 USERNAME = "bench@example.com"
 PASSWORD = "bench-password"
@@ -210,19 +210,6 @@ def plugin_sends(port: int, messages: list[Any], ca_file: str | None, pool_size:
 # -- the run -------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
 def measure(
     clients: list[tuple[str, Callable[[list[Any]], None]]],
     mails: list[Any],
@@ -333,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
         help="simulated network round trip between client and server (0: plain loopback)",
     )
     args = parser.parse_args(argv)
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"command: python {' '.join([sys.argv[0], *(argv or sys.argv[1:])])}")
     network = f"{args.rtt_ms:g} ms simulated round trip" if args.rtt_ms else "loopback"
     print(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -29,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from machine import describe  # benchmarks/machine.py (run as a file)
 
 TARGETS_MS = {"--help": 150.0, "plugins": 150.0, "import": 60.0}
 
@@ -76,21 +77,6 @@ def _import_cost_ms(env: dict[str, str], runs: int) -> float:
             if len(parts) == 3 and parts[2].rstrip() == " aicmo_gateway":
                 best = min(best, int(parts[1]) / 1000)
     return best
-
-
-def _machine() -> str:
-    try:
-        cpu = next(
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        )
-    except (OSError, StopIteration):
-        cpu = platform.processor() or "unknown CPU"
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
 
 
 def _plugins(env: dict[str, str]) -> str:
@@ -152,7 +138,7 @@ def main() -> None:
             cpu[key].append(used)
     load = os.getloadavg()[0]
     baseline = f" --baseline {args.baseline}" if args.baseline else ""
-    print(f"Machine: {_machine()} (`nproc` = {os.cpu_count()})")
+    print(f"Machine: {describe()} (`nproc` = {os.cpu_count()})")
     print(f"Plugins: {_plugins(env)}")
     print(
         f"Command: `python benchmarks/startup.py --runs {args.runs}{baseline}`; "

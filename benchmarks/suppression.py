@@ -22,35 +22,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py (run as a file)
 
 from aicmo_gateway import Gateway
 from aicmo_gateway.ports import EmailMessage
 from aicmo_gateway.state.suppression import Entry, Reason, open_store
 
 TARGET_US = 20.0
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}"
-    )
 
 
 def gateway(email: dict[str, Any]) -> Gateway:
@@ -166,7 +150,7 @@ def main() -> None:
         "--postgres", default="postgresql://postgres@127.0.0.1:5432/test", help="'' to skip"
     )
     args = parser.parse_args()
-    print(f"Machine: {machine()}\n")
+    print(f"Machine: {describe()}\n")
     print(f"Command: `python benchmarks/suppression.py {' '.join(sys.argv[1:])}`".strip() + "\n")
     off = gateway({"suppression": "off"})
     with tempfile.TemporaryDirectory() as folder:
