@@ -110,9 +110,11 @@ def test_help_loads_no_command_implementation():
     assert plugin_packages_in(run["modules"]) == []
 
 
-def test_plugins_with_every_in_repository_plugin_loads_no_engine_no_asyncio_no_loguru():
+@pytest.fixture(scope="module")
+def plugins_command() -> dict[str, object]:
+    """``aicmo-gateway plugins`` with every in-repository plugin: its output and modules."""
     installed = [d for d in IN_REPOSITORY if d != "aicmo-gateway"]
-    run = loaded_after(
+    return loaded_after(
         """
         import sys
         from aicmo_gateway.cli import main
@@ -124,26 +126,20 @@ def test_plugins_with_every_in_repository_plugin_loads_no_engine_no_asyncio_no_l
         """,
         env={"AICMO_GATEWAY_LOAD_PLUGINS": ",".join(installed)},
     )
-    assert "builtin" in run["output"]
+
+
+def test_plugins_with_every_in_repository_plugin_loads_no_engine_no_asyncio_no_loguru(
+    plugins_command: dict[str, object],
+) -> None:
+    assert "builtin" in plugins_command["output"]
     # plugin discovery, nothing else: ``plugins`` runs without click
-    assert heavy_in(run["modules"]) == ["pluggy"]
+    assert heavy_in(plugins_command["modules"]) == ["pluggy"]
 
 
-def test_plugins_imports_no_settings_module_and_no_metadata_parser():
-    installed = [d for d in IN_REPOSITORY if d != "aicmo-gateway"]
-    run = loaded_after(
-        """
-        import sys
-        from aicmo_gateway.cli import main
-        sys.argv = ["aicmo-gateway", "plugins"]
-        try:
-            main()
-        except SystemExit:
-            pass
-        """,
-        env={"AICMO_GATEWAY_LOAD_PLUGINS": ",".join(installed)},
-    )
-    modules = run["modules"]
+def test_plugins_imports_no_settings_module_and_no_metadata_parser(
+    plugins_command: dict[str, object],
+) -> None:
+    modules = plugins_command["modules"]
     assert isinstance(modules, set)
     # the hooks name their settings classes; the providers' modules stay unimported
     assert [m for m in modules if m.endswith(".settings")] == []
