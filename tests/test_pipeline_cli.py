@@ -578,6 +578,18 @@ def test_a_bad_pipeline_table_is_a_config_problem(workdir):
     assert "write send_risky = false without quotes" in out
 
 
+def test_a_campaign_or_event_name_that_breaks_its_rule_names_the_rule(workdir):
+    config = '[pipeline]\ncampaign = "spring outreach!"\nwebhook_event = "lead contacted"\n'
+    write(workdir, config=config)
+    code, out = invoke(str(SAMPLE))
+    text = " ".join(out.split())
+    assert code == 1
+    assert "pipeline.campaign: 'spring outreach!' is not a campaign name" in text
+    assert "at most 64), e.g. campaign = \"spring-outreach\"" in text
+    assert "pipeline.webhook_event: 'lead contacted' is not an event type" in text
+    assert 'use a dotted name such as webhook_event = "lead.contacted"' in text
+
+
 # -- interrupted mid-way ----------------------------------------------------------
 
 

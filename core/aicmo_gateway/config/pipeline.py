@@ -141,17 +141,29 @@ def read_pipeline(
         table, PIPELINE_KEYS, "pipeline", "a pipeline setting", "the [pipeline] keys are"
     )
     values: dict[str, Any] = {}
-    campaign = loader.text(table, "pipeline", "campaign", 'campaign = "spring-outreach"')
-    if campaign is not None:
-        if _CAMPAIGN.match(campaign):
-            values["campaign"] = campaign
+    for key, pattern, what, rule, example in (
+        (
+            "campaign",
+            _CAMPAIGN,
+            "a campaign name",
+            "use letters, digits, '_', '.' or '-' (at most 64), e.g.",
+            'campaign = "spring-outreach"',
+        ),
+        (
+            "webhook_event",
+            _EVENT,
+            "an event type",
+            "use a dotted name such as",
+            'webhook_event = "lead.contacted"',
+        ),
+    ):
+        name = loader.text(table, "pipeline", key, example)
+        if name is None:
+            continue
+        if pattern.match(name):
+            values[key] = name
         else:
-            loader.problem(
-                "pipeline.campaign",
-                f"{shown(campaign)} is not a campaign name",
-                "use letters, digits, '_', '.' or '-' (at most 64), e.g. "
-                'campaign = "spring-outreach"',
-            )
+            loader.problem(f"pipeline.{key}", f"{shown(name)} is not {what}", f"{rule} {example}")
     for key, example in (
         ("sender", 'sender = "Ada <ada@example.com>"'),
         ("reply_to", 'reply_to = "sales@example.com"'),
@@ -160,16 +172,6 @@ def read_pipeline(
         text = loader.text(table, "pipeline", key, example)
         if text is not None:
             values[key] = text
-    event = loader.text(table, "pipeline", "webhook_event", 'webhook_event = "lead.contacted"')
-    if event is not None:
-        if _EVENT.match(event):
-            values["webhook_event"] = event
-        else:
-            loader.problem(
-                "pipeline.webhook_event",
-                f"{shown(event)} is not an event type",
-                'use a dotted name such as webhook_event = "lead.contacted"',
-            )
     for key in ("template", "html_template", "journal"):
         path = _path(loader, table, key, base)
         if path is not None:
