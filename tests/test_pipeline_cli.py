@@ -585,7 +585,7 @@ def test_a_campaign_or_event_name_that_breaks_its_rule_names_the_rule(workdir):
     text = " ".join(out.split())
     assert code == 1
     assert "pipeline.campaign: 'spring outreach!' is not a campaign name" in text
-    assert "at most 64), e.g. campaign = \"spring-outreach\"" in text
+    assert 'at most 64), e.g. campaign = "spring-outreach"' in text
     assert "pipeline.webhook_event: 'lead contacted' is not an event type" in text
     assert 'use a dotted name such as webhook_event = "lead.contacted"' in text
 
