@@ -26,23 +26,17 @@ def dropcontact_provider(**settings: Any) -> Any:
 
 
 def _provider_type(summary: str) -> ProviderType:
-    traits: dict[str, Any] = {
-        "settings": "aicmo_gateway_dropcontact.settings:DropcontactSettings",
-        "batch_size": 250,
+    return ProviderType(
+        "dropcontact",
+        dropcontact_provider,
+        summary,
+        settings="aicmo_gateway_dropcontact.settings:DropcontactSettings",
+        batch_size=250,
         # 60 requests a second; every call is a submission and at least one poll
-        "rate_limit": RateLimit(per_second=30, burst=30),
-        "has_check": True,
-    }
-    try:
-        return ProviderType(
-            "dropcontact",
-            dropcontact_provider,
-            summary,
-            min_attempt_timeout=_attempt_time,
-            **traits,
-        )
-    except TypeError:  # a core older than min_attempt_timeout (the plugin's floor): no warning
-        return ProviderType("dropcontact", dropcontact_provider, summary, **traits)
+        rate_limit=RateLimit(per_second=30, burst=30),
+        has_check=True,
+        min_attempt_timeout=_attempt_time,
+    )
 
 
 def _attempt_time(settings: Mapping[str, Any]) -> float:

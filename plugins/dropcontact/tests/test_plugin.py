@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import attrs
 import pytest
 from aicmo_gateway_dropcontact import plugin
 from pytest_httpserver import HTTPServer
@@ -18,7 +17,6 @@ from aicmo_gateway import (
     AuthError,
     ConfigError,
     Gateway,
-    ProviderType,
     QuotaExhausted,
     RateLimit,
 )
@@ -118,13 +116,6 @@ async def test_check_fails_for_a_refused_key(httpserver: HTTPServer, make_provid
         await make_provider().check()
 
 
-#: a core older than ``ProviderType.min_attempt_timeout`` (the plugin's floor) cannot warn
-needs_min_attempt_timeout = pytest.mark.skipif(
-    "min_attempt_timeout" not in attrs.fields_dict(ProviderType),
-    reason="this core has no ProviderType.min_attempt_timeout",
-)
-
-
 def _warnings(capability: dict[str, object], provider: dict[str, object]) -> list[str]:
     from aicmo_gateway.config.load import load_config
 
@@ -140,14 +131,12 @@ def _warnings(capability: dict[str, object], provider: dict[str, object]) -> lis
     return list(config.warnings)
 
 
-@needs_min_attempt_timeout
 def test_the_default_attempt_timeout_loads_with_a_warning_naming_the_value_to_set():
     (warning,) = _warnings({}, {})
     assert "needs at least 210s per attempt" in warning  # poll_timeout 180 s + timeout 30 s
     assert 'set attempt_timeout = "210s" and deadline = "210s" (or more)' in warning
 
 
-@needs_min_attempt_timeout
 def test_the_minimum_follows_the_instances_poll_timeout():
     (warning,) = _warnings({"attempt_timeout": "1m", "deadline": "5m"}, {"poll_timeout": 100})
     assert "needs at least 130s" in warning and "attempt_timeout = 1m cuts" in warning
