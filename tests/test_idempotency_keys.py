@@ -3,12 +3,13 @@ a payload must never change. These values were computed by the first implementat
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 import attrs
 import pytest
 
-from aicmo_gateway.engine.ledger import derive_idempotency_key
+from aicmo_gateway.engine.keys import canonical, derive_idempotency_key
 from aicmo_gateway.ports import Attachment, EmailMessage, Lead, WebhookEvent
 
 
@@ -77,3 +78,53 @@ def test_every_field_counts() -> None:
         attrs.evolve(one, headers=(("X-A", "1"),)),
     ):
         assert derive_idempotency_key("c", "o", changed) != derive_idempotency_key("c", "o", one)
+
+
+class Name(str):
+    """A ``str`` subclass: not a plain scalar to the compiled check."""
+
+
+@attrs.frozen
+class Mixed:
+    text: object
+    number: object
+    items: object
+    nested: object
+    mapping: object
+
+
+def _by_the_rule(capability: str, operation: str, payload: object) -> str:
+    """The key as its definition states it: the text is the ``repr`` of the whole tuple."""
+    text = repr((capability, operation, canonical(payload)))
+    return "auto-" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+TEXT_CORPUS = [
+    *(payload for payload, _ in CASES.values()),
+    Nothing(),
+    One(None),
+    One(()),
+    One(("only",)),
+    One(["a", "list"]),
+    One([One(1), One([])]),
+    One(Name("sub'class")),
+    One(1.5),
+    One(float("nan")),
+    One(True),
+    One(b"\xff"),
+    Mixed("\u00e9\n\t'\"\\", -3, ("x", ("y", None)), One(One(())), {"b": 1, 2: [3]}),
+    Mixed("", 0, [], None, {}),
+    EmailMessage(
+        to="élodie@example.com", subject="Ça va? \u2603", text="x" * 5000, html="<b>'\"</b>"
+    ),
+]
+
+
+@pytest.mark.parametrize("payload", TEXT_CORPUS, ids=lambda p: type(p).__name__)
+def test_the_compiled_text_is_the_rule_byte_for_byte(payload: object) -> None:
+    # records' key text is written field by field by code compiled per class; any other
+    # payload goes through the canonical form: both must give the rule's characters
+    for _ in range(2):  # compiled on first use, reused after
+        assert derive_idempotency_key("crm_sync", "upsert", payload) == _by_the_rule(
+            "crm_sync", "upsert", payload
+        )

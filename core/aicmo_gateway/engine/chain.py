@@ -23,7 +23,8 @@ from aicmo_gateway.engine import fast
 from aicmo_gateway.engine.context import CallContext
 from aicmo_gateway.engine.fast import ATTEMPT_FINISHED, outcome_of
 from aicmo_gateway.engine.fleet import once_shared
-from aicmo_gateway.engine.ledger import MemoryLedger, derive_idempotency_key, entry_of
+from aicmo_gateway.engine.keys import derive_idempotency_key
+from aicmo_gateway.engine.ledger import MemoryLedger, entry_of
 from aicmo_gateway.engine.policy import ChainPolicy
 from aicmo_gateway.engine.slot import ProviderSlot
 from aicmo_gateway.engine.strategies import Final, failover, fanout, hedge

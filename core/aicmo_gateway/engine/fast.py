@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from aicmo_gateway.engine.attempt import Failed, try_slot
 from aicmo_gateway.engine.clock import watchdog
 from aicmo_gateway.engine.context import CallContext, build_attempts
-from aicmo_gateway.engine.ledger import derive_idempotency_key, entry_of
+from aicmo_gateway.engine.keys import derive_idempotency_key
+from aicmo_gateway.engine.ledger import entry_of
 from aicmo_gateway.engine.slot import _shape, performed
 from aicmo_gateway.engine.strategies import Final, failover
 from aicmo_gateway.errors import InvalidInput

@@ -2,118 +2,23 @@
 
 In memory here, bounded by size and age. A call whose key is already recorded
 gets the recorded ``Outcome`` back without touching a provider; concurrent
-calls with the same key wait for the first one instead of racing it.
+calls with the same key wait for the first one instead of racing it. Keys derived from
+payloads are :mod:`aicmo_gateway.engine.keys`' (``derive_idempotency_key`` is kept here too).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import operator
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
-import attrs
-
+from aicmo_gateway.engine.keys import derive_idempotency_key
 from aicmo_gateway.outcome import Outcome, Status
 
 __all__ = ["Entry", "MemoryLedger", "derive_idempotency_key", "entry_of"]
-
-
-_SCALARS = (str, int, float, bool, type(None))
-_SCALAR_TYPES = frozenset(_SCALARS)
-#: whether every type of an iterable of types is a scalar type (the loop runs in C)
-_all_scalar = _SCALAR_TYPES.issuperset
-_EMPTY: tuple[()] = ()
-#: per attrs class: its canonical form, a function compiled once (see :func:`_record_form`)
-_RECORDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
-
-
-def _record_form(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    """The canonical form of the records of ``cls``: ``(class name, *fields)``, each field
-    taken as it is when it is a scalar or ``()`` and made canonical otherwise.
-
-    Compiled once per class into straight-line code (one expression per field, no loop
-    and no call for a scalar field); the result equals the generic rule's, item for item.
-    """
-    form = _RECORDS.get(cls)
-    if form is None:
-        names = [a.name for a in attrs.fields(cls)]
-        items = "".join(
-            f" v{i} if type(v{i}) in scalars or v{i} is empty else canonical(v{i}),"
-            for i in range(len(names))
-        )
-        if names:
-            unpack = ", ".join(f"v{i}" for i in range(len(names)))
-            body = f"    {unpack}, = get(value)\n" if len(names) > 1 else "    v0 = get(value)\n"
-        else:
-            body = ""
-        source = f"def form(value):\n{body}    return (name,{items})\n"
-        scope: dict[str, Any] = {
-            "get": operator.attrgetter(*names) if names else None,
-            "name": cls.__name__,
-            "scalars": _SCALAR_TYPES,
-            "empty": _EMPTY,
-            "canonical": _canonical,
-        }
-        exec(compile(source, f"<canonical form of {cls.__qualname__}>", "exec"), scope)  # noqa: S102
-        form = _RECORDS[cls] = scope["form"]
-    return form
-
-
-def _canonical(value: Any) -> Any:
-    """A structure of scalars and tuples with one meaning per payload (every field counts).
-
-    Records (attrs classes) become ``(class name, *fields)`` through a form compiled once
-    per class (:func:`_record_form`); tuples and lists of scalars are taken as they are.
-    """
-    cls = type(value)
-    if cls in _SCALAR_TYPES:
-        return value
-    if cls is tuple or cls is list:
-        if _all_scalar(map(type, value)):  # scalars only: already canonical
-            return value if cls is tuple else tuple(value)
-        return tuple([v if type(v) in _SCALAR_TYPES else _canonical(v) for v in value])
-    form = _RECORDS.get(cls)
-    if form is not None:
-        return form(value)
-    if attrs.has(cls):
-        return _record_form(cls)(value)
-    if isinstance(value, _SCALARS):
-        return value
-    if isinstance(value, tuple | list):
-        return tuple(_canonical(v) for v in value)
-    if isinstance(value, bytes):
-        return ("sha256", hashlib.sha256(value).hexdigest())
-    if isinstance(value, datetime):
-        return ("datetime", value.isoformat())
-    if hasattr(value, "items"):
-        return ("map", *sorted((str(k), _canonical(v)) for k, v in value.items()))
-    return ("str", str(value))
-
-
-#: per (capability, operation): the start of the key's text, ``repr((capability, operation,``
-_PREFIXES: dict[tuple[str, str], str] = {}
-_sha256 = hashlib.sha256
-
-
-def derive_idempotency_key(capability: str, operation: str, payload: Any) -> str:
-    """A stable key for a write: the same payload always gives the same key.
-
-    The key is ``auto-`` and the first 32 hex digits of the SHA-256 of
-    ``repr((capability, operation, canonical form))``; that text is written as the
-    ``repr`` of the pair's start (kept per pair) and of the canonical form, the same
-    characters without building the outer tuple.
-    """
-    prefix = _PREFIXES.get((capability, operation))
-    if prefix is None:
-        prefix = _PREFIXES[(capability, operation)] = f"({capability!r}, {operation!r}, "
-    text = f"{prefix}{_canonical(payload)!r})"
-    return "auto-" + _sha256(text.encode()).hexdigest()[:32]
 
 
 #: a write's place in the ledger: ``capability, operation, key`` joined by :data:`_SEP` (a
