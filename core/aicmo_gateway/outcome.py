@@ -126,7 +126,37 @@ class Outcome(_DeferredAttempts):
 
 
 _new = object.__new__
-_set = object.__setattr__
+#: each slot's own setter (a frozen record refuses ``setattr``; the engine fills a new one
+#: through its slots, as ``object.__setattr__`` would, without looking the name up)
+_PENDING = _DeferredAttempts.__dict__["_pending"].__set__
+(
+    _STATUS,
+    _VALUE,
+    _PROVIDER,
+    _CALL_ID,
+    _CAPABILITY,
+    _OPERATION,
+    _KEY,
+    _REASON,
+    _REPLAYED_FROM,
+    _OUTBOX_ID,
+    _SUPPRESSED,
+) = (
+    Outcome.__dict__[name].__set__
+    for name in (
+        "status",
+        "value",
+        "provider",
+        "call_id",
+        "capability",
+        "operation",
+        "idempotency_key",
+        "reason",
+        "replayed_from",
+        "outbox_id",
+        "suppressed",
+    )
+)
 
 
 def deferred_outcome(
@@ -143,18 +173,18 @@ def deferred_outcome(
     """An :class:`Outcome` whose ``attempts`` are built by ``attempts()`` when first read
     (the engine's constructor: ``status`` is already a :class:`Status`)."""
     outcome: Outcome = _new(Outcome)
-    _set(outcome, "_pending", attempts)
-    _set(outcome, "status", status)
-    _set(outcome, "value", value)
-    _set(outcome, "provider", provider)
-    _set(outcome, "call_id", call_id)
-    _set(outcome, "capability", capability)
-    _set(outcome, "operation", operation)
-    _set(outcome, "idempotency_key", idempotency_key)
-    _set(outcome, "reason", reason)
-    _set(outcome, "replayed_from", None)
-    _set(outcome, "outbox_id", None)
-    _set(outcome, "suppressed", {})
+    _PENDING(outcome, attempts)
+    _STATUS(outcome, status)
+    _VALUE(outcome, value)
+    _PROVIDER(outcome, provider)
+    _CALL_ID(outcome, call_id)
+    _CAPABILITY(outcome, capability)
+    _OPERATION(outcome, operation)
+    _KEY(outcome, idempotency_key)
+    _REASON(outcome, reason)
+    _REPLAYED_FROM(outcome, None)
+    _OUTBOX_ID(outcome, None)
+    _SUPPRESSED(outcome, {})
     return outcome
 
 
