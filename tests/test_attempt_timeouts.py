@@ -204,3 +204,49 @@ def test_a_provider_raising_a_base_exception_leaves_no_deadline_behind():
         return len(watchdog(asyncio.get_running_loop())), task.cancelling()
 
     assert run_virtual(scenario()) == (0, 0)
+
+
+async def _watched(guard: Watchdog, seconds: float, since: float, log: list[tuple[float, float]]):
+    """Watch ``seconds`` from ``since`` (loop time) and log when the watchdog cancels it."""
+    ticket = guard.watch(seconds, since)
+    try:
+        await asyncio.sleep(1000.0)
+    except asyncio.CancelledError:
+        assert guard.done(ticket)
+        log.append((seconds, loop_time()))
+        return
+    guard.done(ticket)
+
+
+def test_a_deadline_of_the_same_length_watched_out_of_order_fires_on_time():
+    # attempts of one length are queued in the order they are watched; one whose start was
+    # read before an await (its deadline earlier than the last of its length) must not wait
+    # behind the others
+    async def scenario():
+        guard = watchdog(asyncio.get_running_loop())
+        log: list[tuple[float, float]] = []
+        t0 = loop_time()
+        await asyncio.sleep(5.0)
+        first = asyncio.create_task(_watched(guard, 10.0, t0 + 5.0, log))  # due at 15
+        await asyncio.sleep(0)
+        late = asyncio.create_task(_watched(guard, 10.0, t0, log))  # read at 0: due at 10
+        await asyncio.gather(first, late)
+        return [round(at - t0, 6) for _, at in log], len(guard)
+
+    assert run_virtual(scenario()) == ([10.0, 15.0], 0)
+
+
+def test_many_attempt_lengths_each_fire_at_their_own_deadline():
+    # more lengths than the watchdog keeps queues for: the rest share its heap
+    lengths = [float(n) for n in range(40, 0, -1)]
+
+    async def scenario():
+        guard = watchdog(asyncio.get_running_loop())
+        log: list[tuple[float, float]] = []
+        t0 = loop_time()
+        await asyncio.gather(*(_watched(guard, n, t0, log) for n in lengths * 2))
+        return [(n, round(at - t0, 6)) for n, at in log], len(guard)
+
+    log, left = run_virtual(scenario())
+    assert log == [(n, n) for n in sorted(lengths * 2)]
+    assert left == 0
