@@ -50,6 +50,15 @@ def test_a_full_ledger_forgets_its_oldest_write_first_and_keeps_the_newest():
     assert len(ledger._order) == 3  # the ring wrapped around in place
 
 
+def test_the_ring_grows_to_the_bound_and_no_further():
+    ledger = MemoryLedger(max_entries=1000)
+    for i in range(2500):
+        ledger.record(_outcome(f"k{i}"))
+    assert len(ledger) == 1000
+    assert len(ledger._order) == 1000  # every place holds a write: none spare
+    assert _kept(ledger, [f"k{i}" for i in range(2500)]) == [f"k{i}" for i in range(1500, 2500)]
+
+
 def test_a_write_recorded_again_is_the_newest_and_its_old_place_evicts_nothing():
     ledger = MemoryLedger(max_entries=3)
     for key in ("a", "b", "c"):

@@ -276,8 +276,9 @@ class MemoryLedger:
         if count == size:
             if head or count > 2 * len(done):  # holes among the places
                 self._compact()
-            else:  # by half as much again, to the bound (or twice the writes, holes too)
-                self._grow(min(size + size // 2 + 8, max(self._max, 2 * len(done) + 1)))
+            else:  # by half as much again, up to the bound (beyond it: to twice the writes)
+                limit = self._max if size < self._max else 2 * len(done) + 1
+                self._grow(min(size + size // 2 + 8, limit))
             head, count, size = self._head, self._count, len(self._order)
         place = head + count
         self._count = count + 1
