@@ -83,6 +83,10 @@ from aicmo_gateway.engine.health._records import (
 
 __all__ = ["ProviderHealth"]
 
+#: the states as module constants: an enum member read from its class costs about 80 ns in
+#: Python 3.11, a global about 10
+_CLOSED, _HALF_OPEN, _OPEN = BreakerState.CLOSED, BreakerState.HALF_OPEN, BreakerState.OPEN
+
 
 class ProviderHealth(HealthReadout):
     """The breaker, window, latency and cooldown of one provider instance."""
@@ -102,7 +106,7 @@ class ProviderHealth(HealthReadout):
         self._outstanding: dict[int, Permit] = {}
         #: attempts let through by :meth:`enter` and not settled yet (they hold no permit)
         self._entered = 0
-        self._state = BreakerState.CLOSED
+        self._state = _CLOSED
         self._generation = 0
         self._window: deque[Call] = deque(maxlen=self.policy.window_size)
         self._recorded = 0
@@ -134,12 +138,12 @@ class ProviderHealth(HealthReadout):
         with self._lock:
             now = self._advance(now)
             bypass = False
-            refusing = self._state is not BreakerState.CLOSED or self._cooldown_until is not None
+            refusing = self._state is not _CLOSED or self._cooldown_until is not None
             if refusing and self._blockers(now):
                 if not (last_resort and self._soft()):
                     return None
                 bypass = True
-            probe = not bypass and self._state is BreakerState.HALF_OPEN
+            probe = not bypass and self._state is _HALF_OPEN
             if probe:
                 self._probing += 1
             permit = Permit(next(self._serials), probe, self._generation, now, self, bypass)
@@ -194,16 +198,22 @@ class ProviderHealth(HealthReadout):
         succeeded), :meth:`adopt` (it failed: settle it as a permit) or :meth:`leave`
         (abandoned). The attempt counts as in flight until then.
         """
-        with self._lock:
-            if self._state is not BreakerState.CLOSED or self._cooldown_until is not None:
+        lock = self._lock  # acquire/release: half the cost of ``with`` on the hot path
+        lock.acquire()
+        try:
+            if self._state is not _CLOSED or self._cooldown_until is not None:
                 return None
             self._entered += 1
             return self._generation
+        finally:
+            lock.release()
 
     def settle_ok(self, generation: int, duration: float, slow: bool, now: float) -> None:
         """An attempt let through by :meth:`enter` succeeded: as :meth:`record` with
         ``ok=True, slow=slow, now=now`` for a permit of that generation."""
-        with self._lock:
+        lock = self._lock
+        lock.acquire()
+        try:
             self._entered -= 1
             policy = self.policy
             if (
@@ -228,6 +238,8 @@ class ProviderHealth(HealthReadout):
             if recovery is not None and streak >= recovery:
                 self._streak = 0
                 self._trips = max(self._trips - 1, 0)
+        finally:
+            lock.release()
 
     def adopt(self, generation: int, issued_at: float) -> Permit:
         """The :class:`Permit` an attempt let through by :meth:`enter` would have had, to
@@ -324,11 +336,11 @@ class ProviderHealth(HealthReadout):
             now = self._clock()
         if self._cooldown_until is not None and now >= self._cooldown_until:
             self._cooldown_until, self._cooldown_reason = None, ""
-        if self._state is BreakerState.OPEN and now >= self._open_until:
+        if self._state is _OPEN and now >= self._open_until:
             if self.policy.half_open_probes == 0:
                 self._close()
             else:
-                self._state = BreakerState.HALF_OPEN
+                self._state = _HALF_OPEN
                 self._generation += 1
                 self._probing = self._probes_passed = 0
         if self.policy.window_seconds is not None:
@@ -377,7 +389,7 @@ class ProviderHealth(HealthReadout):
 
     def _trip(self, now: float, reason: str, stretch: float = 1.0) -> None:
         self._trips += 1
-        self._state = BreakerState.OPEN
+        self._state = _OPEN
         self._generation += 1
         self._open_until = now + self.policy.open_period(self._trips) * stretch
         self._trip_reason = reason
@@ -388,7 +400,7 @@ class ProviderHealth(HealthReadout):
         self._probing = self._probes_passed = self._streak = 0
 
     def _close(self) -> None:
-        self._state = BreakerState.CLOSED
+        self._state = _CLOSED
         self._generation += 1
         self._slow_only = False
         self._window.clear()
