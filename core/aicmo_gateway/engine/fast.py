@@ -44,9 +44,10 @@ ATTEMPT_FINISHED = "aicmo_attempt_finished"
 _CALL_FINISHED = "aicmo_call_finished"
 #: the fast path's note that the payload was refused before any provider (InvalidInput)
 _REJECTED = object()
-#: call ids: unique across processes (a random prefix per process) and cheap (a counter)
+#: call ids: unique across processes (a random prefix per process) and cheap (a counter
+#: from 2**64, whose ``hex`` past its ``0x1`` is the 16 digits of the call's number)
 _CALL_PREFIX = uuid.uuid4().hex[:16]
-_CALLS = itertools.count(1)
+_CALLS = itertools.count(1 << 64 | 1)
 
 
 async def run(
@@ -67,7 +68,7 @@ async def run(
     not fit takes it from the start (:meth:`Chain._general`), before anything is done.
     """
     op = self._operations.get(operation) or self.spec.operation(operation)
-    call_id = f"{_CALL_PREFIX}{next(_CALLS):016x}"
+    call_id = _CALL_PREFIX + hex(next(_CALLS))[3:]
     loop = get_running_loop()
     clock = loop.time
     started_at, t0 = time.time(), clock()
@@ -161,8 +162,10 @@ async def run(
             now = clock()
             duration = now - t0
             typical = slot.typical_latency
-            slow = typical is not None and duration > max(policy.stall_factor * typical, 0.05)
-            slot.finished(serial, duration, slow=slow)
+            slow = (
+                typical is not None and duration > 0.05 and duration > policy.stall_factor * typical
+            )
+            slot.finished(serial, duration, slow)
             health.settle_ok(generation, duration, slow, now)
             status, reason = _OK, None
             if slot.type.simulates or not performed(value):

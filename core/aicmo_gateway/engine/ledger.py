@@ -290,13 +290,13 @@ class MemoryLedger:
 
     def release(self, entry: Entry) -> None:
         """The holder is done with ``entry``: hand it to the next waiter, or free it."""
-        waiters = self._held[entry]
+        waiters = self._held.pop(entry)
         while waiters:  # None or empty: nobody waits
             waiter = waiters.popleft()
             if not waiter.done():
-                waiter.set_result(None)  # the key stays held, by that waiter now
+                self._held[entry] = waiters  # the key stays held, by that waiter now
+                waiter.set_result(None)
                 return
-        del self._held[entry]
 
     def __len__(self) -> int:
         return len(self._done)

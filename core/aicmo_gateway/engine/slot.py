@@ -87,7 +87,7 @@ class ProviderSlot:
         self.inflight[serial] = now
         return serial
 
-    def finished(self, serial: int, latency: float | None = None, *, slow: bool = False) -> None:
+    def finished(self, serial: int, latency: float | None = None, slow: bool = False) -> None:
         """An attempt ended; a successful one's latency feeds the typical latency unless slow."""
         inflight = self.inflight
         inflight.pop(serial, None)
