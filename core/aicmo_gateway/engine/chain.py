@@ -79,6 +79,10 @@ class Chain:
         self.capability = spec.capability
         #: the port's operations by name (looked up on every call)
         self._operations = {op.name: op for op in spec.operations}
+        #: per operation: its writes' ledger entries without the key (``entry_of`` ends in it)
+        self._entry_heads = {
+            op.name: entry_of(spec.capability, op.name, "") for op in spec.operations
+        }
         self.slots = list(slots)
         self.policy = policy if policy is not None else ChainPolicy()
         self._notify = notify or (lambda hook, **kw: None)

@@ -22,7 +22,6 @@ from aicmo_gateway.engine.attempt import Failed, try_slot
 from aicmo_gateway.engine.clock import watchdog
 from aicmo_gateway.engine.context import CallContext, build_attempts
 from aicmo_gateway.engine.keys import derive_idempotency_key
-from aicmo_gateway.engine.ledger import entry_of
 from aicmo_gateway.engine.slot import _shape, performed
 from aicmo_gateway.engine.strategies import Final, failover
 from aicmo_gateway.errors import InvalidInput
@@ -109,7 +108,7 @@ async def run(
     capability, ledger = self.capability, self.ledger
     entry = ""  # a write's claim in the ledger (capability, operation and key as one)
     if write:
-        entry = entry_of(capability, op.name, key or "")  # a write always has its key here
+        entry = self._entry_heads[op.name] + (key or "")  # entry_of: a write has its key here
         if not ledger.claim_new(entry):  # done before, or in flight: the ledger decides
             return await self._general(op, payload, call_id, key, dry_run, deadline, started_at, t0)
     health = slot.health

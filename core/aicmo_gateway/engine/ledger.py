@@ -146,15 +146,23 @@ class MemoryLedger:
             self._forget(entry)
         order = self._order
         head = self._head
-        if len(done) >= self._max and (oldest := order[head]) is not None:  # full: the oldest goes
+        count = self._count
+        if len(done) < self._max and count < len(order):  # a free place past the newest
+            self._count = count + 1
+            place = head + count
+            if place >= len(order):
+                place -= len(order)
+        elif (
+            len(done) >= self._max and (oldest := order[head]) is not None
+        ):  # full: the oldest goes
             size = len(order)
-            if self._count == size:  # no free place: the newest takes the oldest's
+            if count == size:  # no free place: the newest takes the oldest's
                 place = done.pop(oldest)  # (and its index object: nothing to allocate)
             else:  # its place goes free, holding nothing
                 del done[oldest]
                 order[head] = self._values[head] = None
                 self._calls[head] = ""
-                place = head + self._count
+                place = head + count
                 if place >= size:
                     place -= size
             head += 1
