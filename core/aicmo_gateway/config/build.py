@@ -37,8 +37,8 @@ _MISSING = re.compile(r"missing \d+ required (?:keyword-only |positional )?argum
 
 def prepare_payload(operation: str, payload: Any, key: str | None) -> Any:
     """Carry the idempotency key into the payload where the protocol has a place for it."""
-    if key is None:
-        return payload
+    if key is None or (type(payload) is EmailMessage and payload.message_id is not None):
+        return payload  # (the common send: its Message-ID set, nothing to do)
     if isinstance(payload, EmailMessage) and payload.message_id is None:
         message_id = _message_id_for_key()(key, _domain_of(payload.sender))
         return _with(payload, "message_id", message_id)

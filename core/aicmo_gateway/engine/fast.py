@@ -189,7 +189,8 @@ async def run(
             if self.on_write_end is not None:
                 CALL_CONTEXT.set((capability, "-", call_id))  # no provider's any more (reset below)
                 outcome = await self.on_write_end(outcome, payload)
-            ledger.record(outcome, entry)
+            if outcome.status is _OK:  # claimed new above: nothing recorded for it yet
+                ledger.record_new(entry, outcome)
     finally:
         CALL_CONTEXT.reset(token)
         if write:

@@ -141,9 +141,14 @@ class MemoryLedger:
             return
         if entry is None:
             entry = entry_of(outcome.capability, outcome.operation, key)
-        done = self._done
-        if entry in done:  # recorded again (rare): it moves to the newest place
+        if entry in self._done:  # recorded again (rare): it moves to the newest place
             self._forget(entry)
+        self.record_new(entry, outcome)
+
+    def record_new(self, entry: Entry, outcome: Outcome) -> None:
+        """:meth:`record` of an ``OK`` outcome with its key, whose ``entry`` the caller holds
+        since :meth:`claim_new` (so none is recorded): the checks left out."""
+        done = self._done
         order = self._order
         head = self._head
         count = self._count
