@@ -128,3 +128,12 @@ def test_the_compiled_text_is_the_rule_byte_for_byte(payload: object) -> None:
         assert derive_idempotency_key("crm_sync", "upsert", payload) == _by_the_rule(
             "crm_sync", "upsert", payload
         )
+
+
+def test_a_record_class_with_any_name_gets_the_rule_s_key() -> None:
+    # the class name is written into compiled code as a literal: quotes, braces and
+    # backslashes in it (a class made with type()) must neither break nor change the text
+    for name in ("Quote'd", 'Dbl"q', "Br{ace}s", "Back\\slash", "Ünï", "{v0!r}"):
+        cls = attrs.frozen(type(name, (), {"__annotations__": {"x": "object"}}))
+        payload = cls(x=("a", None))
+        assert derive_idempotency_key("c", "o", payload) == _by_the_rule("c", "o", payload)
