@@ -7,8 +7,9 @@ trail, the state files, logs) ever holds a secret.
 
 A server that refuses a login often echoes what it was sent, and not always as sent:
 
-- each secret as it is, URL-encoded (``%40``, ``+`` for spaces), or escaped as a JSON or
-  Python string would escape it;
+- each secret as it is, URL-encoded (``%40``, ``+`` for spaces), escaped as a JSON or
+  Python string would escape it, or as the hex of its UTF-8 bytes, in any letter case
+  (a server may echo it upper-cased);
 - base64 (standard or URL-safe, padded or not) of any text containing a secret: the
   ``AUTH PLAIN`` argument (``\\0user\\0password``), ``AUTH LOGIN``'s answers, an HTTP
   ``Basic`` credential. Every base64-looking run in the text is decoded, and masked whole
@@ -82,6 +83,7 @@ def _forms(secret: str) -> set[str]:
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
         repr(secret)[1:-1],
+        secret.encode("utf-8").hex(),  # a server that dumps what it got in hex
     }
 
 
@@ -117,7 +119,11 @@ class Scrubber:
         forms = {form for secret in kept for form in _forms(secret) if len(form) >= minimum}
         # longest first, so a form containing another is masked whole
         ordered = sorted(forms, key=lambda form: (-len(form), form))
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        # case-blind: a server may echo a secret upper-cased (or its hex in capitals); masking
+        # a text that matches a secret but for case hides nothing worth keeping
+        self._pattern = (
+            re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
+        )
         self._kept = tuple(kept)
         self._encoded = tuple(secret.encode("utf-8") for secret in kept)
 
