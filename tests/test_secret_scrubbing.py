@@ -183,8 +183,8 @@ async def test_secrets_inside_list_settings_from_the_environment_are_scrubbed(tm
         base64.b64encode(b'\0me\0hunter22! "x').decode(),
         'HUNTER22! "X',
         'Hunter22! "x',
-        'hunter22! "x'.encode().hex(),
-        'hunter22! "x'.encode().hex().upper(),
+        b'hunter22! "x'.hex(),
+        b'hunter22! "x'.hex().upper(),
     ],
     ids=[
         "as-is",
