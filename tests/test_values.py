@@ -257,7 +257,11 @@ def test_traits_are_plain_data():
         "has_check": True,
         "priority": 3,
         "simulates": False,
+        "min_attempt_timeout": None,
     }
+    assert attrs.evolve(provider_type, min_attempt_timeout=30.0).traits["min_attempt_timeout"] == 30
+    polled = attrs.evolve(provider_type, min_attempt_timeout=lambda settings: 5.0)
+    assert polled.traits["min_attempt_timeout"] == "from settings"
 
 
 def test_discovery_fills_in_the_origin_with_evolve():

@@ -254,4 +254,8 @@ class ProviderType:
             "has_check": bool(self.has_check),
             "priority": self.priority,
             "simulates": self.simulates,
+            # seconds, or "from settings" when an instance's settings decide it
+            "min_attempt_timeout": (
+                "from settings" if callable(self.min_attempt_timeout) else self.min_attempt_timeout
+            ),
         }
