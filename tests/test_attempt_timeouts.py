@@ -151,24 +151,26 @@ def test_an_attempt_that_answers_in_time_leaves_its_task_uncancelled():
     assert cancelling == 0
 
 
-def test_an_earlier_deadline_registered_later_fires_first():
-    async def sleeper(guard: Watchdog, seconds: float, log: list[tuple[float, float]]) -> None:
-        ticket = guard.watch(seconds, loop_time())
-        try:
-            await asyncio.sleep(100.0)
-        except asyncio.CancelledError:
-            assert guard.done(ticket)
-            log.append((seconds, loop_time()))
-            return
-        guard.done(ticket)
+async def _watched(guard: Watchdog, seconds: float, since: float, log: list[tuple[float, float]]):
+    """Watch ``seconds`` from ``since`` (loop time) and log when the watchdog cancels it."""
+    ticket = guard.watch(seconds, since)
+    try:
+        await asyncio.sleep(1000.0)
+    except asyncio.CancelledError:
+        assert guard.done(ticket)
+        log.append((seconds, loop_time()))
+        return
+    guard.done(ticket)
 
+
+def test_an_earlier_deadline_registered_later_fires_first():
     async def scenario():
         guard = watchdog(asyncio.get_running_loop())
         log: list[tuple[float, float]] = []
         t0 = loop_time()
-        long = asyncio.create_task(sleeper(guard, 10.0, log))
+        long = asyncio.create_task(_watched(guard, 10.0, loop_time(), log))
         await asyncio.sleep(0)
-        short = asyncio.create_task(sleeper(guard, 1.0, log))
+        short = asyncio.create_task(_watched(guard, 1.0, loop_time(), log))
         await asyncio.gather(long, short)
         return [(seconds, at - t0) for seconds, at in log]
 
@@ -204,18 +206,6 @@ def test_a_provider_raising_a_base_exception_leaves_no_deadline_behind():
         return len(watchdog(asyncio.get_running_loop())), task.cancelling()
 
     assert run_virtual(scenario()) == (0, 0)
-
-
-async def _watched(guard: Watchdog, seconds: float, since: float, log: list[tuple[float, float]]):
-    """Watch ``seconds`` from ``since`` (loop time) and log when the watchdog cancels it."""
-    ticket = guard.watch(seconds, since)
-    try:
-        await asyncio.sleep(1000.0)
-    except asyncio.CancelledError:
-        assert guard.done(ticket)
-        log.append((seconds, loop_time()))
-        return
-    guard.done(ticket)
 
 
 def test_a_deadline_of_the_same_length_watched_out_of_order_fires_on_time():
