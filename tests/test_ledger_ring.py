@@ -110,8 +110,12 @@ def test_lowering_the_bound_on_a_live_ledger_forgets_the_oldest_writes_at_once()
     for key in keys[20:]:
         ledger.record(_outcome(key))
     assert _kept(ledger, keys) == keys[19:]
-    with pytest.raises(ValueError, match="at least 1"):
-        ledger.max_entries = 0
+    for wrong in (0, -3, 2.5, True, "10"):
+        with pytest.raises(ValueError, match="whole number of writes, at least 1"):
+            ledger.max_entries = wrong  # type: ignore[assignment]
+        with pytest.raises(ValueError, match="whole number of writes, at least 1"):
+            MemoryLedger(max_entries=wrong)  # type: ignore[arg-type]
+    assert ledger.max_entries == 6  # a refused bound changes nothing
 
 
 @pytest.mark.parametrize(

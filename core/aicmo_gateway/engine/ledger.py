@@ -37,6 +37,14 @@ def entry_of(capability: str, operation: str, key: str) -> Entry:
 _OK = Status.OK
 
 
+def _check_bound(value: object) -> None:
+    """``max_entries`` must be a whole number of writes, at least 1."""
+    if type(value) is not int or value < 1:
+        raise ValueError(
+            f"max_entries must be a whole number of writes, at least 1 (got {value!r})"
+        )
+
+
 class MemoryLedger:
     """Completed writes keyed by ``(capability, operation, idempotency key)``.
 
@@ -69,8 +77,7 @@ class MemoryLedger:
         ttl: float = 7 * 24 * 3600.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_entries < 1:
-            raise ValueError("max_entries must be at least 1")
+        _check_bound(max_entries)
         self._max = max_entries
         self.ttl = ttl
         self._clock = clock
@@ -101,8 +108,7 @@ class MemoryLedger:
     def max_entries(self, value: int) -> None:
         # lowered on a live ledger: the oldest writes beyond it are forgotten now, and
         # the ring shrinks to fit
-        if value < 1:
-            raise ValueError("max_entries must be at least 1")
+        _check_bound(value)
         self._max = value
         if len(self._done) > value:
             self._evict(len(self._done) - value)
