@@ -142,3 +142,86 @@ def test_replay_loop_keeps_replaying_until_interrupted(tmp_path):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert json.loads(out)["done"] == 2  # after the pass's line, the totals at the end
+
+
+def test_a_first_interrupt_lets_the_pass_in_flight_finish_and_count(tmp_path):
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    from aicmo_gateway.state.outbox import open_backend
+
+    rows = 400
+    config = tmp_path / "aicmo-gateway.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+
+    async def defer() -> None:
+        async with Gateway.from_config(config) as gw:
+            for n in range(rows):
+                msg = EmailMessage(to=[f"l{n}@example.com"], subject="Hi", text="x")
+                outcome = await gw.email_sending.send(msg, idempotency_key=f"k{n}")
+                assert outcome.status is Status.DEFERRED
+
+    asyncio.run(defer())
+    with sqlite3.connect(tmp_path / "outbox.db") as db:  # every row due now, in one pass
+        db.execute("UPDATE outbox SET next_attempt_at = 0")
+    new = tmp_path / "maildir" / "new"
+    for sub in ("tmp", "new", "cur"):
+        (tmp_path / "maildir" / sub).mkdir(parents=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aicmo_gateway", "outbox", "replay", "--json", "--limit", "1000"]
+        + ["--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(new.iterdir()) and proc.poll() is None:  # the pass has begun
+            assert time.monotonic() < deadline, "the replay sent nothing in 60 s"
+            time.sleep(0.005)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    # the interrupted pass was finished and counted: the totals say what the outbox holds
+    backend = open_backend(f"sqlite:///{tmp_path / 'outbox.db'}")
+    try:
+        assert backend.counts()["done"] == rows
+    finally:
+        backend.close()
+    assert json.loads(out)["done"] == rows
+    assert len(list(new.iterdir())) == rows
+
+
+def test_a_second_interrupt_stops_at_once():
+    import os
+    import signal
+
+    from aicmo_gateway.cli.outbox import _until_stopped
+
+    seen: list[str] = []
+
+    async def work(stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.01, os.kill, os.getpid(), signal.SIGINT)
+        await stop.wait()  # the first interrupt: finish the pass in flight
+        seen.append("asked to stop")
+        loop.call_later(0.01, os.kill, os.getpid(), signal.SIGINT)
+        try:
+            await asyncio.sleep(30)  # a pass that would go on
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        asyncio.run(_until_stopped(work))
+    except asyncio.CancelledError:
+        seen.append("ended")
+    assert seen == ["asked to stop", "cancelled", "ended"]
+    assert signal.getsignal(signal.SIGINT) == before  # the handlers are removed again

@@ -191,14 +191,16 @@ def replay(
 ) -> None:
     """Send the due pending rows through their chains (and the ledger), once each.
 
-    Without --loop, passes run until no row is due, then the totals are printed.
+    Without --loop, passes run until no row is due, then the totals are printed. Ctrl-C (or
+    SIGTERM) lets the pass in flight finish and counts it; a second one stops at once (exit
+    130; that pass's rows stay leased and are replayed once their lease ends).
     """
     import asyncio
 
     gateway = _gateway(config_path)
     totals: dict[str, int] = {}
 
-    async def run() -> None:
+    async def passes(stop: asyncio.Event) -> None:
         async with gateway:
             assert gateway.outbox is not None
             while True:
@@ -207,17 +209,69 @@ def replay(
                     totals[key] = totals.get(key, 0) + value
                 if loop and as_json and report.claimed:
                     click.echo(emit_line(report.to_json()))
+                if stop.is_set():
+                    return
                 if report.claimed == 0:
                     if not loop:
                         return
-                    await asyncio.sleep(interval)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), interval)
+                    if stop.is_set():
+                        return
 
-    with contextlib.suppress(KeyboardInterrupt):  # --loop ends with Ctrl-C
-        asyncio.run(run())
+    forced = False
+    try:
+        asyncio.run(_until_stopped(passes))
+    except asyncio.CancelledError:  # a second signal: the pass in flight was cut
+        forced = True
+    except KeyboardInterrupt:  # no handler could be installed: Ctrl-C ends it as it is
+        pass
     if as_json:
         emit_json(totals)
     else:
         click.echo(", ".join(f"{n} {k}" for k, n in totals.items()))
+    if forced:
+        click.echo(
+            "stopped in the middle of a pass: its rows stay leased and are replayed once "
+            "their lease ends (outbox_lease)",
+            err=True,
+        )
+        raise SystemExit(130)
+
+
+async def _until_stopped(work: Any) -> None:
+    """Run ``work(stop)``; the first SIGINT or SIGTERM sets ``stop`` (the work ends after
+    its pass), the second cancels it. Where no handler can be installed (Windows, not the
+    main thread), Ctrl-C raises ``KeyboardInterrupt`` as usual."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    task = asyncio.current_task()
+    assert task is not None
+
+    def interrupted() -> None:
+        if stop.is_set():
+            task.cancel()
+            return
+        stop.set()
+        click.echo("stopping after this pass (Ctrl-C again to stop now)", err=True)
+
+    installed = []
+    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+        if sig is None:
+            continue
+        try:
+            loop.add_signal_handler(sig, interrupted)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue
+        installed.append(sig)
+    try:
+        await work(stop)
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 def emit_line(data: dict[str, int]) -> str:
