@@ -171,9 +171,9 @@ def test_a_first_interrupt_lets_the_pass_in_flight_finish_and_count(tmp_path):
     new = tmp_path / "maildir" / "new"
     for sub in ("tmp", "new", "cur"):
         (tmp_path / "maildir" / sub).mkdir(parents=True)
+    command = ["outbox", "replay", "--json", "--limit", "1000", "--config", str(config)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aicmo_gateway", "outbox", "replay", "--json", "--limit", "1000"]
-        + ["--config", str(config)],
+        [sys.executable, "-m", "aicmo_gateway", *command],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
