@@ -257,7 +257,9 @@ class SqliteCrm:
                 f"sqlite CRM {str(self.path)!r} has schema version {version}, newer than this "
                 f"aicmo-gateway understands ({SCHEMA_VERSION}); upgrade aicmo-gateway"
             )
-        self._enable_wal(conn)
+        from aicmo_gateway.state.sqlite_wal import enable_wal  # (sqlite3: on first use)
+
+        enable_wal(conn, self.timeout)
         conn.execute("BEGIN IMMEDIATE")
         try:
             if conn.execute("PRAGMA user_version").fetchone()[0] == 0:  # not done meanwhile
@@ -269,23 +271,6 @@ class SqliteCrm:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        """Switch a new database to WAL. SQLite does not call the busy handler for this
-        switch, so while another process creates the same file it answers "database is
-        locked" at once: wait for it, within ``timeout``, as the busy handler would."""
-        import sqlite3
-        import time
-
-        give_up = time.monotonic() + self.timeout
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() >= give_up:
-                    raise
-                time.sleep(0.01)
 
     def _unavailable(self, exc: sqlite3.Error) -> Unavailable:
         return Unavailable(

@@ -18,6 +18,8 @@ from typing import Any
 
 import attrs
 
+from aicmo_gateway.state.sqlite_wal import enable_wal
+
 __all__ = ["Entry", "Journal"]
 
 _SCHEMA = """
@@ -65,7 +67,7 @@ class Journal:
             path, timeout=30.0, isolation_level=None, check_same_thread=False
         )
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            enable_wal(self._conn, 30.0)
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
         except sqlite3.Error:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from aicmo_gateway.state.outbox.sql import Execute, SqlBackend
+from aicmo_gateway.state.sqlite_wal import enable_wal
 
 __all__ = ["SqliteBackend"]
 
@@ -30,7 +31,7 @@ class SqliteBackend(SqlBackend):
             self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._conn, busy_timeout)
         self._conn.execute("PRAGMA synchronous=FULL")
 
     @contextmanager

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from aicmo_gateway.state.sqlite_wal import enable_wal
 from aicmo_gateway.state.store.base import (
     FACTS_TTL,
     LOCAL,
@@ -118,7 +119,7 @@ class SqliteStore:
         )
         try:
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            _wal(self._conn, busy_timeout)
+            enable_wal(self._conn, busy_timeout)
             self._conn.execute("PRAGMA synchronous=NORMAL")
             with self._tx() as conn:
                 for statement in filter(str.strip, _SCHEMA.split(";")):
@@ -298,17 +299,3 @@ class SqliteStore:
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
-
-
-def _wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
-    """Switch to WAL; while another process creates the file SQLite may answer 'locked'
-    without its busy handler, so try again for up to the busy timeout."""
-    deadline = time.monotonic() + busy_timeout
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from aicmo_gateway.state.sqlite_wal import enable_wal
 from aicmo_gateway.state.suppression import Entry, Reason, now, stamp
 
 __all__ = ["SqliteSuppression"]
@@ -82,7 +83,7 @@ class SqliteSuppression:
             db = sqlite3.connect(
                 self.path, check_same_thread=False, isolation_level=None, timeout=30
             )
-            db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(db, 30)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
             for statement in _SOFT_SCHEMA:
