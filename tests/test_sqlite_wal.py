@@ -4,38 +4,70 @@ SQLite may answer "database is locked" to the switch to WAL at once, without wai
 busy handler, while other connections are switching the same new file (each holds a shared
 lock and wants an exclusive one: SQLite refuses instead of deadlocking). Four processes
 doing a plain ``PRAGMA journal_mode=WAL`` on one new file failed in 27 of 100 trials; this is
-what made two fetchers sharing a new suppression list fail now and then.
+what made two fetchers sharing a new suppression list fail now and then. The processes run
+as ``python -c`` children, not a ``multiprocessing`` pool (a spawned pool under the
+``pytest`` script waits forever for workers that cannot start).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from aicmo_gateway.state.sqlite_wal import enable_wal
 
+_WORKER = """
+import sqlite3, sys
+from pathlib import Path
+from aicmo_gateway.state.sqlite_wal import enable_wal
 
-def _open(path: str) -> str:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+folder, name, trials = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+for trial in range(trials):
+    (folder / f"ready-{trial}-{name}").touch()
+    while not (folder / f"go-{trial}").exists():  # every worker opens the file together
+        pass
+    conn = sqlite3.connect(folder / f"new{trial}.db", timeout=30, isolation_level=None)
     try:
         enable_wal(conn, 30)
         conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
-        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        print(conn.execute("PRAGMA journal_mode").fetchone()[0], flush=True)
     except sqlite3.Error as exc:
-        return f"failed: {exc}"
+        print(f"failed: {exc}", flush=True)
     finally:
         conn.close()
+"""
 
 
 def test_processes_creating_one_file_together_all_switch_to_wal(tmp_path):
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(4) as pool:
-        for trial in range(15):
-            path = str(tmp_path / f"new{trial}.db")
-            assert pool.map(_open, [path] * 4) == ["wal"] * 4
+    trials, names = 30, ("a", "b", "c", "d")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(tmp_path), name, str(trials)],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for name in names
+    ]
+    try:
+        for trial in range(trials):  # a start line per file: all four workers are at it
+            deadline = time.monotonic() + 60
+            while not all((tmp_path / f"ready-{trial}-{name}").exists() for name in names):
+                assert time.monotonic() < deadline, f"the workers never reached file {trial}"
+                assert all(worker.poll() is None for worker in workers)
+                time.sleep(0.0005)
+            (tmp_path / f"go-{trial}").touch()
+    finally:
+        outs = [worker.communicate(timeout=120)[0] for worker in workers]
+    for out in outs:
+        assert out.split() == ["wal"] * trials, out
 
 
 class _Locked:
