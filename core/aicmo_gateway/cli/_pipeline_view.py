@@ -29,13 +29,7 @@ def on_signals(runner: Pipeline, view: View, stop_timeout: float) -> Callable[[]
     within ``stop_timeout`` seconds), the second at once. Only the main thread receives
     signals: elsewhere (the demo runs the command in a thread) nothing is installed.
     """
-    import asyncio
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    loop = asyncio.get_running_loop()
+    from aicmo_gateway.cli._signals import on_stop_signals
 
     def received(name: str) -> None:
         if runner.stopping:
@@ -48,21 +42,7 @@ def on_signals(runner: Pipeline, view: View, stop_timeout: float) -> Callable[[]
         )
         runner.stop(stop_timeout)
 
-    installed = []
-    for sig, name in ((signal.SIGINT, "Ctrl-C"), (getattr(signal, "SIGTERM", None), "SIGTERM")):
-        if sig is None:
-            continue
-        try:
-            loop.add_signal_handler(sig, received, name)
-        except (NotImplementedError, RuntimeError, ValueError):  # Windows: KeyboardInterrupt
-            continue
-        installed.append(sig)
-
-    def undo() -> None:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-    return undo
+    return on_stop_signals(received)
 
 
 class View:

@@ -16,6 +16,9 @@ from aicmo_gateway.cli._options import config_option, load_option_config
 from aicmo_gateway.cli._output import emit_json, table
 
 if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Awaitable, Callable
+
     from aicmo_gateway.config.load import GatewayConfig
     from aicmo_gateway.gateway import Gateway
     from aicmo_gateway.state.outbox import Outbox, Row
@@ -239,39 +242,29 @@ def replay(
         raise SystemExit(130)
 
 
-async def _until_stopped(work: Any) -> None:
+async def _until_stopped(work: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     """Run ``work(stop)``; the first SIGINT or SIGTERM sets ``stop`` (the work ends after
-    its pass), the second cancels it. Where no handler can be installed (Windows, not the
-    main thread), Ctrl-C raises ``KeyboardInterrupt`` as usual."""
+    its pass), the second cancels it (:func:`~aicmo_gateway.cli._signals.on_stop_signals`)."""
     import asyncio
-    import signal
 
-    loop = asyncio.get_running_loop()
+    from aicmo_gateway.cli._signals import on_stop_signals
+
     stop = asyncio.Event()
     task = asyncio.current_task()
     assert task is not None
 
-    def interrupted() -> None:
+    def received(name: str) -> None:
         if stop.is_set():
             task.cancel()
             return
         stop.set()
-        click.echo("stopping after this pass (Ctrl-C again to stop now)", err=True)
+        click.echo(f"{name}: stopping after this pass (press it again to stop now)", err=True)
 
-    installed = []
-    for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
-        if sig is None:
-            continue
-        try:
-            loop.add_signal_handler(sig, interrupted)
-        except (NotImplementedError, RuntimeError, ValueError):
-            continue
-        installed.append(sig)
+    undo = on_stop_signals(received)
     try:
         await work(stop)
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        undo()
 
 
 def emit_line(data: dict[str, int]) -> str:
