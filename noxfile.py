@@ -214,6 +214,13 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHONS[0])
+def bench_ledger(session: nox.Session) -> None:
+    """The idempotency ledger: CPU time per write as it fills to its bound, memory kept."""
+    session.install("-e", ".")
+    session.run("python", "benchmarks/ledger.py", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
 def bench_mime(session: nox.Session) -> None:
     """Rendering one message: the standard library's path vs render_message's fast path."""
     session.install("-e", ".")
